@@ -1,0 +1,242 @@
+"""The secret value model: values that never show themselves, and secrets made of them."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal, NoReturn
+
+import attrs
+
+from rideinfra.errors import SecretFormatError
+
+__all__ = ["MASK", "ParseOptions", "Secret", "SecretValue", "parse_secret_string"]
+
+MASK = "**********"
+
+
+class SecretValue:
+    """A string that does not show itself.
+
+    ``repr``, ``str``, f-strings, ``%`` formatting and logging all print
+    ``**********``; :meth:`reveal` is the one way to the text. Pickling is
+    refused, so a value cannot leave the process by accident (a cache or
+    multiprocessing queue would otherwise write it out in clear).
+
+    ``structured`` marks the JSON text of a nested object or array, kept for
+    the ``flatten`` transform; such a value cannot be written as a variable.
+    """
+
+    __slots__ = ("_structured", "_value")
+
+    def __init__(self, value: str, *, structured: bool = False) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"SecretValue wraps a str, not {type(value).__name__}")
+        self._value = value
+        self._structured = structured
+
+    def reveal(self) -> str:
+        """Return the secret text. Call it only where the value must be written."""
+        return self._value
+
+    @property
+    def structured(self) -> bool:
+        """True when the value is the JSON text of a nested object or array."""
+        return self._structured
+
+    def __repr__(self) -> str:
+        return f"SecretValue('{MASK}')"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, format_spec: str) -> str:
+        return format(MASK, format_spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SecretValue):
+            return NotImplemented
+        # Constant time, so equality checks in a service do not time-leak the value.
+        return self._structured == other._structured and hmac.compare_digest(
+            self._value.encode("utf-8", "surrogatepass"), other._value.encode("utf-8", "surrogatepass")
+        )
+
+    def __hash__(self) -> int:
+        return hash((SecretValue, self._value, self._structured))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SecretValue cannot be pickled: call .reveal() explicitly if you must")
+
+    def __copy__(self) -> SecretValue:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SecretValue:
+        return self
+
+
+def _frozen_fields(fields: Mapping[str, SecretValue]) -> Mapping[str, SecretValue]:
+    return MappingProxyType(dict(fields))
+
+
+@attrs.frozen
+class Secret:
+    """One secret as read from a store: a name and its fields.
+
+    Attributes:
+        name: the secret's name (or id) as it was asked for.
+        fields: field name -> value, in the order the store gave them.
+        version_id: the store's version id, where it has one.
+        origin: which source it came from, e.g. ``aws-secretsmanager`` or ``file:/x.yaml``.
+    """
+
+    name: str
+    fields: Mapping[str, SecretValue] = attrs.field(converter=_frozen_fields, repr=False)
+    version_id: str | None = None
+    origin: str = ""
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The field names, in store order; safe to log."""
+        return tuple(self.fields)
+
+    def __repr__(self) -> str:
+        return (
+            f"Secret(name={self.name!r}, fields=[{', '.join(self.fields)}], "
+            f"version_id={self.version_id!r}, origin={self.origin!r})"
+        )
+
+
+@attrs.frozen
+class ParseOptions:
+    """How a stored secret becomes fields when it is not a JSON object.
+
+    Attributes:
+        plain_field: a SecretString that is not a JSON object becomes this one
+            field. Unset (the default), such a secret is a SecretFormatError.
+        binary_field: a SecretBinary becomes this one field. Unset (the
+            default), a binary secret is a SecretFormatError.
+        binary_encoding: ``base64`` (any bytes; the default) or ``utf-8``
+            (the bytes must be valid UTF-8 text).
+    """
+
+    plain_field: str | None = None
+    binary_field: str | None = None
+    binary_encoding: Literal["base64", "utf-8"] = "base64"
+
+
+DEFAULT_PARSE = ParseOptions()
+
+
+def _scalar_text(secret: str, field: str, value: Any) -> SecretValue:
+    if isinstance(value, str):
+        return SecretValue(value)
+    if isinstance(value, bool | int | float):
+        # The JSON text, so true stays "true" (not Python's "True") and 1.0 stays "1.0".
+        return SecretValue(json.dumps(value))
+    if isinstance(value, dict | list):
+        return SecretValue(json.dumps(value, ensure_ascii=False), structured=True)
+    raise SecretFormatError(
+        f"secret {secret!r} field {field!r} is null; store a string (or remove the field)",
+        secret=secret,
+    )
+
+
+def parse_secret_string(
+    name: str,
+    text: str,
+    *,
+    options: ParseOptions = DEFAULT_PARSE,
+    version_id: str | None = None,
+    origin: str = "",
+) -> Secret:
+    """Turn a stored SecretString into a :class:`Secret`.
+
+    A JSON object gives one field per key; numbers and booleans become their
+    JSON text; nested objects and arrays become ``structured`` values for the
+    ``flatten`` transform. Anything else is one field named
+    ``options.plain_field``, or a SecretFormatError naming the secret (never
+    the value).
+
+    Raises:
+        SecretFormatError: the text is empty, or not a JSON object and no
+            ``plain_field`` was given, or a field is null.
+    """
+    if text == "":
+        raise SecretFormatError(f"secret {name!r} is empty; store a JSON object", secret=name)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = _NOT_JSON
+    if isinstance(data, dict):
+        if not data:
+            raise SecretFormatError(
+                f"secret {name!r} is an empty JSON object; it has no fields to use", secret=name
+            )
+        fields = {str(key): _scalar_text(name, str(key), value) for key, value in data.items()}
+        return Secret(name, fields, version_id=version_id, origin=origin)
+    if options.plain_field is not None:
+        return Secret(
+            name, {options.plain_field: SecretValue(text)}, version_id=version_id, origin=origin
+        )
+    kind = "not valid JSON" if data is _NOT_JSON else f"a JSON {_json_kind(data)}"
+    raise SecretFormatError(
+        f"secret {name!r} is {kind}, not a JSON object of fields; store "
+        '{"FIELD": "value", ...} or name the single field (plain_field)',
+        secret=name,
+    )
+
+
+def parse_secret_binary(
+    name: str,
+    data: bytes,
+    *,
+    options: ParseOptions = DEFAULT_PARSE,
+    version_id: str | None = None,
+    origin: str = "",
+) -> Secret:
+    """Turn a stored SecretBinary into a one-field :class:`Secret`, where asked for.
+
+    Raises:
+        SecretFormatError: no ``binary_field`` was given, or the bytes are not
+            UTF-8 when ``binary_encoding`` is ``utf-8``.
+    """
+    if options.binary_field is None:
+        raise SecretFormatError(
+            f"secret {name!r} is binary (SecretBinary); name a field to hold it (binary_field)",
+            secret=name,
+        )
+    if options.binary_encoding == "utf-8":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SecretFormatError(
+                f"secret {name!r} is binary and not UTF-8 text; use binary_encoding='base64'",
+                secret=name,
+            ) from None
+    else:
+        text = base64.b64encode(data).decode("ascii")
+    return Secret(name, {options.binary_field: SecretValue(text)}, version_id=version_id, origin=origin)
+
+
+_NOT_JSON = object()
+
+
+def _json_kind(data: object) -> str:
+    if data is None:
+        return "null"
+    if isinstance(data, list):
+        return "array"
+    if isinstance(data, str):
+        return "string"
+    if isinstance(data, bool):
+        return "boolean"
+    return "number"
