@@ -92,7 +92,9 @@ class TransformError(RideinfraError):
 class KeyCollision(TransformError):
     """Two origins give the same variable different values."""
 
-    def __init__(self, variable: str, first: str, second: str, *, profile: str | None = None) -> None:
+    def __init__(
+        self, variable: str, first: str, second: str, *, profile: str | None = None
+    ) -> None:
         self.variable = variable
         self.origins = (first, second)
         self.profile = profile

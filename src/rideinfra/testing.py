@@ -53,4 +53,3 @@ class MemorySource(BaseSource):
 
     def __repr__(self) -> str:
         return f"MemorySource(secrets={sorted(self._store)})"
-

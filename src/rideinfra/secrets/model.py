@@ -61,7 +61,8 @@ class SecretValue:
             return NotImplemented
         # Constant time, so equality checks in a service do not time-leak the value.
         return self._structured == other._structured and hmac.compare_digest(
-            self._value.encode("utf-8", "surrogatepass"), other._value.encode("utf-8", "surrogatepass")
+            self._value.encode("utf-8", "surrogatepass"),
+            other._value.encode("utf-8", "surrogatepass"),
         )
 
     def __hash__(self) -> int:
@@ -224,7 +225,9 @@ def parse_secret_binary(
             ) from None
     else:
         text = base64.b64encode(data).decode("ascii")
-    return Secret(name, {options.binary_field: SecretValue(text)}, version_id=version_id, origin=origin)
+    return Secret(
+        name, {options.binary_field: SecretValue(text)}, version_id=version_id, origin=origin
+    )
 
 
 _NOT_JSON = object()
