@@ -1,0 +1,64 @@
+"""Shared fixtures: a real Secrets Manager endpoint (moto server over HTTP) and its proxy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.moto import MotoEndpoint, start_moto
+from support.proxy import FaultProxy
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", name="moto_endpoint")
+def _moto_endpoint() -> Iterator[MotoEndpoint]:
+    """One moto server for the session, on 127.0.0.1 and a free port."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    endpoint = start_moto()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session", name="proxy_server")
+def _proxy_server(moto_endpoint: MotoEndpoint) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(moto_endpoint.url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(name="aws_env")
+def _aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Fake credentials and no user AWS config, in os.environ (boto3 reads them there)."""
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture(name="sm")
+def _sm(moto_endpoint: MotoEndpoint, aws_env: dict[str, str]) -> MotoEndpoint:
+    """The moto endpoint, emptied before the test."""
+    moto_endpoint.reset()
+    return moto_endpoint
+
+
+@pytest.fixture(name="proxy")
+def _proxy(proxy_server: FaultProxy, sm: MotoEndpoint) -> Iterator[FaultProxy]:
+    """The fault proxy in front of an emptied moto endpoint, counters and rules cleared."""
+    proxy_server.reset()
+    proxy_server.delay = 0.0
+    yield proxy_server
+    proxy_server.reset()

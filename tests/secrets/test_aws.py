@@ -1,0 +1,303 @@
+"""SecretsManagerSource and SecretsManagerStore against a real moto server over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
+from rideinfra.secrets import ParseOptions, SecretsManagerSource, SecretsManagerStore
+from rideinfra.secrets.aws import resolve_region
+from support.moto import MotoEndpoint
+from support.proxy import Fault, FaultProxy
+
+
+def source_for(url: str, **kwargs: object) -> SecretsManagerSource:
+    return SecretsManagerSource(endpoint_url=url, environ={}, **kwargs)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TestFetch:
+    def test_json_fields_are_read_exactly(self, sm: MotoEndpoint) -> None:
+        """A JSON object secret gives its fields, values byte for byte."""
+        sm.seed({"app/db": {"USER": "u", "PASSWORD": "p'\"$`\\\n x"}})
+        secret = source_for(sm.url).fetch("app/db")
+        assert secret.name == "app/db"
+        assert {k: v.reveal() for k, v in secret.fields.items()} == {
+            "USER": "u",
+            "PASSWORD": "p'\"$`\\\n x",
+        }
+        assert secret.origin == "aws-secretsmanager"
+        assert secret.version_id
+
+    def test_numbers_and_booleans_become_json_text(self, sm: MotoEndpoint) -> None:
+        """Non-string scalars are kept as their JSON text."""
+        sm.seed({"app/x": '{"PORT": 5432, "TLS": true, "RATIO": 1.50}'})
+        fields = source_for(sm.url).fetch("app/x").fields
+        assert [fields[k].reveal() for k in ("PORT", "TLS", "RATIO")] == ["5432", "true", "1.5"]
+
+    def test_45_secrets_take_3_batch_requests(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """Batches of at most 20 ids: 45 secrets cost exactly 3 requests."""
+        sm.seed({f"bulk/s{i:02}": {"K": str(i)} for i in range(45)})
+        proxy.reset()
+        result = source_for(proxy.url).fetch_many(f"bulk/s{i:02}" for i in range(45))
+        assert len(result) == 45
+        assert not result.errors
+        assert proxy.count() == 3
+        assert proxy.count("BatchGetSecretValue") == 3
+        assert result["bulk/s44"].fields["K"].reveal() == "44"
+
+    def test_one_missing_of_11_returns_10_and_names_it(
+        self, proxy: FaultProxy, sm: MotoEndpoint
+    ) -> None:
+        """A missing secret is reported by name; the others are still returned."""
+        sm.seed({f"r/s{i}": {"K": "v"} for i in range(10)})
+        names = [f"r/s{i}" for i in range(10)] + ["r/missing"]
+        proxy.reset()
+        result = source_for(proxy.url).fetch_many(names)
+        assert sorted(result) == sorted(names[:10])
+        assert result.missing == ("r/missing",)
+        assert proxy.count() == 1
+        with pytest.raises(SecretNotFound, match="r/missing") as info:
+            result.raise_errors()
+        assert info.value.secret == "r/missing"
+        assert info.value.code == "ResourceNotFoundException"
+
+    def test_result_keeps_the_callers_order(self, sm: MotoEndpoint) -> None:
+        """Results come in the order asked, duplicates once."""
+        sm.seed({"o/b": {"K": "1"}, "o/a": {"K": "2"}, "o/c": {"K": "3"}})
+        result = source_for(sm.url).fetch_many(["o/c", "o/a", "o/c", "o/b"])
+        assert list(result) == ["o/c", "o/a", "o/b"]
+
+    def test_fetch_by_arn(self, sm: MotoEndpoint) -> None:
+        """A secret asked for by ARN is reported under that ARN."""
+        sm.seed({"arn/me": {"K": "v"}})
+        arn = sm.client().describe_secret(SecretId="arn/me")["ARN"]
+        result = source_for(sm.url).fetch_many([arn])
+        assert list(result) == [arn]
+
+    def test_deleted_secret_is_not_found(self, sm: MotoEndpoint) -> None:
+        """A secret scheduled for deletion is SecretNotFound, saying so."""
+        sm.seed({"gone/x": {"K": "v"}})
+        sm.client().delete_secret(SecretId="gone/x")
+        with pytest.raises(SecretNotFound, match=r"gone/x.*deletion"):
+            source_for(sm.url).fetch("gone/x")
+
+    @pytest.mark.parametrize(
+        ("stored", "kind"),
+        [
+            ("not json at all: hunter2", "not valid JSON"),
+            ('["hunter2"]', "JSON array"),
+            ("12345", "JSON number"),
+            ("null", "JSON null"),
+            ("{}", "empty JSON object"),
+        ],
+    )
+    def test_non_object_secret_is_a_format_error(
+        self, sm: MotoEndpoint, stored: str, kind: str
+    ) -> None:
+        """A secret that is not a JSON object is refused, naming it and not its value."""
+        sm.seed({"bad/x": stored})
+        with pytest.raises(SecretFormatError, match=kind) as info:
+            source_for(sm.url).fetch("bad/x")
+        assert "bad/x" in str(info.value)
+        assert "hunter2" not in str(info.value)
+        assert "12345" not in str(info.value)
+
+    def test_plain_string_with_a_field_name(self, sm: MotoEndpoint) -> None:
+        """A non-JSON string becomes the one field the caller names."""
+        sm.seed({"plain/token": "abc def"})
+        secret = source_for(sm.url, parse=ParseOptions(plain_field="TOKEN")).fetch("plain/token")
+        assert secret.fields["TOKEN"].reveal() == "abc def"
+
+    def test_binary_refused_unless_asked_for(self, sm: MotoEndpoint) -> None:
+        """SecretBinary is an error by default and base64 text when a field is named."""
+        sm.seed({"bin/cert": b"\x00\xffcert"})
+        with pytest.raises(SecretFormatError, match=r"bin/cert.*binary"):
+            source_for(sm.url).fetch("bin/cert")
+        secret = source_for(sm.url, parse=ParseOptions(binary_field="CERT")).fetch("bin/cert")
+        assert base64.b64decode(secret.fields["CERT"].reveal()) == b"\x00\xffcert"
+
+    def test_previous_version_stage(self, sm: MotoEndpoint) -> None:
+        """version_stage selects AWSPREVIOUS through GetSecretValue."""
+        sm.seed({"rot/x": {"K": "old"}})
+        sm.client().put_secret_value(SecretId="rot/x", SecretString=json.dumps({"K": "new"}))
+        current = source_for(sm.url).fetch("rot/x")
+        previous = source_for(sm.url, version_stage="AWSPREVIOUS").fetch("rot/x")
+        assert current.fields["K"].reveal() == "new"
+        assert previous.fields["K"].reveal() == "old"
+
+
+class TestFallbackAndFaults:
+    def test_batch_denied_falls_back_to_get(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """AccessDenied on BatchGetSecretValue: every secret is read with GetSecretValue."""
+        sm.seed({f"d/s{i:02}": {"K": str(i)} for i in range(25)})
+        proxy.reset()
+        proxy.on({1: Fault.aws("AccessDeniedException")}, action="BatchGetSecretValue")
+        source = source_for(proxy.url, max_concurrency=1)
+        result = source.fetch_many(f"d/s{i:02}" for i in range(25))
+        assert len(result) == 25
+        assert not result.errors
+        assert proxy.count("GetSecretValue") == 25
+        assert proxy.count("BatchGetSecretValue") == 1
+        # Later fetches go straight to GetSecretValue.
+        source.fetch("d/s00")
+        assert proxy.count("BatchGetSecretValue") == 1
+
+    def test_denied_secret_is_reported_by_name(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """AccessDenied on one GetSecretValue is that secret's error, with the code."""
+        sm.seed({"d/a": {"K": "1"}})
+        proxy.reset()
+        proxy.on({1: Fault.aws("AccessDeniedException")}, action="GetSecretValue")
+        result = source_for(proxy.url, use_batch=False).fetch_many(["d/a"])
+        assert result.errors["d/a"].code == "AccessDeniedException"
+        assert "GetSecretValue" in str(result.errors["d/a"])
+
+    def test_short_throttling_is_retried(
+        self, proxy: FaultProxy, sm: MotoEndpoint, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Two throttles then success: the fetch succeeds and the retries are logged."""
+        sm.seed({"t/a": {"K": "v"}})
+        proxy.reset()
+        proxy.on({1: Fault.throttle(), 2: Fault.http(503)})
+        with caplog.at_level(logging.INFO, logger="rideinfra"):
+            secret = source_for(proxy.url).fetch("t/a")
+        assert secret.fields["K"].reveal() == "v"
+        assert proxy.count() == 3
+        assert "after 2 retries" in caplog.text
+
+    def test_long_throttling_fails_with_the_code(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """Throttling past the retry budget is one clear store error."""
+        sm.seed({"t/a": {"K": "v"}})
+        proxy.reset()
+        proxy.on({n: Fault.throttle() for n in range(1, 10)})
+        with pytest.raises(SourceError, match="ThrottlingException") as info:
+            source_for(proxy.url, max_attempts=3).fetch("t/a")
+        assert info.value.code == "ThrottlingException"
+        assert proxy.count() == 3
+
+    def test_endpoint_down_fails_fast(self, aws_env: dict[str, str]) -> None:
+        """Nothing listening: a clear error naming the endpoint, in bounded time."""
+        url = f"http://127.0.0.1:{free_port()}"
+        started = time.monotonic()
+        with pytest.raises(SourceError, match=r"127\.0\.0\.1") as info:
+            source_for(url, max_attempts=2).fetch("any/secret")
+        assert time.monotonic() - started < 30
+        assert info.value.code == "EndpointConnectionError"
+
+    def test_stalled_endpoint_times_out(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """A server that never answers hits the read timeout, not a hang."""
+        proxy.on({n: Fault.stall(3) for n in range(1, 5)})
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="ReadTimeout"):
+            source_for(proxy.url, read_timeout=0.5, max_attempts=2).fetch("any/secret")
+        assert time.monotonic() - started < 10
+
+    def test_connection_reset_is_retried(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """A reset connection is retried like any transient network error."""
+        sm.seed({"r/a": {"K": "v"}})
+        proxy.reset()
+        proxy.on({1: Fault.reset()})
+        assert source_for(proxy.url).fetch("r/a").fields["K"].reveal() == "v"
+        assert proxy.count() == 2
+
+    def test_invalid_credentials_say_so(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
+        """An unrecognised key gives one line telling what to check."""
+        proxy.on({1: Fault.aws("UnrecognizedClientException")})
+        with pytest.raises(SourceError, match="access key is not valid"):
+            source_for(proxy.url).fetch("any/secret")
+
+
+class TestStore:
+    def test_put_is_idempotent(self, sm: MotoEndpoint) -> None:
+        """Creating, then putting the same fields again, writes no new version."""
+        store = SecretsManagerStore(source_for(sm.url))
+        assert store.put("s/x", {"A": "1"}) == "created"
+        assert store.put("s/x", {"A": "1"}) == "unchanged"
+        assert store.put("s/x", {"A": "2"}) == "updated"
+        versions = sm.client().list_secret_version_ids(SecretId="s/x")["Versions"]
+        assert len(versions) == 2
+        assert store.read("s/x") == {"A": "2"}
+        assert store.read("s/none") is None
+
+    def test_put_restores_a_deleted_secret(self, sm: MotoEndpoint) -> None:
+        """A name held by a secret scheduled for deletion is restored and written."""
+        store = SecretsManagerStore(source_for(sm.url))
+        store.put("s/y", {"A": "1"})
+        sm.client().delete_secret(SecretId="s/y")
+        assert store.put("s/y", {"A": "3"}) == "restored"
+        assert store.read("s/y") == {"A": "3"}
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        fields=st.dictionaries(
+            st.text(min_size=1, max_size=20),
+            st.text(
+                st.characters(blacklist_categories=("Cs",)),
+                max_size=200,
+            )
+            | st.sampled_from(["", "$HOME", "${X}", "a\nb", "'\"`\\", "\u00a0 \t\r"]),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    def test_any_fields_survive_store_and_fetch(
+        self, sm: MotoEndpoint, fields: dict[str, str]
+    ) -> None:
+        """Whatever the fields, put then fetch returns them exactly."""
+        name = "prop/x"
+        store = SecretsManagerStore(source_for(sm.url))
+        store.put(name, fields)
+        got = source_for(sm.url).fetch(name)
+        assert {k: v.reveal() for k, v in got.fields.items()} == fields
+
+    def test_a_64_kib_secret_survives(self, sm: MotoEndpoint) -> None:
+        """A value filling Secrets Manager's 64 KiB limit comes back exactly."""
+        value = ("é$`'\"\\\n" * 9000)[: 65536 // 2 - 20]  # two bytes per char in JSON at most
+        sm.seed({"big/x": {"V": value}})
+        assert source_for(sm.url).fetch("big/x").fields["V"].reveal() == value
+
+
+class TestConfiguration:
+    def test_region_precedence(self) -> None:
+        """Argument, then AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1."""
+        env = {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-central-1"}
+        assert resolve_region("ap-south-1", env) == "ap-south-1"
+        assert resolve_region(None, env) == "eu-west-1"
+        assert resolve_region(None, {"AWS_DEFAULT_REGION": "eu-central-1"}) == "eu-central-1"
+        assert resolve_region(None, {}) == "us-east-1"
+
+    def test_endpoint_from_environ(self) -> None:
+        """AWS_ENDPOINT_URL is the only difference between LocalStack and AWS."""
+        env = {"AWS_ENDPOINT_URL": "http://localstack:4566"}
+        assert SecretsManagerSource(environ=env).endpoint_url == "http://localstack:4566"
+        assert SecretsManagerSource(environ={}).endpoint_url is None
+        assert repr(SecretsManagerSource(environ=env)) == (
+            "SecretsManagerSource(region='us-east-1', endpoint_url='http://localstack:4566')"
+        )
+
+    def test_import_does_not_load_botocore(self) -> None:
+        """import rideinfra.secrets stays free of boto3 and botocore."""
+        code = "import sys, rideinfra.secrets; print(sorted(m for m in sys.modules if 'boto' in m))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.strip() == "[]"
