@@ -88,8 +88,10 @@ class _Client:
         connect_timeout: float,
         read_timeout: float,
         max_pool: int,
+        environ: Mapping[str, str],
     ) -> None:
         self._client = client
+        self._environ = environ
         self._lock = threading.Lock()
         self.region = region
         self.endpoint_url = endpoint_url
@@ -115,8 +117,16 @@ class _Client:
             user_agent_extra=f"rideinfra/{__version__}",
         )
         # A session of our own: boto3's default session is a process global
-        # and not safe to create clients from concurrently.
-        session = boto3.session.Session()
+        # and not safe to create clients from concurrently. Credentials given
+        # in environ are used; absent ones fall back to boto3's usual chain
+        # (which reads os.environ, ~/.aws, and instance/task roles).
+        env = self._environ
+        session = boto3.session.Session(
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=env.get("AWS_SESSION_TOKEN"),
+            profile_name=env.get("AWS_PROFILE"),
+        )
         return session.client(
             "secretsmanager",
             region_name=self.region,
@@ -237,6 +247,7 @@ class SecretsManagerSource(BaseSource):
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool=max_concurrency,
+            environ=env,
         )
         self._max_concurrency = max_concurrency
         self._version_stage = version_stage
@@ -327,8 +338,8 @@ class SecretsManagerSource(BaseSource):
         """One BatchGetSecretValue page; None when the caller may not use the batch call."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        client = self._client.get()
         try:
+            client = self._client.get()
             if token:
                 response = client.batch_get_secret_value(SecretIdList=list(ids), NextToken=token)
             else:
