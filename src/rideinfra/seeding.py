@@ -1,0 +1,195 @@
+"""Seed files: the secrets a store should hold, with literal or generated values.
+
+A seed file (YAML)::
+
+    version: 1
+    secrets:
+      rideshare/redis:
+        REDIS_PASSWORD: redis-dev-pass          # a literal value
+      rideshare/airflow:
+        FERNET_KEY: {generate: fernet}          # made once, kept on reruns
+        JWT_SECRET: {generate: "hex:32"}        # 32 random bytes as 64 hex digits
+        ADMIN_PASSWORD: {generate: "password:24"}
+
+Seeding is idempotent: a secret whose fields already equal the plan gets no
+new version; a generated field that already exists in the store keeps its
+stored value. ``OVERRIDE_<FIELD>`` in the environment replaces that field's
+value in every secret that has it (the platform's existing convention).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import secrets as random
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, Protocol
+
+import attrs
+
+from rideinfra.errors import ConfigError
+from rideinfra.profiles._yaml import load_yaml_file
+
+__all__ = ["Generate", "SeedSpec", "SeedStore", "apply_seed", "generate_value", "load_seed_spec"]
+
+log = logging.getLogger("rideinfra.seed")
+
+_GENERATE = re.compile(r"^(fernet|hex:(\d+)|password:(\d+))$")
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+# Bounds that keep a generated value useful and inside Secrets Manager's 64 KiB.
+_MIN_LEN, _MAX_LEN = 8, 4096
+
+
+@attrs.frozen
+class Generate:
+    """A field whose value is generated once: ``fernet``, ``hex:N`` or ``password:N``."""
+
+    spec: str
+
+    def __repr__(self) -> str:
+        return f"Generate({self.spec!r})"
+
+
+FieldSpec = str | Generate
+
+
+@attrs.frozen
+class SeedSpec:
+    """The parsed seed file: secret name -> field -> literal value or Generate."""
+
+    path: str
+    secrets: Mapping[str, Mapping[str, FieldSpec]] = attrs.field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"SeedSpec(path={self.path!r}, secrets={list(self.secrets)})"
+
+
+def generate_value(spec: str) -> str:
+    """Make a new random value for a ``generate:`` spec.
+
+    Raises:
+        ValueError: the spec is not ``fernet``, ``hex:N`` or ``password:N``.
+    """
+    match = _GENERATE.match(spec)
+    if not match:
+        raise ValueError(f"unknown generate spec {spec!r}; use fernet, hex:N or password:N")
+    if spec == "fernet":
+        # A Fernet key is 32 random bytes, URL-safe base64 (what Airflow's FERNET_KEY wants).
+        return base64.urlsafe_b64encode(random.token_bytes(32)).decode("ascii")
+    if match.group(2):
+        return random.token_hex(int(match.group(2)))
+    return "".join(random.choice(_PASSWORD_ALPHABET) for _ in range(int(match.group(3))))
+
+
+def _field_spec(value: object, file: str, path: str) -> FieldSpec:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    if isinstance(value, dict) and set(value) == {"generate"}:
+        spec = value["generate"]
+        match = _GENERATE.match(spec) if isinstance(spec, str) else None
+        if not match:
+            raise ConfigError(
+                f"generate must be fernet, hex:N or password:N, not {spec!r}", file=file, path=path
+            )
+        size = int(match.group(2) or match.group(3) or 32)
+        if not _MIN_LEN <= size <= _MAX_LEN:
+            raise ConfigError(
+                f"generate size must be between {_MIN_LEN} and {_MAX_LEN}", file=file, path=path
+            )
+        return Generate(spec)
+    raise ConfigError(
+        "a field is a string or {generate: fernet|hex:N|password:N}", file=file, path=path
+    )
+
+
+def load_seed_spec(path: str | Path) -> SeedSpec:
+    """Read and validate a seed file.
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or not in the shape above;
+            the message names the file and the path inside it.
+    """
+    file = str(path)
+    data = load_yaml_file(Path(path), what="seed").data
+    if not isinstance(data, dict):
+        raise ConfigError("a seed file is a mapping with version and secrets", file=file)
+    unknown = sorted(set(data) - {"version", "secrets"})
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(map(str, unknown))}; valid: version, secrets", file=file
+        )
+    if data.get("version") != 1:
+        raise ConfigError("version must be 1", file=file, path="version")
+    raw = data.get("secrets")
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError("secrets must map secret names to fields", file=file, path="secrets")
+    parsed: dict[str, dict[str, FieldSpec]] = {}
+    for name, fields in raw.items():
+        where = f"secrets.{name}"
+        if not isinstance(fields, dict) or not fields:
+            raise ConfigError("a secret maps field names to values", file=file, path=where)
+        parsed[str(name)] = {
+            str(key): _field_spec(value, file, f"{where}.{key}") for key, value in fields.items()
+        }
+    return SeedSpec(file, parsed)
+
+
+class SeedStore(Protocol):
+    """What seeding needs of a store (SecretsManagerStore fits)."""
+
+    def read(self, name: str) -> dict[str, str] | None: ...
+
+    def put(
+        self, name: str, fields: Mapping[str, str], *, description: str | None = None
+    ) -> Literal["created", "updated", "unchanged", "restored"]: ...
+
+
+def plan_fields(
+    spec: Mapping[str, FieldSpec],
+    current: Mapping[str, str] | None,
+    environ: Mapping[str, str],
+    *,
+    override_prefix: str = "OVERRIDE_",
+) -> dict[str, str]:
+    """The fields one secret should hold: overrides, then kept generated values, then literals."""
+    planned: dict[str, str] = {}
+    for field, value in spec.items():
+        override = environ.get(override_prefix + field)
+        if override is not None:
+            planned[field] = override
+        elif isinstance(value, Generate):
+            kept = (current or {}).get(field)
+            planned[field] = kept if kept else generate_value(value.spec)
+        else:
+            planned[field] = value
+    return planned
+
+
+def apply_seed(
+    spec: SeedSpec,
+    store: SeedStore,
+    environ: Mapping[str, str],
+    *,
+    override_prefix: str = "OVERRIDE_",
+) -> dict[str, str]:
+    """Create or update every secret of ``spec``; return name -> what happened.
+
+    Raises:
+        SourceError: the store could not be read or written; names the secret.
+    """
+    outcome: dict[str, str] = {}
+    for name, fields in spec.secrets.items():
+        current = store.read(name)
+        planned = plan_fields(fields, current, environ, override_prefix=override_prefix)
+        overridden = sorted(f for f in fields if override_prefix + f in environ)
+        result = store.put(name, planned)
+        outcome[name] = result
+        extra = f" (overridden: {', '.join(overridden)})" if overridden else ""
+        log.info("seed %s: %s, %d field(s)%s", name, result, len(planned), extra)
+    return outcome
