@@ -1,0 +1,56 @@
+"""What goes where: the rideinfra.yaml model, loading it, and resolving profiles.
+
+>>> config = load_config("rideinfra.yaml")            # doctest: +SKIP
+>>> envs = resolve(config, source, profiles=["core"])  # doctest: +SKIP
+>>> print(format_explain(explain_envs(envs)))          # doctest: +SKIP
+"""
+
+from rideinfra.profiles.config import (
+    TRANSFORM_NAMES,
+    config_json_schema,
+    load_config,
+    parse_config,
+)
+from rideinfra.profiles.explain import ExplainRow, explain, explain_envs, format_explain
+from rideinfra.profiles.model import (
+    OUTPUT_FORMATS,
+    AwsSourceConfig,
+    ChainSourceConfig,
+    Config,
+    DirectorySourceConfig,
+    Env,
+    EnvSourceConfig,
+    FileSourceConfig,
+    OutputConfig,
+    Profile,
+    SecretConfig,
+    SecretRef,
+    SourceConfig,
+)
+from rideinfra.profiles.resolve import resolve, resolve_profile
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "TRANSFORM_NAMES",
+    "AwsSourceConfig",
+    "ChainSourceConfig",
+    "Config",
+    "DirectorySourceConfig",
+    "Env",
+    "EnvSourceConfig",
+    "ExplainRow",
+    "FileSourceConfig",
+    "OutputConfig",
+    "Profile",
+    "SecretConfig",
+    "SecretRef",
+    "SourceConfig",
+    "config_json_schema",
+    "explain",
+    "explain_envs",
+    "format_explain",
+    "load_config",
+    "parse_config",
+    "resolve",
+    "resolve_profile",
+]

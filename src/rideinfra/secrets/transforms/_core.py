@@ -1,0 +1,222 @@
+"""Entries, their provenance, and the pipeline that runs transforms over them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import yaml
+
+from rideinfra.errors import TransformError
+from rideinfra.secrets.model import Secret, SecretValue
+
+__all__ = [
+    "BaseTransform",
+    "Entry",
+    "Origin",
+    "Pipeline",
+    "Transform",
+    "check_env_names",
+    "config_line",
+    "entries_from_secret",
+    "is_env_name",
+]
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_env_name(name: str) -> bool:
+    """True when ``name`` is a portable environment variable name (POSIX sh can assign it).
+
+    Letters, digits and ``_``, not starting with a digit; ASCII only.
+    """
+    return _ENV_NAME.fullmatch(name) is not None
+
+
+@attrs.frozen
+class Origin:
+    """Where a variable came from: safe to log, it holds names only.
+
+    Attributes:
+        secret: the secret's name.
+        field: the secret's field the value was read from.
+        transforms: the config line of each transform applied, in order.
+        source: which source read the secret (``Secret.origin``).
+    """
+
+    secret: str
+    field: str
+    transforms: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        """``secret:field``, the form errors and ``explain`` use."""
+        return f"{self.secret}:{self.field}"
+
+    def applied(self, step: str) -> Origin:
+        """A copy with one more transform recorded."""
+        return attrs.evolve(self, transforms=(*self.transforms, step))
+
+
+@attrs.frozen
+class Entry:
+    """One future variable: a name, its (redacted) value, and where it came from."""
+
+    name: str
+    value: SecretValue = attrs.field(repr=False)
+    origin: Origin
+
+    def renamed(self, name: str, step: str) -> Entry:
+        """A new entry called ``name`` with ``step`` recorded in its origin."""
+        return Entry(name, self.value, self.origin.applied(step))
+
+
+def entries_from_secret(secret: Secret) -> tuple[Entry, ...]:
+    """One entry per field of ``secret``, named after the field, in store order."""
+    return tuple(
+        Entry(field, value, Origin(secret.name, field, (), secret.origin))
+        for field, value in secret.fields.items()
+    )
+
+
+@runtime_checkable
+class Transform(Protocol):
+    """Anything that maps entries to new entries; it must never mutate its input."""
+
+    def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
+        """Return the new entries."""
+        ...
+
+
+def config_line(name: str, args: Any = None) -> str:
+    """The transform as one line of rideinfra.yaml, e.g. ``prefix: GF_SECURITY_``.
+
+    YAML flow style, so the text is also valid YAML inside a ``[...]`` list.
+    """
+    if args is None:
+        return name
+    text = yaml.safe_dump(
+        {name: args}, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True
+    ).strip()
+    return text[1:-1]  # drop the outer "{...}" of the one-key mapping
+
+
+class BaseTransform:
+    """Shared behaviour of the built-in transforms: ``a | b`` makes a :class:`Pipeline`."""
+
+    __slots__ = ()
+
+    def __or__(self, other: Transform) -> Pipeline:
+        return Pipeline(self, other)  # type: ignore[arg-type]
+
+    def __ror__(self, other: Transform) -> Pipeline:
+        return Pipeline(other, self)  # type: ignore[arg-type]
+
+
+def unique(entries: Iterable[Entry], step: str) -> tuple[Entry, ...]:
+    """The entries, or a TransformError when two of them share a name.
+
+    Every transform that names things calls this, so no field is ever lost
+    by silently overwriting another.
+    """
+    out = tuple(entries)
+    seen: dict[str, Entry] = {}
+    for entry in out:
+        first = seen.setdefault(entry.name, entry)
+        if first is not entry:
+            raise TransformError(
+                f"`{step}` gives variable {entry.name} from both {first.origin.ref} and "
+                f"{entry.origin.ref}; a field would be lost: rename or drop one of them"
+            )
+    return out
+
+
+def require_present(entries: tuple[Entry, ...], names: Iterable[str], step: str) -> None:
+    """Raise a TransformError for a name the transform lists but no entry has."""
+    have = {entry.name for entry in entries}
+    missing = [name for name in names if name not in have]
+    if missing:
+        secrets = sorted({entry.origin.secret for entry in entries}) or ["(no secret)"]
+        raise TransformError(
+            f"`{step}` names field(s) {', '.join(missing)} but secret {', '.join(secrets)} "
+            f"has only: {', '.join(sorted(have)) or '(none)'}; fix the name in the config"
+        )
+
+
+def check_env_names(entries: Sequence[Entry]) -> tuple[Entry, ...]:
+    """The entries, or a TransformError naming the first invalid variable name.
+
+    Raises:
+        TransformError: a name is not letters, digits and ``_`` (or starts with a digit).
+    """
+    for entry in entries:
+        if not is_env_name(entry.name):
+            raise TransformError(
+                f"{entry.origin.ref} becomes {entry.name!r}, which is not a valid environment "
+                "variable name (ASCII letters, digits and _, not starting with a digit); "
+                "add a `rename` or `sanitize` transform"
+            )
+    return tuple(entries)
+
+
+def _flatten_steps(steps: Iterable[Transform]) -> tuple[Transform, ...]:
+    out: list[Transform] = []
+    for step in steps:
+        if isinstance(step, Pipeline):
+            out.extend(step.steps)
+        elif callable(step):
+            out.append(step)
+        else:
+            raise TypeError(f"a pipeline step must be a transform, not {type(step).__name__}")
+    return tuple(out)
+
+
+@attrs.frozen(init=False, repr=False)
+class Pipeline(BaseTransform):
+    """Transforms run in order: ``Pipeline(a, b)`` or ``a | b``.
+
+    Nested pipelines are spliced in, so ``(a | b) | c`` has three steps. A
+    pipeline is where variables are finished: after its last step every name
+    must be a valid environment variable name.
+    """
+
+    steps: tuple[Transform, ...]
+
+    def __init__(self, *steps: Transform) -> None:
+        self.__attrs_init__(_flatten_steps(steps))
+
+    def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
+        """Run each step on the previous step's output, then check the names.
+
+        Raises:
+            TransformError: a step failed, or a final name is not a valid variable name.
+        """
+        out = tuple(entries)
+        for step in self.steps:
+            out = step(out)
+        return check_env_names(out)
+
+    def __or__(self, other: Transform) -> Pipeline:
+        return Pipeline(*self.steps, other)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return "[" + ", ".join(repr(step) for step in self.steps) + "]"
+
+
+def frozen_str_map(value: Mapping[str, str]) -> Mapping[str, str]:
+    """An immutable copy (attrs converter)."""
+    return MappingProxyType(dict(value))
+
+
+def str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    """A tuple copy that refuses a bare string (attrs converter)."""
+    if isinstance(value, str):
+        raise TypeError("expected a list of names, not one string")
+    return tuple(value)
