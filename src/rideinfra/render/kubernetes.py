@@ -1,0 +1,136 @@
+"""The ``k8s-secret`` format: a v1 Secret manifest (type Opaque, ``stringData``).
+
+Every string is written as a YAML double-quoted scalar using only escapes that
+JSON and YAML share (``\\" \\\\ \\n \\r \\t \\b \\f \\uXXXX``), and every
+character a YAML reader would fold, treat as a line break or reject
+(controls, NEL, U+2028/2029, non-characters) is escaped, so no YAML parser can
+misread a value as a number, a bool, null, a comment or a multi-line scalar.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import attrs
+
+from rideinfra.errors import ConfigError, RenderError
+from rideinfra.render.base import Values, entries
+
+__all__ = ["KubernetesSecret", "yaml_quote"]
+
+# Kubernetes: Secret keys, object names (RFC 1123 subdomain), namespaces (label).
+_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
+_SUBDOMAIN = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+)
+_LABEL = re.compile(r"(?=.{1,63}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"(?=.{0,63}\Z)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_LABEL_KEY = re.compile(
+    r"((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(?=[^/]{1,63}\Z)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+)
+
+#: The API server refuses a Secret whose data exceeds 1 MiB.
+MAX_SECRET_BYTES = 1024 * 1024
+
+# Characters outside YAML's printable set, plus the ones YAML reads as line
+# breaks (NEL, LS, PS), which a double-quoted scalar would fold.
+_YAML_UNSAFE = re.compile("[\x7f-\x84\x86-\x9f\x85\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def yaml_quote(text: str) -> str:
+    """Return ``text`` as a YAML double-quoted scalar that reads back exactly."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _frozen_labels(labels: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(labels or {}))
+
+
+@attrs.frozen
+class KubernetesSecret:
+    """The ``k8s-secret`` format, configured once with the manifest's metadata.
+
+    Attributes:
+        secret_name: ``metadata.name``; the profile name when unset.
+        namespace: ``metadata.namespace``; left out when unset.
+        labels: ``metadata.labels``.
+
+    Raises:
+        ConfigError: on construction, when a name, namespace or label is not
+            valid for Kubernetes.
+    """
+
+    secret_name: str | None = None
+    namespace: str | None = None
+    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_labels)
+    name: str = attrs.field(default="k8s-secret", init=False)
+    extension: str = attrs.field(default=".yaml", init=False)
+    summary: str = attrs.field(
+        default="a v1 Secret manifest (stringData) for kubectl apply", init=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.secret_name is not None and not _SUBDOMAIN.fullmatch(self.secret_name):
+            raise ConfigError(
+                f"Kubernetes Secret name {self.secret_name!r} is invalid: use lowercase "
+                "letters, digits, '-' and '.' (RFC 1123 subdomain, at most 253)"
+            )
+        if self.namespace is not None and not _LABEL.fullmatch(self.namespace):
+            raise ConfigError(
+                f"Kubernetes namespace {self.namespace!r} is invalid: use lowercase "
+                "letters, digits and '-' (RFC 1123 label, at most 63)"
+            )
+        for key, value in self.labels.items():
+            if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
+                raise ConfigError(f"Kubernetes label {key!r}: {value!r} is not a valid label")
+
+    def render(self, values: Values, *, profile: str) -> str:
+        """Return the Secret manifest for one profile.
+
+        Raises:
+            RenderError: the Secret name (the profile's, when not configured)
+                is invalid, a key is not a valid Secret key, a value holds
+                NUL or is structured, or the data exceeds 1 MiB.
+        """
+        name = self.secret_name if self.secret_name is not None else profile
+        if not _SUBDOMAIN.fullmatch(name):
+            raise RenderError(
+                f"profile {profile!r} is not a valid Kubernetes Secret name (lowercase RFC "
+                "1123 subdomain); set the Secret name for this format"
+            )
+        lines = ["apiVersion: v1", "kind: Secret", "metadata:", f"  name: {yaml_quote(name)}"]
+        if self.namespace is not None:
+            lines.append(f"  namespace: {yaml_quote(self.namespace)}")
+        if self.labels:
+            lines.append("  labels:")
+            lines += [
+                f"    {yaml_quote(k)}: {yaml_quote(v)}" for k, v in sorted(self.labels.items())
+            ]
+        lines += ["type: Opaque", "stringData:" if values else "stringData: {}"]
+        total = 0
+        for key, text in entries(values, fmt=self.name):
+            if not _KEY.fullmatch(key):
+                raise RenderError(
+                    f"variable {key!r} is not a valid Kubernetes Secret key "
+                    "([-._a-zA-Z0-9], at most 253); rename it",
+                    variable=key,
+                )
+            if "\0" in text:
+                raise RenderError(
+                    f"variable {key} contains a NUL character, which no environment "
+                    "variable can hold; use format json",
+                    variable=key,
+                )
+            total += len(key.encode()) + len(text.encode())
+            lines.append(f"  {yaml_quote(key)}: {yaml_quote(text)}")
+        if total > MAX_SECRET_BYTES:
+            raise RenderError(
+                f"profile {profile!r}: the Secret's data is {total} bytes; Kubernetes "
+                f"refuses Secrets over {MAX_SECRET_BYTES} bytes; split the profile"
+            )
+        return "\n".join(lines) + "\n"
