@@ -1,0 +1,57 @@
+"""Logging for the entrypoints: one line per step on stderr, text or JSON, never a value.
+
+The library itself only creates loggers under ``rideinfra``; it never
+configures handlers. The entrypoints call :func:`configure` once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Literal, TextIO
+
+__all__ = ["LogFormat", "configure"]
+
+LogFormat = Literal["text", "json"]
+
+# botocore at DEBUG logs whole response bodies, i.e. secret values. Whatever
+# level the user asks for, these stay at WARNING.
+_QUIET = ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug", "moto")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["error"] = type(record.exc_info[1]).__name__
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(
+    fmt: LogFormat = "text", level: int | str = logging.INFO, stream: TextIO | None = None
+) -> logging.Handler:
+    """Send ``rideinfra`` logs to ``stream`` (stderr) in ``fmt``; returns the handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("rideinfra: %(message)s"))
+    logger = logging.getLogger("rideinfra")
+    for old in list(logger.handlers):
+        if getattr(old, "_rideinfra", False):
+            logger.removeHandler(old)
+    handler._rideinfra = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler
