@@ -136,7 +136,9 @@ def _nest(pairs: list[tuple[list[str], Any, str]]) -> dict[str, Any]:
 
 def _split(name: str, prefix: str | None, sep: str, lowercase: bool) -> list[str] | None:
     if prefix is not None:
-        if not name.startswith(prefix + sep):
+        head = prefix + sep
+        # Case-insensitive like pydantic-settings, unless case is being kept.
+        if not (name.lower().startswith(head.lower()) if lowercase else name.startswith(head)):
             return None
         name = name[len(prefix) + len(sep) :]
     return (name.lower() if lowercase else name).split(sep)
@@ -153,8 +155,9 @@ def unflatten(
 
     ``{"AIRFLOW__CORE__FERNET_KEY": "x"}`` with ``prefix="AIRFLOW"`` gives
     ``{"core": {"fernet_key": "x"}}``. Variables without the prefix are
-    skipped; leaves stay strings (JSON text of lists and numbers is for the
-    consumer, e.g. pydantic, to parse).
+    skipped (the prefix matches in any case when ``lowercase``); leaves
+    stay strings (JSON text of lists and numbers is for the consumer, e.g.
+    pydantic, to parse).
 
     Raises:
         ValueError: a name is both a value and a section (``A=1`` and ``A__B=2``).
