@@ -5,15 +5,9 @@
 >>> print(format_explain(explain_envs(envs)))          # doctest: +SKIP
 """
 
-from rideinfra.profiles.config import (
-    TRANSFORM_NAMES,
-    config_json_schema,
-    load_config,
-    parse_config,
-)
+from rideinfra.profiles.config import config_json_schema, load_config, parse_config
 from rideinfra.profiles.explain import ExplainRow, explain, explain_envs, format_explain
 from rideinfra.profiles.model import (
-    OUTPUT_FORMATS,
     AwsSourceConfig,
     ChainSourceConfig,
     Config,
@@ -30,8 +24,6 @@ from rideinfra.profiles.model import (
 from rideinfra.profiles.resolve import resolve, resolve_profile
 
 __all__ = [
-    "OUTPUT_FORMATS",
-    "TRANSFORM_NAMES",
     "AwsSourceConfig",
     "ChainSourceConfig",
     "Config",

@@ -132,7 +132,7 @@ _TRANSFORMS: dict[str, _TransformSpec] = {
     ),
     "drop": _TransformSpec(TypeAdapter(list[str], config={"strict": True}), Drop, bare=False),
     "flatten": _TransformSpec(
-        TypeAdapter(_FlattenArgs | None),
+        TypeAdapter(_FlattenArgs),
         lambda a: Flatten() if a is None else Flatten(a.prefix, a.sep, a.uppercase),
         bare=True,
     ),
@@ -188,6 +188,8 @@ def _build_transform(item: Any) -> Transform:
         if args not in (None, {}):
             raise _custom("transform_args", f"`{name}` takes no arguments", sub=(name,))
         return spec.build(None)
+    if args is None and spec.bare:
+        return spec.build(None)  # `flatten` or `flatten: null`: the defaults
     try:
         parsed = spec.args.validate_python(args)
     except ValidationError as exc:
@@ -208,7 +210,12 @@ def _transform_schema() -> dict[str, Any]:
     ]
     for name in TRANSFORM_NAMES:
         spec = _TRANSFORMS[name]
-        args = {"type": ["object", "null"]} if spec.args is None else spec.args.json_schema()
+        if spec.args is None:
+            args: dict[str, Any] = {"type": ["object", "null"], "maxProperties": 0}
+        elif spec.bare:
+            args = {"anyOf": [spec.args.json_schema(), {"type": "null"}]}
+        else:
+            args = spec.args.json_schema()
         options.append(
             {
                 "type": "object",
