@@ -8,9 +8,7 @@ variables, or the renderer must have refused the value for a stated reason.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,69 +16,12 @@ from hypothesis import strategies as st
 
 from rideinfra.errors import RenderError
 from rideinfra.render import render_compose, render_dotenv, render_raw, render_shell
-from support.consumers import SH_CONSUMERS, read_many_with_sh, read_with
-from support.render_values import CANARY_PATH, corpus, nasty_values, one_line_values
+from support.consumers import SH_CONSUMERS, assert_exact, read_back
+from support.render_values import corpus, nasty_values, one_line_values
 
 Renderer = Callable[[dict[str, str]], str]
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def split_refused(
-    render: Renderer, values: Sequence[str]
-) -> tuple[dict[str, str], dict[str, RenderError]]:
-    """Render each value alone: accepted ones by variable name, refusals by name."""
-    accepted: dict[str, str] = {}
-    refused: dict[str, RenderError] = {}
-    for i, value in enumerate(values):
-        name = f"V{i:05d}"
-        try:
-            render({name: value})
-        except RenderError as err:
-            refused[name] = err
-        else:
-            accepted[name] = value
-    assert all(err.variable == name for name, err in refused.items())
-    return accepted, refused
-
-
-def read_back(text: str, consumers: Sequence[str]) -> dict[str, dict[str, str]]:
-    """Write ``text`` to a file and read it with each consumer."""
-    with tempfile.TemporaryDirectory(prefix="rideinfra-render-") as tmp:
-        path = Path(tmp, "profile.env")
-        path.write_bytes(text.encode("utf-8"))
-        results = {}
-        for consumer in consumers:
-            if consumer in SH_CONSUMERS:
-                (result,) = read_many_with_sh([path], consumer)
-                if isinstance(result, Exception):
-                    raise result
-                results[consumer] = result
-            else:
-                results[consumer] = read_with(consumer, path)
-        return results
-
-
-def assert_same(consumer: str, seen: dict[str, str], expected: dict[str, str]) -> None:
-    """Fail with the first few differences, readable even for thousands of variables."""
-    if seen == expected:
-        return
-    extra = sorted(set(seen) - set(expected))[:5]
-    wrong = [
-        (name, expected[name], seen.get(name, "<missing>"))
-        for name in sorted(expected)
-        if seen.get(name) != expected[name]
-    ][:5]
-    pytest.fail(f"{consumer}: wrong (name, rendered, read) {wrong!r}; extra {extra!r}")
-
-
-def assert_exact(render: Renderer, values: Sequence[str], consumers: Sequence[str]) -> dict:
-    accepted, refused = split_refused(render, values)
-    text = render(accepted)
-    for consumer, seen in read_back(text, consumers).items():
-        assert_same(consumer, seen, accepted)
-    assert not CANARY_PATH.exists(), "a value was executed"
-    return refused
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 value_batches = st.lists(nasty_values, min_size=1, max_size=60)

@@ -17,6 +17,9 @@ Readers:
         (``fmt="raw"`` for ``format: raw``) via ``docker-compose config``
     read_with_dotenv(path): python-dotenv ``dotenv_values`` (interpolate=True)
     read_json(path), read_k8s_secret(path)
+
+Differential helpers: split_refused, read_back, assert_exact (render a batch
+into one file, read it with each consumer, compare).
 """
 
 from __future__ import annotations
@@ -28,26 +31,36 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
 import yaml
+
+from rideinfra.errors import RenderError
 
 __all__ = [
     "CANARY_ENV",
     "SH_CONSUMERS",
     "ConsumerError",
+    "Renderer",
+    "assert_exact",
+    "assert_same",
     "compose_binary",
+    "read_back",
     "read_json",
     "read_k8s_secret",
+    "read_many_with_dotenv",
     "read_many_with_sh",
+    "read_var_with_sh",
     "read_with",
     "read_with_compose",
     "read_with_dotenv",
     "read_with_sh",
+    "split_refused",
 ]
 
 #: Variables every reader's environment has; a value that expands one differs.
@@ -146,6 +159,46 @@ def read_many_with_sh(
         results.append(
             {k: v for k, v in after.items() if k not in _SHELL_OWN and before.get(k) != v}
         )
+    return results
+
+
+# One subshell per file and no exec: fast enough for tens of thousands of files.
+_SH_VAR_SCRIPT = r"""
+name=$1; shift
+for f in "$@"; do
+  ( . "$f" >/dev/null 2>&1 || exit 97; eval "printf '%s' \"\${$name}\"" )
+  printf '\0%s\0' "$?"
+done
+"""
+
+
+def read_var_with_sh(
+    paths: Sequence[str | os.PathLike[str]], name: str, shell: str = "dash"
+) -> list[str | None]:
+    """Per file, the value of ``name`` after ``. file`` in ``shell``, or None if sourcing failed.
+
+    Cheaper and less strict than :func:`read_many_with_sh` (no export or
+    extra-variable check): for showing that a file is read *wrongly*.
+    """
+    if not paths:
+        return []
+    argv = [*SH_CONSUMERS[shell], "-c", _SH_VAR_SCRIPT, "sh", name, *map(os.fspath, paths)]
+    with tempfile.TemporaryDirectory(prefix="rideinfra-sh-") as cwd:
+        proc = subprocess.run(
+            argv,
+            check=False,
+            env=dict(CANARY_ENV),
+            cwd=cwd,
+            capture_output=True,
+            timeout=_TIMEOUT,
+        )
+    if proc.returncode != 0:
+        raise ConsumerError(f"{shell} driver failed: {proc.stderr.decode(errors='replace')}")
+    tokens = proc.stdout.split(b"\0")
+    results: list[str | None] = []
+    for i in range(len(paths)):
+        value, status = tokens[2 * i], tokens[2 * i + 1]
+        results.append(value.decode("utf-8", "surrogateescape") if status == b"0" else None)
     return results
 
 
@@ -264,6 +317,19 @@ def read_with_dotenv(path: str | os.PathLike[str]) -> dict[str, str]:
     return out
 
 
+def read_many_with_dotenv(
+    paths: Sequence[str | os.PathLike[str]],
+) -> list[dict[str, str] | ConsumerError]:
+    """:func:`read_with_dotenv` for many files, returning errors instead of raising."""
+    results: list[dict[str, str] | ConsumerError] = []
+    for path in paths:
+        try:
+            results.append(read_with_dotenv(path))
+        except ConsumerError as err:
+            results.append(err)
+    return results
+
+
 # ------------------------------------------------------------------ json, k8s
 
 
@@ -283,7 +349,78 @@ def read_k8s_secret(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-# --------------------------------------------------------------------- dispatch
+# ------------------------------------------------------------- differential
+
+#: A renderer function: variables -> file text.
+Renderer = Callable[[dict[str, str]], str]
+
+
+def split_refused(
+    render: Renderer, values: Sequence[str]
+) -> tuple[dict[str, str], dict[str, RenderError]]:
+    """Render each value alone: accepted ones by variable name, refusals by name."""
+    accepted: dict[str, str] = {}
+    refused: dict[str, RenderError] = {}
+    for i, value in enumerate(values):
+        name = f"V{i:05d}"
+        try:
+            render({name: value})
+        except RenderError as err:
+            refused[name] = err
+        else:
+            accepted[name] = value
+    assert all(err.variable == name for name, err in refused.items())
+    return accepted, refused
+
+
+def read_back(text: str, consumers: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Write ``text`` to a file and read it with each consumer."""
+    with tempfile.TemporaryDirectory(prefix="rideinfra-render-") as tmp:
+        path = Path(tmp, "profile.env")
+        path.write_bytes(text.encode("utf-8"))
+        results = {}
+        for consumer in consumers:
+            if consumer in SH_CONSUMERS:
+                (result,) = read_many_with_sh([path], consumer)
+                if isinstance(result, Exception):
+                    raise result
+                results[consumer] = result
+            else:
+                results[consumer] = read_with(consumer, path)
+        return results
+
+
+def assert_same(consumer: str, seen: dict[str, str], expected: dict[str, str]) -> None:
+    """Fail with the first few differences, readable even for thousands of variables."""
+    if seen == expected:
+        return
+    extra = sorted(set(seen) - set(expected))[:5]
+    wrong = [
+        (name, expected[name], seen.get(name, "<missing>"))
+        for name in sorted(expected)
+        if seen.get(name) != expected[name]
+    ][:5]
+    pytest.fail(f"{consumer}: wrong (name, rendered, read) {wrong!r}; extra {extra!r}")
+
+
+def assert_exact(
+    render: Renderer, values: Sequence[str], consumers: Sequence[str]
+) -> dict[str, RenderError]:
+    """Render the values ``render`` accepts into one file; every consumer must read them exactly.
+
+    Variables are named ``V00000``, ``V00001``... after their index in ``values``.
+
+    Returns:
+        The refusals, by variable name, for the caller to judge.
+    """
+    accepted, refused = split_refused(render, values)
+    text = render(accepted)
+    for consumer, seen in read_back(text, consumers).items():
+        assert_same(consumer, seen, accepted)
+    return refused
+
+
+# --------------------------------------------------------------------- by name
 
 
 def read_with(consumer: str, path: str | os.PathLike[str]) -> dict[str, str]:

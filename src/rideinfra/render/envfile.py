@@ -28,7 +28,11 @@ from rideinfra.errors import RenderError
 from rideinfra.render.base import Values, env_entries
 from rideinfra.render.shell import SHELL_RESERVED, sh_bare_ok
 
-__all__ = ["DIALECTS", "env_form", "render_env"]
+__all__ = [
+    "DIALECTS",
+    "env_form",
+    "render_env",
+]
 
 #: The formats that carry everything ``env`` refuses, each for its own reader.
 DIALECTS = ("shell", "compose", "dotenv", "json")
@@ -36,11 +40,13 @@ DIALECTS = ("shell", "compose", "dotenv", "json")
 # python-dotenv's interpolation: ${name} or ${name:-default}, name without } or :.
 _DOTENV_REF = re.compile(r"\$\{[^}:]*(?::-[^}]*)?\}")
 
-# After a `$`, only these characters are literal for dash, bash and Compose
-# alike: letters, digits and `_` start a name; `{ ( [` start an expansion
-# (bash's `$[` is arithmetic); `@ * # ? - $ !` are special parameters; a
-# non-ASCII letter may count as a name character in some bash locales.
-_LITERAL_AFTER_DOLLAR = frozenset(" \t\n%+,./:;=]}^~'\"\\&|<>)")
+# After a `$`, these make dash, bash or Compose expand: letters, digits and
+# `_` start a name, `{ ( [` an expansion (bash's `$[` is arithmetic), `@ * # ?
+# - $ !` are special parameters. Anything else, non-ASCII included (tested in
+# the C and C.UTF-8 locales), leaves the `$` literal in all of them.
+_EXPANDS_AFTER_DOLLAR = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_{([@*#?-$!"
+)
 
 
 def _single_quote_blocker(text: str) -> str | None:
@@ -59,7 +65,7 @@ def _double_quote_blocker(text: str) -> str | None:
     if "`" in text:
         return "a backtick (sh runs it; escaped, Compose and python-dotenv keep the backslash)"
     for i, char in enumerate(text):
-        if char == "$" and i + 1 < len(text) and text[i + 1] not in _LITERAL_AFTER_DOLLAR:
+        if char == "$" and i + 1 < len(text) and text[i + 1] in _EXPANDS_AFTER_DOLLAR:
             return (
                 "a $ followed by a name, digit, brace or special character "
                 "(sh expands it; escaped, python-dotenv keeps the backslash)"

@@ -15,7 +15,12 @@ from rideinfra.render.kubernetes import KubernetesSecret
 from rideinfra.render.raw import render_raw
 from rideinfra.render.shell import render_shell
 
-__all__ = ["DEFAULT_FORMAT", "FORMATS", "get_format", "render"]
+__all__ = [
+    "DEFAULT_FORMAT",
+    "FORMATS",
+    "get_format",
+    "render",
+]
 
 DEFAULT_FORMAT = "env"
 

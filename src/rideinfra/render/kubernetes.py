@@ -19,7 +19,10 @@ import attrs
 from rideinfra.errors import ConfigError, RenderError
 from rideinfra.render.base import Values, entries
 
-__all__ = ["KubernetesSecret", "yaml_quote"]
+__all__ = [
+    "KubernetesSecret",
+    "yaml_quote",
+]
 
 # Kubernetes: Secret keys, object names (RFC 1123 subdomain), namespaces (label).
 _KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")

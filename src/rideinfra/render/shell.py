@@ -13,7 +13,12 @@ from types import MappingProxyType
 
 from rideinfra.render.base import Values, env_entries
 
-__all__ = ["SHELL_RESERVED", "render_shell", "sh_bare_ok", "sh_single_quote"]
+__all__ = [
+    "SHELL_RESERVED",
+    "render_shell",
+    "sh_bare_ok",
+    "sh_single_quote",
+]
 
 # Characters no sh treats specially in the value of an assignment. `~` (tilde
 # expansion after `=` or `:`), `#`, whitespace, quotes, `$`, `` ` ``, `\`, glob
