@@ -105,11 +105,15 @@ class _Strict(BaseModel):
 
 
 class _AirflowArgs(_Strict):
+    model_config = ConfigDict(title="airflow arguments")
+
     sections: dict[str, str]
     others_prefix: str | None = "AIRFLOW_"
 
 
 class _FlattenArgs(_Strict):
+    model_config = ConfigDict(title="flatten arguments")
+
     prefix: str | None = None
     sep: str = "__"
     uppercase: bool = True
@@ -235,6 +239,8 @@ _TransformItem = Annotated[
 
 
 class _AwsSource(_Strict):
+    model_config = ConfigDict(title="aws-secretsmanager source")
+
     type: Literal["aws-secretsmanager"]
     region: str | None = None
     endpoint_url: str | None = None
@@ -251,22 +257,30 @@ class _AwsSource(_Strict):
 
 
 class _FileSource(_Strict):
+    model_config = ConfigDict(title="file source")
+
     type: Literal["file"]
     path: str = Field(min_length=1)
     name: str | None = Field(default=None, min_length=1)
 
 
 class _DirectorySource(_Strict):
+    model_config = ConfigDict(title="directory source")
+
     type: Literal["directory"]
     path: str = Field(min_length=1)
 
 
 class _EnvSource(_Strict):
+    model_config = ConfigDict(title="env source")
+
     type: Literal["env"]
     prefix: str | None = None
 
 
 class _ChainSource(_Strict):
+    model_config = ConfigDict(title="chain source")
+
     type: Literal["chain"]
     sources: list[_Source] = Field(min_length=1)
 
@@ -281,6 +295,8 @@ _ChainSource.model_rebuild()
 
 
 class _SecretRef(_Strict):
+    model_config = ConfigDict(title="a secret used by a profile")
+
     name: str = Field(min_length=1)
     transforms: list[_TransformItem] = []
 
@@ -290,6 +306,8 @@ def _name_to_ref(value: Any) -> Any:
 
 
 class _Profile(_Strict):
+    model_config = ConfigDict(title="profile")
+
     secrets: list[
         Annotated[
             _SecretRef, BeforeValidator(_name_to_ref, json_schema_input_type=str | _SecretRef)
@@ -299,6 +317,8 @@ class _Profile(_Strict):
 
 
 class _Secret(_Strict):
+    model_config = ConfigDict(title="transforms bound to a secret")
+
     transforms: list[_TransformItem] = []
 
 
@@ -315,6 +335,8 @@ def _file_mode(value: Any) -> int:
 
 
 class _Output(_Strict):
+    model_config = ConfigDict(title="output")
+
     dir: str | None = Field(default=None, min_length=1)
     format: Literal["env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret"] = "env"
     file_mode: Annotated[
