@@ -30,12 +30,17 @@ and line (never the value):
   Compose drops the backslash, python-dotenv keeps it: no single meaning);
 - in single quotes, a backslash before ``\\`` or ``'`` (python-dotenv reads
   ``\\\\`` as one backslash; sh and Compose read two);
-- ``${`` anywhere in a value (python-dotenv and Compose interpolate it, sh
-  expands it; this reader never does, so it refuses rather than differ);
-- a carriage return outside quotes, or whitespace other than space and tab
-  in an unquoted value.
+- a ``${NAME}`` or ``${NAME:-default}`` reference (python-dotenv's pattern,
+  in any quotes) whose value could depend on the environment: the reader
+  does not look at the environment, so it refuses rather than guess;
+- a carriage return outside quotes (comments included), or whitespace other
+  than space and tab in an unquoted value.
 
-A bare ``$NAME`` is kept as written, as python-dotenv keeps it.
+A bare ``$NAME``, and a ``${`` that does not complete a reference, are
+kept as written, as python-dotenv keeps them. A reference whose NAME
+contains ``=`` cannot name any variable, so python-dotenv always reads its
+default (or nothing): the reader resolves those the same way. That is how
+rideinfra's ``dotenv`` renderer writes a literal ``${`` (``${=:-$}{``).
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BLANKS = re.compile(r"[ \t]*")
 _COMMENT_CUT = re.compile(r"[ \t]+#")
 _SINGLE_AMBIGUOUS = re.compile(r"\\[\\']")
+# python-dotenv's variable reference, applied after quotes and escapes are read.
+_REFERENCE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -86,7 +93,7 @@ class _Reader:
             if char == "\n":
                 self._advance(1)
             elif char == "#":
-                self._to_end_of_line()
+                self._comment()
             elif char == "":
                 break
             else:
@@ -97,15 +104,22 @@ class _Reader:
                         f"{name} is set twice (lines {lines[name]} and {line}); keep one",
                         line=line,
                     )
-                if "${" in value:
-                    self._fail(
-                        f"the value of {name} contains '${{', which other dotenv readers "
-                        "interpolate and this reader does not; write it without '${'",
-                        line=line,
-                    )
                 lines[name] = line
-                values[name] = value
+                values[name] = self._resolve(name, value, line) if "${" in value else value
         return values
+
+    def _resolve(self, name: str, value: str, line: int) -> str:
+        def fixed(match: re.Match[str]) -> str:
+            if "=" not in match["name"]:
+                self._fail(
+                    f"the value of {name} holds a ${{...}} reference, which python-dotenv "
+                    "fills from the environment and this reader does not; write a literal "
+                    "'${' as '${=:-$}{'",
+                    line=line,
+                )
+            return match["default"] or ""
+
+        return _REFERENCE.sub(fixed, value)
 
     # -- one assignment -------------------------------------------------------
 
@@ -133,9 +147,12 @@ class _Reader:
             value = self._single(name)
         elif char == '"':
             value = self._double(name)
-        elif char in ("", "\n") or (char == "#" and blanks):
-            # KEY= and KEY= # comment are both empty, as in python-dotenv.
+        elif char in ("", "\n"):
             value = ""
+        elif char == "#" and blanks:
+            # KEY= # comment is empty, as in python-dotenv; KEY=#x is "#x".
+            self._comment()
+            return name, ""
         else:
             return name, self._unquoted(name)
         self._line_end(name)
@@ -205,7 +222,7 @@ class _Reader:
         blanks = self._blanks()
         char = self._peek()
         if char == "#" and blanks:
-            self._to_end_of_line()
+            self._comment()
         elif char == "\r":
             self._fail("carriage return (CRLF line ending?) outside quotes; save the file with LF")
         elif char not in ("", "\n"):
@@ -229,9 +246,13 @@ class _Reader:
         self._pos = match.end()
         return len(match.group())
 
-    def _to_end_of_line(self) -> None:
+    def _comment(self) -> None:
         end = self._text.find("\n", self._pos)
-        self._advance((len(self._text) if end < 0 else end) - self._pos)
+        end = len(self._text) if end < 0 else end
+        if "\r" in self._text[self._pos : end]:
+            # python-dotenv ends the comment at a CR and reads the rest as a new line.
+            self._fail("carriage return (CRLF line ending?) in a comment; save the file with LF")
+        self._advance(end - self._pos)
 
     def _fail(self, message: str, *, line: int | None = None) -> NoReturn:
         raise ConfigError(message, file=self._file, path=f"line {line or self._line}")

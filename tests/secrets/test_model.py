@@ -1,0 +1,249 @@
+"""The secret value model: values that never show themselves, and how stored text becomes fields."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import pickle
+import traceback
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rideinfra.errors import SecretFormatError
+from rideinfra.secrets.model import (
+    MASK,
+    ParseOptions,
+    Secret,
+    SecretValue,
+    parse_secret_binary,
+    parse_secret_string,
+)
+
+# A value that cannot appear in any message by accident.
+SENTINEL = "s3cr3t-Sentinel-9f8e7d"
+
+# Values to carry: unicode, quotes, $, backslashes, newlines, CR, tabs, NUL, empty, 64 KiB.
+values = st.one_of(
+    st.text(),
+    st.text(alphabet=st.sampled_from("'\"$`\\#= \t\r\n{}é日😀\x00"), max_size=40),
+    st.just("x" * 65536),
+)
+field_names = st.text(min_size=1, max_size=20)
+
+
+class TestSecretValue:
+    def test_reveal_returns_the_exact_text(self) -> None:
+        """reveal() is the one way to the text, and it is exact."""
+        assert SecretValue(f" {SENTINEL}\n").reveal() == f" {SENTINEL}\n"
+
+    @pytest.mark.parametrize(
+        "show",
+        [
+            repr,
+            str,
+            ascii,
+            lambda v: f"{v}",
+            lambda v: f"{v!r}",
+            lambda v: f"{v:>40}",
+            "{}".format,
+            lambda v: "%s" % v,  # noqa: UP031 - %-formatting is the point
+            lambda v: "%r" % (v,),  # noqa: UP031
+            lambda v: str([v, {"k": v}]),
+        ],
+    )
+    def test_every_way_of_showing_it_prints_the_mask(self, show: object) -> None:
+        """repr, str, format, f-strings, % and containers show the mask only."""
+        text = show(SecretValue(SENTINEL))  # type: ignore[operator]
+        assert SENTINEL not in text
+        assert MASK in text
+
+    def test_logging_shows_the_mask(self, caplog: pytest.LogCaptureFixture) -> None:
+        """A value passed to a logger, as an argument or in extra, is masked in the output."""
+        logger = logging.getLogger("rideinfra.test_model")
+        with caplog.at_level(logging.DEBUG, logger="rideinfra.test_model"):
+            logger.debug("value %s %r", SecretValue(SENTINEL), SecretValue(SENTINEL))
+            logger.debug("fields %s", {"A": SecretValue(SENTINEL)})
+        assert SENTINEL not in caplog.text
+        assert caplog.text.count(MASK) == 3
+
+    def test_pickling_is_refused_without_showing_the_value(self) -> None:
+        """pickle refuses a SecretValue (and a Secret), and the error does not hold the value."""
+        with pytest.raises(TypeError, match="cannot be pickled") as info:
+            pickle.dumps(SecretValue(SENTINEL))
+        assert SENTINEL not in str(info.value)
+        with pytest.raises(TypeError):
+            pickle.dumps(Secret("app/x", {"A": SecretValue(SENTINEL)}))
+
+    def test_copies_are_the_same_object(self) -> None:
+        """copy and deepcopy return the value itself (immutable; no second copy in memory)."""
+        value = SecretValue(SENTINEL)
+        assert copy.copy(value) is value
+        assert copy.deepcopy({"v": value})["v"] is value
+
+    def test_equality_and_hash_follow_the_text(self) -> None:
+        """Equal texts are equal and hash alike; different texts and structured flags differ."""
+        a, b = SecretValue(SENTINEL), SecretValue(SENTINEL)
+        assert a == b
+        assert hash(a) == hash(b)
+        assert len({a, b}) == 1
+        assert a != SecretValue(SENTINEL + "x")
+        assert a != SecretValue(SENTINEL, structured=True)
+
+    def test_not_equal_to_its_plain_text(self) -> None:
+        """A SecretValue never equals a str, so a comparison cannot reveal it by accident."""
+        assert SecretValue(SENTINEL) != SENTINEL
+        assert SENTINEL != SecretValue(SENTINEL)  # noqa: SIM300 - the str side's __ne__ too
+
+    def test_equality_handles_surrogates(self) -> None:
+        """Lone surrogates (possible from JSON escapes) compare without an encoding error."""
+        assert SecretValue("\ud800") == SecretValue("\ud800")
+        assert SecretValue("\ud800") != SecretValue("\ud801")
+
+    def test_length_and_truth_follow_the_text(self) -> None:
+        """len() and bool() describe the text without showing it."""
+        assert len(SecretValue("abc")) == 3
+        assert not SecretValue("")
+        assert SecretValue("x")
+
+    def test_only_text_is_accepted(self) -> None:
+        """Wrapping bytes or None is a TypeError that names the type only."""
+        with pytest.raises(TypeError, match="bytes"):
+            SecretValue(b"x")  # type: ignore[arg-type]
+
+    @given(value=values)
+    def test_any_value_is_masked_and_revealed_exactly(self, value: str) -> None:
+        """For any text, repr and str are the mask and reveal() is the text."""
+        secret_value = SecretValue(value)
+        assert repr(secret_value) == f"SecretValue('{MASK}')"
+        assert str(secret_value) == f"{secret_value}" == MASK
+        assert secret_value.reveal() == value
+
+
+class TestSecret:
+    def test_repr_lists_field_names_only(self) -> None:
+        """repr shows the name, field names, version and origin, never a value."""
+        secret = Secret("app/db", {"USER": SecretValue(SENTINEL)}, version_id="v1", origin="o")
+        assert repr(secret) == "Secret(name='app/db', fields=[USER], version_id='v1', origin='o')"
+        assert secret.field_names == ("USER",)
+
+    def test_is_immutable(self) -> None:
+        """Neither the secret nor its fields can be changed after it is made."""
+        fields = {"A": SecretValue("1")}
+        secret = Secret("app/x", fields)
+        fields["B"] = SecretValue("2")
+        assert secret.field_names == ("A",)
+        with pytest.raises(TypeError):
+            secret.fields["A"] = SecretValue("3")  # type: ignore[index]
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            secret.name = "other"  # type: ignore[misc]
+
+    def test_equal_secrets_compare_equal(self) -> None:
+        """Two secrets with the same name, fields and metadata are equal."""
+        one = Secret("a", {"K": SecretValue("v")}, origin="x")
+        assert one == Secret("a", {"K": SecretValue("v")}, origin="x")
+        assert one != Secret("a", {"K": SecretValue("w")}, origin="x")
+
+
+class TestParseSecretString:
+    def test_json_object_gives_fields_in_order(self) -> None:
+        """Each key of a JSON object is a field, in the stored order, with its exact text."""
+        secret = parse_secret_string("app/db", '{"USER": "u", "PASSWORD": " p\\n"}', origin="t")
+        assert secret.field_names == ("USER", "PASSWORD")
+        assert secret.fields["PASSWORD"].reveal() == " p\n"
+        assert secret.origin == "t"
+
+    @pytest.mark.parametrize(
+        ("stored", "text"),
+        [("5432", "5432"), ("1.5", "1.5"), ("1.0", "1.0"), ("true", "true"), ("false", "false")],
+    )
+    def test_numbers_and_booleans_become_their_json_text(self, stored: str, text: str) -> None:
+        """Numbers and booleans are their JSON text (true, not Python's True)."""
+        secret = parse_secret_string("app/x", f'{{"V": {stored}}}')
+        assert secret.fields["V"].reveal() == text
+        assert not secret.fields["V"].structured
+
+    def test_nested_values_stay_structured(self) -> None:
+        """Nested objects and arrays are kept as structured JSON text for flatten."""
+        secret = parse_secret_string("app/x", '{"core": {"fernet_key": "k"}, "hosts": ["a", 1]}')
+        assert secret.fields["core"].structured
+        assert json.loads(secret.fields["core"].reveal()) == {"fernet_key": "k"}
+        assert json.loads(secret.fields["hosts"].reveal()) == ["a", 1]
+
+    def test_null_field_is_an_error_naming_secret_and_field(self) -> None:
+        """A null field is refused, naming the secret and the field."""
+        with pytest.raises(SecretFormatError, match=r"'app/x' field 'K' is null") as info:
+            parse_secret_string("app/x", '{"K": null}')
+        assert info.value.secret == "app/x"
+
+    def test_non_json_names_the_secret_not_the_value(self) -> None:
+        """Text that is not JSON is refused; the message names the secret and hides the text."""
+        with pytest.raises(SecretFormatError, match="not valid JSON") as info:
+            parse_secret_string("app/x", f"{SENTINEL} {{")
+        assert "'app/x'" in str(info.value)
+        assert SENTINEL not in str(info.value)
+        assert SENTINEL not in "".join(traceback.format_exception(info.value))
+
+    @pytest.mark.parametrize(
+        ("text", "kind"),
+        [("[1, 2]", "array"), ("42", "number"), ("null", "null"), ('"s"', "string")],
+    )
+    def test_other_json_top_levels_are_refused(self, text: str, kind: str) -> None:
+        """A JSON array, number, null or string is not a secret of fields."""
+        with pytest.raises(SecretFormatError, match=f"a JSON {kind}"):
+            parse_secret_string("app/x", text)
+
+    @pytest.mark.parametrize("text", ["plain text", "[1, 2]", "42", "null", '"quoted"', "{"])
+    def test_plain_field_takes_any_non_object_verbatim(self, text: str) -> None:
+        """With plain_field, text that is not a JSON object is that one field, exactly."""
+        secret = parse_secret_string("app/x", text, options=ParseOptions(plain_field="VALUE"))
+        assert secret.field_names == ("VALUE",)
+        assert secret.fields["VALUE"].reveal() == text
+
+    def test_plain_field_leaves_objects_alone(self) -> None:
+        """A JSON object still gives its fields when plain_field is set."""
+        secret = parse_secret_string("app/x", '{"A": "1"}', options=ParseOptions(plain_field="V"))
+        assert secret.field_names == ("A",)
+
+    @pytest.mark.parametrize("text", ["", "{}"])
+    def test_empty_is_refused(self, text: str) -> None:
+        """An empty string or empty object has no fields to use."""
+        with pytest.raises(SecretFormatError, match=r"'app/x' is (an )?empty"):
+            parse_secret_string("app/x", text)
+
+    @given(fields=st.dictionaries(field_names, values, min_size=1, max_size=5))
+    def test_any_fields_survive_json_exactly(self, fields: dict[str, str]) -> None:
+        """Any dict of text fields, stored as JSON, parses back to the same texts."""
+        secret = parse_secret_string("app/x", json.dumps(fields))
+        assert {k: v.reveal() for k, v in secret.fields.items()} == fields
+
+    @given(value=st.text(min_size=1).filter(lambda v: not v.lstrip().startswith(("{", "["))))
+    def test_format_errors_never_contain_the_text(self, value: str) -> None:
+        """Whatever non-object text is stored, the error names the secret and not the text."""
+        marked = SENTINEL + value
+        with pytest.raises(SecretFormatError) as info:
+            parse_secret_string("app/x", marked)
+        assert SENTINEL not in str(info.value)
+
+
+class TestParseSecretBinary:
+    def test_refused_unless_a_field_is_named(self) -> None:
+        """Binary is refused by default, naming the secret and the option to use."""
+        with pytest.raises(SecretFormatError, match=r"'app/bin' is binary.*binary_field"):
+            parse_secret_binary("app/bin", b"\x00\xff")
+
+    def test_base64_by_default(self) -> None:
+        """Any bytes become their base64 text in the named field."""
+        secret = parse_secret_binary("app/bin", b"\x00\xff", options=ParseOptions(binary_field="B"))
+        assert base64.b64decode(secret.fields["B"].reveal()) == b"\x00\xff"
+
+    def test_utf8_text_when_asked(self) -> None:
+        """binary_encoding='utf-8' keeps UTF-8 bytes as text and refuses the rest."""
+        options = ParseOptions(binary_field="B", binary_encoding="utf-8")
+        assert parse_secret_binary("a", "é".encode(), options=options).fields["B"].reveal() == "é"
+        with pytest.raises(SecretFormatError, match="not UTF-8"):
+            parse_secret_binary("a", b"\xff", options=options)
