@@ -50,7 +50,7 @@ def _explain(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.json:
         print(json.dumps([_row_dict(row) for row in rows], indent=2))
     else:
-        print(format_explain(rows))
+        print(format_explain(rows).rstrip("\n"))
     return 0
 
 
