@@ -1,4 +1,4 @@
-"""Renderers: variables -> the exact text of one env, JSON or Kubernetes file.
+"""Renderers: variables -> the exact text of one env, JSON or Kubernetes file; the writer.
 
 Each format is exact for its reader or refuses with a RenderError naming the
 variable; see docs/formats.md for the rules and the experiments behind them.
@@ -13,6 +13,7 @@ from rideinfra.render.jsonfmt import render_json
 from rideinfra.render.kubernetes import KubernetesSecret
 from rideinfra.render.raw import render_raw
 from rideinfra.render.shell import SHELL_RESERVED, render_shell
+from rideinfra.render.write import WriteReport, check_files, write_files
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -24,6 +25,8 @@ __all__ = [
     "KubernetesSecret",
     "OutputFormat",
     "Values",
+    "WriteReport",
+    "check_files",
     "get_format",
     "render",
     "render_compose",
@@ -32,4 +35,5 @@ __all__ = [
     "render_json",
     "render_raw",
     "render_shell",
+    "write_files",
 ]

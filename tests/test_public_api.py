@@ -1,0 +1,38 @@
+"""Each package's public API: __all__ sorted (ruff's order) and complete, nothing else public."""
+
+from __future__ import annotations
+
+import importlib
+import types
+
+import pytest
+
+PACKAGES = [
+    "rideinfra",
+    "rideinfra.secrets",
+    "rideinfra.secrets.transforms",
+    "rideinfra.profiles",
+    "rideinfra.render",
+]
+
+
+def ruff_order(name: str) -> tuple[int, str]:
+    """RUF022's isort-style order: CONSTANTS, then Classes, then functions."""
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_all_is_sorted_and_complete(package: str) -> None:
+    """__all__ lists every public non-module name of the package, in order."""
+    module = importlib.import_module(package)
+    names = list(module.__all__)
+    assert names == sorted(names, key=ruff_order)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if (not name.startswith("_") or name == "__version__")
+        and not isinstance(value, types.ModuleType)
+    }
+    assert set(names) == public - {"annotations"}
+    for name in names:
+        assert getattr(module, name) is not None
