@@ -126,6 +126,7 @@ def write_files(
     fd, created = _open_output(path, create=True, dir_mode=dir_mode)
     assert fd is not None  # noqa: S101 - create=True always opens or raises
     try:
+        _require_writable(path)
         with _oserrors(path):
             lock_fd = _dirfd.lock(LOCK_NAME, fd, timeout=lock_timeout, path=path)
             try:
@@ -422,11 +423,7 @@ def _plan(
     if seen is None:
         _check_creatable(path)
         return WriteReport(path, names, (), added=names, created=True, dry_run=True)
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise WriteError(
-            f"output directory {path} is not writable for uid {os.geteuid()}; make it "
-            "writable or choose another output directory"
-        )
+    _require_writable(path)
     changed = tuple(n for n in names if _differs(seen[n], files[n], file_mode))
     return WriteReport(
         path,
@@ -435,6 +432,14 @@ def _plan(
         added=tuple(n for n in names if seen[n].content is None),
         dry_run=True,
     )
+
+
+def _require_writable(path: str) -> None:
+    if not os.access(path, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise WriteError(
+            f"output directory {path} is not writable for uid {os.geteuid()}; make it "
+            "writable (or mount it read-write) or choose another output directory"
+        )
 
 
 def _check_creatable(path: str) -> None:
