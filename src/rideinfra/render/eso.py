@@ -1,0 +1,608 @@
+"""External Secrets Operator manifests from the same profiles as the env files.
+
+Per profile, one ``ExternalSecret`` whose target Secret holds exactly the
+variables that profile's env file holds, and the ``SecretStore`` (or
+``ClusterSecretStore``) for AWS Secrets Manager it reads through. Built from
+names and origins only: no value ever enters a manifest.
+
+Each variable is a ``data`` entry (``secretKey`` <- ``remoteRef.key`` /
+``remoteRef.property``), except where a whole secret maps to variables by a
+plain prefix (or unchanged): then one ``dataFrom.extract`` with a ``rewrite``
+says the same thing more compactly. That form is used only when it is equal
+to the env file now *and* stays equal when the secret gains fields: the
+secret's transforms are only ``prefix`` steps, the profile has no ``keys``
+allow-list, the secret is used once in the profile, and its current fields
+(read from the store) become exactly its variables. Anything else (renames,
+``keys``, ``drop``, ``airflow``...) is per-variable ``data``, which yields the
+env file's names by construction.
+
+ESO's AWS provider has no per-store endpoint: for LocalStack the controller
+reads ``AWS_SECRETSMANAGER_ENDPOINT`` from its own environment, which
+:func:`helm_values` writes as values for the external-secrets Helm chart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import attrs
+
+from rideinfra.errors import ConfigError, RenderError
+from rideinfra.profiles.model import AwsSourceConfig, Config, Env
+from rideinfra.profiles.resolve import resolve_profile
+from rideinfra.render.kubernetes import yaml_quote
+from rideinfra.secrets.base import SecretSource
+from rideinfra.secrets.model import Secret
+from rideinfra.secrets.transforms import Entry, Prefix
+
+__all__ = [
+    "DEFAULT_REGION",
+    "EsoOptions",
+    "dump_yaml",
+    "eso_documents",
+    "eso_from_source",
+    "external_secret",
+    "helm_values",
+    "render_eso",
+    "secret_store",
+]
+
+DEFAULT_REGION = "us-east-1"
+GROUP = "external-secrets.io"
+SINGLE_FILE = "external-secrets.yaml"
+
+_SUBDOMAIN = re.compile(
+    r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+)
+_LABEL = re.compile(r"(?=.{1,63}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"(?=.{0,63}\Z)(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_LABEL_KEY = re.compile(
+    r"((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(?=[^/]{1,63}\Z)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+)
+_SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
+# A Go time.Duration as ESO parses refreshInterval ("0" turns refreshing off).
+_DURATION = re.compile(r"0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+")
+# ESO looks a property up as a gjson path (after escaping dots); these field
+# names mean the same as a path and as a literal key. Others (* ? | # @ \ ...)
+# would be read as path syntax and fetch something else, or nothing.
+_GJSON_LITERAL = re.compile(r"[\w-]+(\.[\w-]+)*")
+
+ApiVersion = Literal["v1", "v1beta1"]
+StoreKind = Literal["SecretStore", "ClusterSecretStore"]
+Auth = Literal["secret-ref", "service-account", "controller"]
+CreationPolicy = Literal["Owner", "Orphan", "Merge", "None"]
+
+
+def _frozen(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _one_of(*choices: str) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+        if value not in choices:
+            raise ConfigError(
+                f"{attribute.name} {value!r} is not one of: {', '.join(choices)}",
+                path=f"eso.{attribute.name}",
+            )
+
+    return check
+
+
+def _template(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    rest = value.replace("{profile}", "")
+    if "{" in rest or "}" in rest:
+        raise ConfigError(
+            f"{attribute.name} {value!r} may use only the placeholder {{profile}}",
+            path=f"eso.{attribute.name}",
+        )
+
+
+def _optional_label(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not _LABEL.fullmatch(value):
+        raise ConfigError(
+            f"{attribute.name} {value!r} is not a valid Kubernetes namespace: use lowercase "
+            "letters, digits and '-' (RFC 1123 label, at most 63)",
+            path=f"eso.{attribute.name}",
+        )
+
+
+def _secret_key(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not _SECRET_KEY.fullmatch(value):
+        raise ConfigError(
+            f"{attribute.name} {value!r} is not a valid Secret key ([-._a-zA-Z0-9])",
+            path=f"eso.{attribute.name}",
+        )
+
+
+def _duration(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not _DURATION.fullmatch(value):
+        raise ConfigError(
+            f"refresh_interval {value!r} is not a Go duration such as 1h, 15m or 1h30m "
+            "(0 syncs once)",
+            path="eso.refresh_interval",
+        )
+
+
+def _labels(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+    for key, text in value.items():
+        if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(text):
+            raise ConfigError(
+                f"Kubernetes label {key!r}: {text!r} is not a valid label", path="eso.labels"
+            )
+
+
+@attrs.frozen
+class EsoOptions:
+    """How the ESO manifests are named and how the store authenticates.
+
+    Name options are templates where ``{profile}`` stands for the profile's
+    name; a store or service account template containing ``{profile}`` gives
+    each profile its own store (and AWS identity), so each reads only its
+    own secrets (see :mod:`rideinfra.render.iam`).
+
+    Attributes:
+        api_version: ``v1`` (served by ESO 0.17 and later) or ``v1beta1``
+            (older ESO only).
+        namespace: ``metadata.namespace`` of every namespaced object; left
+            out when unset (kubectl's current namespace).
+        name_template: the ExternalSecret's name.
+        target_template: the Secret ESO writes; the same default as the
+            ``k8s-secret`` format, so pods reference one name on both paths.
+        labels: ``metadata.labels`` of every object.
+        refresh_interval: how often ESO re-reads the store (Go duration).
+        creation_policy: ``target.creationPolicy`` (``Owner``: the Secret is
+            deleted with its ExternalSecret).
+        store_kind: ``SecretStore`` (namespaced) or ``ClusterSecretStore``.
+        store_template: the store's name.
+        region: the AWS region; None takes the config's ``source.region``,
+            else ``us-east-1``.
+        auth: ``secret-ref`` (access keys in a Secret), ``service-account``
+            (a service account token, i.e. IRSA) or ``controller`` (the
+            controller's own identity: its IRSA role or EKS Pod Identity).
+        credentials_secret: the Secret holding the access keys (secret-ref).
+        access_key_id_key: its key holding the access key id.
+        secret_access_key_key: its key holding the secret access key.
+        credentials_namespace: where that Secret (or the service account)
+            lives; required for a ClusterSecretStore, else the store's namespace.
+        service_account_template: the service account (service-account auth).
+        role: an IAM role ARN the store assumes, if any.
+        compact: use ``dataFrom.extract`` + ``rewrite`` where provably equal.
+        split: one file per object instead of one multi-document file.
+    """
+
+    api_version: ApiVersion = attrs.field(default="v1", validator=_one_of("v1", "v1beta1"))
+    namespace: str | None = attrs.field(default=None, validator=_optional_label)
+    name_template: str = attrs.field(default="{profile}", validator=_template)
+    target_template: str = attrs.field(default="{profile}", validator=_template)
+    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen, validator=_labels)
+    refresh_interval: str = attrs.field(default="1h", validator=_duration)
+    creation_policy: CreationPolicy = attrs.field(
+        default="Owner", validator=_one_of("Owner", "Orphan", "Merge", "None")
+    )
+    store_kind: StoreKind = attrs.field(
+        default="SecretStore", validator=_one_of("SecretStore", "ClusterSecretStore")
+    )
+    store_template: str = attrs.field(default="aws-secretsmanager", validator=_template)
+    region: str | None = None
+    auth: Auth = attrs.field(
+        default="secret-ref", validator=_one_of("secret-ref", "service-account", "controller")
+    )
+    credentials_secret: str = "aws-credentials"  # noqa: S105 - a Secret's name, not a password
+    access_key_id_key: str = attrs.field(default="access-key-id", validator=_secret_key)
+    secret_access_key_key: str = attrs.field(default="secret-access-key", validator=_secret_key)
+    credentials_namespace: str | None = attrs.field(default=None, validator=_optional_label)
+    service_account_template: str = attrs.field(default="rideinfra-{profile}", validator=_template)
+    role: str | None = None
+    compact: bool = True
+    split: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        shared = "{profile}" not in self.store_template
+        if (
+            shared
+            and self.auth == "service-account"
+            and "{profile}" in (self.service_account_template)
+        ):
+            raise ConfigError(
+                "a shared store (store_template without {profile}) has one identity: give "
+                "service_account_template a fixed name, or put {profile} in store_template",
+                path="eso.service_account_template",
+            )
+        needs_ns = self.auth in ("secret-ref", "service-account")
+        if self.store_kind == "ClusterSecretStore" and needs_ns and not self.credentials_namespace:
+            raise ConfigError(
+                "a ClusterSecretStore must say which namespace holds its credentials: "
+                "set credentials_namespace",
+                path="eso.credentials_namespace",
+            )
+
+
+def _name(template: str, profile: str, what: str) -> str:
+    name = template.replace("{profile}", profile)
+    if not _SUBDOMAIN.fullmatch(name):
+        raise RenderError(
+            f"{what} name {name!r} (profile {profile!r}) is not a valid Kubernetes name: "
+            "lowercase letters, digits, '-' and '.' (RFC 1123 subdomain); rename the "
+            "profile or change the name template"
+        )
+    return name
+
+
+def _metadata(options: EsoOptions, name: str, *, namespaced: bool = True) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespaced and options.namespace is not None:
+        meta["namespace"] = options.namespace
+    if options.labels:
+        meta["labels"] = dict(sorted(options.labels.items()))
+    return meta
+
+
+def _region(options: EsoOptions, config: Config | None) -> str:
+    if options.region:
+        return options.region
+    if config is not None and isinstance(config.source, AwsSourceConfig) and config.source.region:
+        return config.source.region
+    return DEFAULT_REGION
+
+
+def secret_store(
+    options: EsoOptions, *, profile: str | None = None, config: Config | None = None
+) -> dict[str, Any]:
+    """The SecretStore (or ClusterSecretStore) object for AWS Secrets Manager.
+
+    Args:
+        options: naming and auth options.
+        profile: the profile whose store this is, when ``store_template``
+            holds ``{profile}``.
+        config: the config, for its region when ``options.region`` is unset.
+
+    Raises:
+        RenderError: the store or service account name is not a valid name.
+    """
+    who = profile or ""
+    name = _name(options.store_template, who, "SecretStore")
+    aws: dict[str, Any] = {"service": "SecretsManager", "region": _region(options, config)}
+    cluster = options.store_kind == "ClusterSecretStore"
+    ref_ns = {"namespace": options.credentials_namespace} if options.credentials_namespace else {}
+    if options.auth == "secret-ref":
+        aws["auth"] = {
+            "secretRef": {
+                "accessKeyIDSecretRef": {
+                    "name": _name(options.credentials_secret, who, "credentials Secret"),
+                    "key": options.access_key_id_key,
+                    **ref_ns,
+                },
+                "secretAccessKeySecretRef": {
+                    "name": _name(options.credentials_secret, who, "credentials Secret"),
+                    "key": options.secret_access_key_key,
+                    **ref_ns,
+                },
+            }
+        }
+    elif options.auth == "service-account":
+        account = _name(options.service_account_template, who, "service account")
+        aws["auth"] = {"jwt": {"serviceAccountRef": {"name": account, **ref_ns}}}
+    if options.role:
+        aws["role"] = options.role
+    return {
+        "apiVersion": f"{GROUP}/{options.api_version}",
+        "kind": options.store_kind,
+        "metadata": _metadata(options, name, namespaced=not cluster),
+        "spec": {"provider": {"aws": aws}},
+    }
+
+
+def _flattened(entry: Entry) -> bool:
+    return any(step.split(":", 1)[0] == "flatten" for step in entry.origin.transforms)
+
+
+def _check_property(entry: Entry, secrets: Mapping[str, Secret] | None) -> None:
+    origin = entry.origin
+    secret = secrets.get(origin.secret) if secrets is not None else None
+    field = secret.fields.get(origin.field) if secret is not None else None
+    nested = field.structured if field is not None else _flattened(entry)
+    if nested:
+        raise RenderError(
+            f"variable {entry.name} is a leaf of the nested JSON field {origin.ref} "
+            "(flatten); ESO reads a property's text, not flatten's, so the Secret would "
+            "differ: store the field flat, or use the k8s-secret format",
+            variable=entry.name,
+        )
+    if not _GJSON_LITERAL.fullmatch(origin.field):
+        raise RenderError(
+            f"variable {entry.name} comes from field {origin.field!r} of secret "
+            f"{origin.secret!r}, whose name ESO would read as a gjson path, not a key; "
+            "rename the field in the store (letters, digits, _, -, inner dots) or use "
+            "the k8s-secret format",
+            variable=entry.name,
+        )
+
+
+def _compact_prefix(config: Config, env: Env, secret: Secret, mine: Sequence[Entry]) -> str | None:
+    """The prefix by which ``secret`` maps to exactly ``mine``, if the config guarantees it."""
+    profile = config.profiles.get(env.profile or "")
+    if profile is None or profile.keys is not None:
+        return None
+    refs = [ref for ref in profile.secrets if ref.name == secret.name]
+    if len(refs) != 1:
+        return None
+    steps = config.pipeline(refs[0]).steps
+    prefixes = [step.prefix for step in steps if isinstance(step, Prefix)]
+    if len(prefixes) != len(steps):
+        return None
+    # Prefix(a) then Prefix(b) names a field b + a + field.
+    prefix = "".join(reversed(prefixes))
+    if any(value.structured for value in secret.fields.values()):
+        return None
+    expected = {(prefix + field, field) for field in secret.field_names}
+    actual = {(entry.name, entry.origin.field) for entry in mine}
+    return prefix if expected == actual and len(mine) == len(expected) else None
+
+
+def _extract(secret: str, prefix: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "extract": {"key": secret, "conversionStrategy": "Default", "decodingStrategy": "None"}
+    }
+    if prefix:
+        # Go regexp: ReplaceAllString(key, "PREFIX${1}"); ${1} so a digit after it
+        # cannot join the group name. Prefixes are variable-name characters, no `$`.
+        item["rewrite"] = [{"regexp": {"source": "^(.*)$", "target": prefix + "${1}"}}]
+    return item
+
+
+def external_secret(
+    env: Env,
+    options: EsoOptions,
+    *,
+    config: Config | None = None,
+    secrets: Mapping[str, Secret] | None = None,
+) -> dict[str, Any]:
+    """The ExternalSecret for one profile's Env.
+
+    Args:
+        env: the profile's resolved variables (names and origins are read,
+            never values).
+        options: naming options.
+        config: the config the Env came from; without it (or without
+            ``secrets``) every variable is a ``data`` entry.
+        secrets: the fetched secrets, for their field names and shapes.
+
+    Raises:
+        RenderError: a name is invalid, the Env is empty, or a variable
+            cannot be fetched exactly by ESO (a flattened nested field, or a
+            field name ESO would read as a path); the message names it.
+    """
+    profile = env.profile or ""
+    if not env.entries:
+        raise RenderError(f"profile {profile!r} has no variables; ESO needs at least one")
+    by_secret: dict[str, list[Entry]] = {}
+    for entry in env.entries:
+        by_secret.setdefault(entry.origin.secret, []).append(entry)
+    data_from = []
+    data_entries: list[Entry] = []
+    for name in sorted(by_secret):
+        mine = by_secret[name]
+        stored = secrets.get(name) if secrets is not None else None
+        prefix = None
+        if options.compact and config is not None and stored is not None:
+            prefix = _compact_prefix(config, env, stored, mine)
+        if prefix is None:
+            data_entries += mine
+        else:
+            data_from.append(_extract(name, prefix))
+    data = []
+    for entry in sorted(data_entries, key=lambda e: e.name):
+        _check_property(entry, secrets)
+        remote = {
+            "key": entry.origin.secret,
+            "property": entry.origin.field,
+            "conversionStrategy": "Default",
+            "decodingStrategy": "None",
+        }
+        data.append({"secretKey": entry.name, "remoteRef": remote})
+    store_name = _name(options.store_template, profile, "SecretStore")
+    spec: dict[str, Any] = {
+        "refreshInterval": options.refresh_interval,
+        "secretStoreRef": {"name": store_name, "kind": options.store_kind},
+        "target": {
+            "name": _name(options.target_template, profile, "target Secret"),
+            "creationPolicy": options.creation_policy,
+        },
+    }
+    if data:
+        spec["data"] = data
+    if data_from:
+        spec["dataFrom"] = data_from
+    return {
+        "apiVersion": f"{GROUP}/{options.api_version}",
+        "kind": "ExternalSecret",
+        "metadata": _metadata(options, _name(options.name_template, profile, "ExternalSecret")),
+        "spec": spec,
+    }
+
+
+def eso_documents(
+    config: Config | None,
+    envs: Mapping[str, Env],
+    options: EsoOptions | None = None,
+    *,
+    secrets: Mapping[str, Secret] | None = None,
+) -> list[dict[str, Any]]:
+    """Every object, stores first, each kind sorted by name.
+
+    Raises:
+        RenderError: see :func:`external_secret`; also two profiles mapping
+            to one ExternalSecret or target name.
+    """
+    options = options or EsoOptions()
+    stores: dict[str, dict[str, Any]] = {}
+    externals: dict[str, dict[str, Any]] = {}
+    targets: dict[str, str] = {}
+    for profile, given in envs.items():
+        env = given if given.profile is not None else Env(given.entries, profile=profile)
+        store = secret_store(options, profile=profile, config=config)
+        stores[store["metadata"]["name"]] = store
+        doc = external_secret(env, options, config=config, secrets=secrets)
+        name = doc["metadata"]["name"]
+        target = doc["spec"]["target"]["name"]
+        if name in externals or target in targets:
+            other = targets.get(target, name)
+            raise RenderError(
+                f"profiles {other!r} and {profile!r} map to the same ExternalSecret or Secret "
+                f"name; put {{profile}} in the name templates"
+            )
+        externals[name] = doc
+        targets[target] = profile
+    return [stores[k] for k in sorted(stores)] + [externals[k] for k in sorted(externals)]
+
+
+def render_eso(
+    config: Config | None,
+    envs: Mapping[str, Env],
+    options: EsoOptions | None = None,
+    *,
+    secrets: Mapping[str, Secret] | None = None,
+) -> dict[str, str]:
+    """File name -> YAML text: one multi-document file, or one file per object.
+
+    The text is deterministic: objects sorted by kind then name, ``data``
+    by variable, keys in a fixed order, every string double-quoted.
+
+    Args:
+        config: the loaded config (for compact ``dataFrom`` and the region).
+        envs: profile -> Env, as :func:`~rideinfra.profiles.resolve` returns.
+        options: naming, auth and layout options.
+        secrets: the fetched secrets (field names and shapes only); without
+            them every variable is a ``data`` entry.
+
+    Raises:
+        RenderError: see :func:`eso_documents`.
+    """
+    options = options or EsoOptions()
+    docs = eso_documents(config, envs, options, secrets=secrets)
+    if not options.split:
+        return {SINGLE_FILE: dump_yaml(docs)}
+    return {f"{d['kind'].lower()}-{d['metadata']['name']}.yaml": dump_yaml([d]) for d in docs}
+
+
+def eso_from_source(
+    config: Config,
+    source: SecretSource,
+    options: EsoOptions | None = None,
+    *,
+    profiles: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Fetch the profiles' secrets once, resolve them, and render the ESO files.
+
+    The store is read for field names (a variable's name can depend on
+    them) exactly as ``fetch`` reads it; values are never written.
+
+    Raises:
+        ConfigError, SourceError, TransformError: as :func:`~rideinfra.profiles.resolve`.
+        RenderError: see :func:`render_eso`.
+    """
+    chosen = config.select(profiles)
+    fetched = source.fetch_many(config.secret_names(chosen))
+    fetched.raise_errors()
+    envs = {p.name: resolve_profile(config, p, fetched) for p in chosen}
+    return render_eso(config, envs, options, secrets=fetched)
+
+
+def _url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in "\n\r"):
+        raise ConfigError(f"{name} {value!r} must be an http:// or https:// URL")
+    return value
+
+
+def helm_values(
+    *,
+    endpoint: str | None = None,
+    sts_endpoint: str | None = None,
+    role_arn: str | None = None,
+) -> str:
+    """Values for the external-secrets Helm chart: the controller's environment.
+
+    Args:
+        endpoint: ``AWS_SECRETSMANAGER_ENDPOINT`` for the controller (e.g.
+            LocalStack's in-cluster URL); None for real AWS.
+        sts_endpoint: ``AWS_STS_ENDPOINT``, needed with LocalStack when the
+            store assumes a role or uses a service account token.
+        role_arn: an IAM role for the controller's service account (IRSA
+            annotation), for ``auth="controller"``.
+
+    Raises:
+        ConfigError: an endpoint is not an http(s) URL.
+    """
+    env = []
+    if endpoint:
+        env.append({"name": "AWS_SECRETSMANAGER_ENDPOINT", "value": _url("endpoint", endpoint)})
+    if sts_endpoint:
+        env.append({"name": "AWS_STS_ENDPOINT", "value": _url("sts_endpoint", sts_endpoint)})
+    values: dict[str, Any] = {"extraEnv": env}
+    if role_arn:
+        values["serviceAccount"] = {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+    header = (
+        "# Values for the external-secrets Helm chart (generated by rideinfra).\n"
+        "# ESO's AWS provider has no per-store endpoint: the controller reads\n"
+        "# AWS_SECRETSMANAGER_ENDPOINT (and AWS_STS_ENDPOINT) from its environment.\n"
+        "# Real AWS: leave extraEnv empty; nothing else changes.\n"
+    )
+    return header + _block(values, 0)
+
+
+# --- a small deterministic YAML writer -------------------------------------
+
+_PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        # Double-quoted always: no reader can take "y", "on" or "0755" for a bool or number.
+        return yaml_quote(value)
+    raise TypeError(f"cannot write a {type(value).__name__} as YAML")
+
+
+def _key(key: str) -> str:
+    return key if _PLAIN_KEY.fullmatch(key) else yaml_quote(key)
+
+
+def _block(value: Any, indent: int) -> str:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(item, Mapping | list) and item:
+                lines.append(f"{pad}{_key(key)}:\n{_block(item, indent + 2)}")
+            else:
+                lines.append(f"{pad}{_key(key)}: {_inline(item)}\n")
+    else:
+        for item in value:
+            if isinstance(item, Mapping | list) and item:
+                body = _block(item, indent + 2)
+                lines.append(f"{pad}- {body[indent + 2 :]}")
+            else:
+                lines.append(f"{pad}- {_inline(item)}\n")
+    return "".join(lines)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def dump_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
+    """YAML text of the documents, each starting with ``---``, keys in insertion order."""
+    return "".join("---\n" + _block(doc, 0) for doc in documents)

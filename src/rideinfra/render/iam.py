@@ -1,0 +1,213 @@
+"""Least-privilege IAM policies: per profile, read exactly that profile's secrets.
+
+The policy a profile's workload (an IRSA role, an ECS task role, the role of
+an ESO store) needs to read its secrets and nothing else:
+
+* ``secretsmanager:GetSecretValue`` on each of the profile's secrets. A
+  secret's ARN ends in ``-`` and six random characters that Secrets Manager
+  appends, so each is matched by ``...:secret:<name>-??????`` (``?`` is one
+  character: ``app/db-??????`` cannot match ``app/db-old``'s ARN).
+* ``secretsmanager:BatchGetSecretValue``, which ``fetch`` calls first. It
+  supports no resource-level permissions (``Resource: "*"``) and returns
+  nothing by itself: Secrets Manager also checks ``GetSecretValue`` on every
+  secret in the batch, so it widens nothing. ``ListSecrets`` is needed only
+  when a batch selects secrets by filters; rideinfra names them, so it is
+  never granted.
+* optionally ``kms:Decrypt`` on customer-managed keys, only when called
+  through Secrets Manager (``kms:ViaService``).
+
+Names only: the policy is built from the config, never from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from rideinfra.errors import ConfigError, RenderError
+from rideinfra.profiles.model import AwsSourceConfig, Config
+
+__all__ = ["MAX_MANAGED_POLICY_CHARS", "IamOptions", "iam_policy", "render_iam", "secret_arn"]
+
+#: IAM refuses a managed policy longer than this (whitespace not counted).
+MAX_MANAGED_POLICY_CHARS = 6144
+
+# A CloudFormation/Terraform/envsubst-style placeholder, left for a later tool.
+_PLACEHOLDER = r"\$\{[A-Za-z_][A-Za-z0-9_:.\-]*\}"
+_REGION = re.compile(rf"\*|[a-z]{{2}}(-[a-z]+)+-[0-9]+|{_PLACEHOLDER}")
+_ACCOUNT = re.compile(rf"\*|[0-9]{{12}}|{_PLACEHOLDER}")
+_PARTITION = re.compile(r"aws|aws-cn|aws-us-gov|aws-iso(-[a-z])?")
+# The characters Secrets Manager allows in a name; none is an IAM wildcard.
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+_SECRET_ARN = re.compile(r"arn:[a-z-]+:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[^*?]+")
+_KMS_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+")
+
+
+def _match(pattern: re.Pattern[str], what: str) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is not None and not pattern.fullmatch(value):
+            raise ConfigError(f"{attribute.name} {value!r} is not {what}", path=attribute.name)
+
+    return check
+
+
+def _kms_keys(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for key in value:
+        if not _KMS_ARN.fullmatch(key):
+            raise ConfigError(
+                f"kms key {key!r} must be a full KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+                path="kms_keys",
+            )
+
+
+@attrs.frozen
+class IamOptions:
+    """Where the secrets live, for their ARNs.
+
+    Attributes:
+        region: the secrets' region; None takes the config's
+            ``source.region``, else ``*`` (any region). A ``${VAR}``
+            placeholder is kept as written, for Terraform/CloudFormation/envsubst.
+        account: the 12-digit account id, ``*`` (any account: weaker, since the
+            names are then matched in every account the role can reach), or a
+            ``${VAR}`` placeholder.
+        partition: ``aws``, ``aws-cn``, ``aws-us-gov``...
+        batch: also allow ``BatchGetSecretValue`` (``fetch`` uses it; ESO
+            does not need it).
+        kms_keys: customer-managed KMS key ARNs the secrets are encrypted with.
+    """
+
+    region: str | None = attrs.field(
+        default=None, validator=_match(_REGION, "an AWS region, '*' or a ${VAR} placeholder")
+    )
+    account: str = attrs.field(
+        default="*", validator=_match(_ACCOUNT, "a 12-digit account id, '*' or a ${VAR}")
+    )
+    partition: str = attrs.field(default="aws", validator=_match(_PARTITION, "an AWS partition"))
+    batch: bool = True
+    kms_keys: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_kms_keys)
+
+
+def secret_arn(name: str, *, region: str, account: str, partition: str = "aws") -> str:
+    """The ARN pattern that matches secret ``name`` and no other.
+
+    A name that is already a full secret ARN is returned as it is.
+
+    Raises:
+        ConfigError: the name has characters Secrets Manager does not allow
+            (``*`` or ``?`` would make it a wildcard).
+    """
+    if name.startswith("arn:"):
+        if not _SECRET_ARN.fullmatch(name):
+            raise ConfigError(f"secret {name!r} is not a full Secrets Manager secret ARN")
+        return name
+    if not _SECRET_NAME.fullmatch(name):
+        raise ConfigError(
+            f"secret name {name!r} has characters Secrets Manager does not allow "
+            "(letters, digits and /_+=.@- only); an IAM policy cannot name it exactly"
+        )
+    return f"arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????"
+
+
+def _region(options: IamOptions, config: Config | None) -> str:
+    if options.region is not None:
+        return options.region
+    if config is not None and isinstance(config.source, AwsSourceConfig) and config.source.region:
+        return config.source.region
+    return "*"
+
+
+def iam_policy(
+    secret_names: Iterable[str], options: IamOptions | None = None, *, region: str | None = None
+) -> dict[str, Any]:
+    """An IAM policy document allowing reads of exactly these secrets.
+
+    Args:
+        secret_names: secret names (or full ARNs).
+        options: ARN parts and optional grants.
+        region: the region when ``options.region`` is unset (default ``*``).
+
+    Raises:
+        ConfigError: a secret name cannot be matched exactly.
+        RenderError: no secret names.
+    """
+    options = options or IamOptions()
+    names = sorted(set(secret_names))
+    if not names:
+        raise RenderError("no secrets: an IAM policy needs at least one secret to allow")
+    where = options.region or region or "*"
+    arns = [
+        secret_arn(n, region=where, account=options.account, partition=options.partition)
+        for n in names
+    ]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadSecrets",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": arns,
+        }
+    ]
+    if options.batch:
+        statements.append(
+            {
+                # No resource-level permissions exist for this action; each secret in
+                # a batch is still authorized by GetSecretValue on that secret.
+                "Sid": "BatchRead",
+                "Effect": "Allow",
+                "Action": "secretsmanager:BatchGetSecretValue",
+                "Resource": "*",
+            }
+        )
+    if options.kms_keys:
+        statements.append(
+            {
+                "Sid": "DecryptViaSecretsManager",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": sorted(options.kms_keys),
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{where}.amazonaws.com"}
+                },
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _dump(policy: dict[str, Any], label: str) -> str:
+    text = json.dumps(policy, indent=2) + "\n"
+    size = len("".join(text.split()))
+    if size > MAX_MANAGED_POLICY_CHARS:
+        raise RenderError(
+            f"{label}: the IAM policy is {size} characters; IAM refuses managed policies over "
+            f"{MAX_MANAGED_POLICY_CHARS}: split the profile or name secrets by a shared path"
+        )
+    return text
+
+
+def render_iam(
+    config: Config,
+    options: IamOptions | None = None,
+    *,
+    profiles: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """File name -> policy JSON: ``<profile>.iam.json`` for each selected profile.
+
+    Reads only the config (profile -> secret names), never the store.
+
+    Raises:
+        ConfigError: a profile is unknown or a secret name cannot be matched exactly.
+        RenderError: a policy exceeds IAM's size limit.
+    """
+    options = options or IamOptions()
+    region = _region(options, config)
+    out = {}
+    for profile in config.select(profiles):
+        names = [ref.name for ref in profile.secrets]
+        policy = iam_policy(names, options, region=region)
+        out[f"{profile.name}.iam.json"] = _dump(policy, f"profile {profile.name!r}")
+    return out
