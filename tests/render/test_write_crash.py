@@ -61,8 +61,9 @@ class TestCrashPoints:
         outcomes = []
         for row in rows:
             seen = _decode(row["after_crash"])
-            assert seen in (old, new), f"crash point {row['point']}: mixed or partial"
-            outcomes.append("new" if seen == new else "old")
+            outcome = "new" if seen == new else "old" if seen == old else "mixed or partial"
+            assert outcome != "mixed or partial", f"crash point {row['point']}: {outcome}"
+            outcomes.append(outcome)
         # Both outcomes occur: the kill points really span the commit.
         assert outcomes[0] == "old"
         assert outcomes[-1] == "new"
@@ -75,6 +76,7 @@ class TestCrashPoints:
         root, rows = crash_results[scenario]
         new = {**_decode(rows[0]["before"]), **SCENARIOS[scenario].files}
         for row in rows:
+            assert row["rerun_error"] is None, f"crash point {row['point']}"
             assert _decode(row["after_rerun"]) == new, f"crash point {row['point']}"
             assert row["leftovers"] == [], f"crash point {row['point']}"
             planted = {"..tmp.0123456789abcdef", "..2020_01_01_00_00_00.000000000_deadbeef"}
@@ -101,7 +103,7 @@ def test_random_sigkill_trials(tmp_path: Path) -> None:
     stats = run_kill_trials(tmp_path / "out", NORMAL_TRIALS, seed=NORMAL_TRIALS)
     print(stats.line())
     assert stats.trials == NORMAL_TRIALS
-    assert (stats.torn, stats.mixed, stats.lost) == ([], [], [])
+    assert (stats.torn, stats.mixed, stats.lost, stats.failed) == ([], [], [], [])
     assert (stats.reader.torn, stats.reader.mixed, stats.reader.errors) == ([], [], [])
     assert stats.left_over == []
     # The trials are not vacuous: runs were committed, kills hit mid-run, readers judged sets.
