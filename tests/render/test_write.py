@@ -99,6 +99,7 @@ class TestFirstRun:
     def test_report_names_files_and_never_content(self, out: Path) -> None:
         """The report and its summary name the files; no byte of content appears."""
         report = write_files(out, {"core.env": SECRET, "monitoring.env": b"B=2\n"})
+        assert report.version == os.readlink(out / DATA_LINK)
         assert report.changed == ("core.env", "monitoring.env")
         assert report.added == ("core.env", "monitoring.env")
         assert report.unchanged == ()
@@ -440,6 +441,14 @@ class TestPlantedLinks:
         with pytest.raises(WriteError, match="not to a rideinfra version"):
             write_files(out, {"core.env": b"A=1\n"})
         assert os.listdir(foreign) == []
+
+    def test_data_that_is_not_a_link_is_refused(self, out: Path) -> None:
+        """A real directory named ..data is not ours: refused, left as it is."""
+        (out / DATA_LINK).mkdir(parents=True)
+        (out / DATA_LINK / "core.env").write_bytes(b"theirs")
+        with pytest.raises(WriteError, match=r"\.\.data is not a symlink"):
+            write_files(out, {"core.env": b"A=1\n"})
+        assert (out / DATA_LINK / "core.env").read_bytes() == b"theirs"
 
     def test_link_inside_the_version_is_not_followed(self, out: Path, outside: Path) -> None:
         """A version file swapped for a link is never read or written through."""

@@ -216,7 +216,7 @@ def _oserrors(path: str) -> Iterator[None]:
             ) from exc
         raise WriteError(
             f"cannot write {where}: {exc.strerror}; fix the problem (free space, filesystem "
-            "errors) and run again: the files visible before are unchanged"
+            "errors) and run again (readers see the previous files or the new ones, never a mix)"
         ) from exc
 
 
@@ -559,13 +559,12 @@ class _Writer:
         self.replaced.append(previous)
 
     def _drop_replaced(self) -> None:
+        # After the commit: a failure here only leaves debris for the next run.
         keep = self.replaced[-1:] if self.keep_previous else []
-        dropped = False
-        for version in self.replaced:
-            if version is not None and version not in keep:
-                _remove(version, self.out.fd)
-                dropped = True
-        if dropped:
+        with contextlib.suppress(OSError):
+            for version in self.replaced:
+                if version is not None and version not in keep:
+                    _remove(version, self.out.fd)
             _dirfd.sync_dir(self.out.fd)
 
     def _clean(self, current: str | None) -> None:
