@@ -282,15 +282,20 @@ class Zygote:
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"{gen}\n")
         self.proc.stdin.flush()
-        kind, pid = self._line().split()
-        assert kind == "pid"
+        line = self._line()
+        kind, _, pid = line.partition(" ")
+        if kind != "pid":
+            raise RuntimeError(f"unexpected line from the zygote: {line!r}")
         return int(pid)
 
     def reap(self) -> tuple[list[int], int]:
         """Wait for the writer to die; return the generations it finished, and its signal."""
         done = []
         while True:
-            kind, value = self._line().split()
+            line = self._line()
+            kind, _, value = line.partition(" ")
+            if kind not in ("done", "dead") or not value.lstrip("-").isdigit():
+                raise RuntimeError(f"unexpected line from the writer: {line!r}")
             if kind == "dead":
                 return done, int(value)
             done.append(int(value))
@@ -310,9 +315,11 @@ def _zygote(directory: str) -> None:
                 traceback.print_exc()
             finally:
                 os._exit(1)
-        print("pid", pid, flush=True)
+        # Whole lines in one write(2) each, as the writer's own lines interleave.
+        os.write(sys.stdout.fileno(), f"pid {pid}\n".encode())
         _, status = os.waitpid(pid, 0)
-        print("dead", os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1, flush=True)
+        signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1
+        os.write(sys.stdout.fileno(), f"dead {signum}\n".encode())
 
 
 def run_kill_trials(
@@ -403,7 +410,9 @@ def _loop(directory: str, start: int) -> None:
     gen = start
     while True:
         write_files(directory, {n: content(n, k) for n, k in plan(gen).items()})
-        print("done", gen, flush=True)
+        # One write(2) per line: a kill can then never cut a line in half
+        # (print() may issue one write per piece, e.g. under PYTHONUNBUFFERED).
+        os.write(sys.stdout.fileno(), f"done {gen}\n".encode())
         gen += 1
 
 
