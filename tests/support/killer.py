@@ -269,6 +269,7 @@ class Zygote:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self._early: list[str] = []
 
     def _line(self) -> str:
         assert self.proc.stdout is not None
@@ -282,17 +283,19 @@ class Zygote:
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"{gen}\n")
         self.proc.stdin.flush()
-        line = self._line()
-        kind, _, pid = line.partition(" ")
-        if kind != "pid":
-            raise RuntimeError(f"unexpected line from the zygote: {line!r}")
-        return int(pid)
+        self._early = []
+        while True:
+            line = self._line()
+            kind, _, pid = line.partition(" ")
+            if kind == "pid":
+                return int(pid)
+            self._early.append(line)  # the writer finished a run before the pid came
 
     def reap(self) -> tuple[list[int], int]:
         """Wait for the writer to die; return the generations it finished, and its signal."""
         done = []
         while True:
-            line = self._line()
+            line = self._early.pop(0) if self._early else self._line()
             kind, _, value = line.partition(" ")
             if kind not in ("done", "dead") or not value.lstrip("-").isdigit():
                 raise RuntimeError(f"unexpected line from the writer: {line!r}")
