@@ -353,7 +353,7 @@ class TestRideshare:
         envs, docs = render_all(config, catalog)
         for profile, env in envs.items():
             secret = yaml.safe_load(KubernetesSecret().render(env, profile=profile))
-            kubernetes_validate.validate(secret, "1.33", strict=True)
+            kubernetes_validate.validate(secret, kubernetes_validate.latest_version(), strict=True)
             es = by_kind(docs, "ExternalSecret")[profile]
             assert es["spec"]["target"]["name"] == secret["metadata"]["name"]
             assert set(evaluate(es, field_names(catalog))) == set(secret["stringData"])
@@ -433,6 +433,21 @@ class TestOptions:
         assert account == {"serviceAccountRef": {"name": "rideinfra-core"}}
         for name, es in by_kind(docs, "ExternalSecret").items():
             assert es["spec"]["secretStoreRef"]["name"] == f"{name}-aws"
+
+    def test_namespaced_store_reads_its_own_namespace(self, config: Config) -> None:
+        """A SecretStore's credentials reference carries no namespace (ESO reads its own)."""
+        options = EsoOptions(namespace="rides", credentials_namespace="elsewhere")
+        _, docs = render_all(config, marked(REFERENCE["catalog"]), options)
+        aws = by_kind(docs, "SecretStore")["aws-secretsmanager"]["spec"]["provider"]["aws"]
+        assert aws["auth"]["secretRef"]["accessKeyIDSecretRef"] == {
+            "name": "aws-credentials",
+            "key": "access-key-id",
+        }
+
+    def test_no_profiles_is_an_error(self, config: Config) -> None:
+        """Rendering nothing is a mistake, not an empty file."""
+        with pytest.raises(RenderError, match="no profiles"):
+            render_eso(config, {})
 
     def test_controller_auth_has_no_auth_block(self, config: Config) -> None:
         """With the controller's own identity, the store carries no credentials reference."""

@@ -41,6 +41,7 @@ from rideinfra.secrets.transforms import Entry, Prefix
 
 __all__ = [
     "DEFAULT_REGION",
+    "SINGLE_FILE",
     "EsoOptions",
     "dump_yaml",
     "eso_documents",
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 DEFAULT_REGION = "us-east-1"
-GROUP = "external-secrets.io"
+_GROUP = "external-secrets.io"
 SINGLE_FILE = "external-secrets.yaml"
 
 _SUBDOMAIN = re.compile(
@@ -168,7 +169,8 @@ class EsoOptions:
         access_key_id_key: its key holding the access key id.
         secret_access_key_key: its key holding the secret access key.
         credentials_namespace: where that Secret (or the service account)
-            lives; required for a ClusterSecretStore, else the store's namespace.
+            lives; required for a ClusterSecretStore (a namespaced store
+            always reads its own namespace).
         service_account_template: the service account (service-account auth).
         role: an IAM role ARN the store assumes, if any.
         compact: use ``dataFrom.extract`` + ``rewrite`` where provably equal.
@@ -268,7 +270,8 @@ def secret_store(
     name = _name(options.store_template, who, "SecretStore")
     aws: dict[str, Any] = {"service": "SecretsManager", "region": _region(options, config)}
     cluster = options.store_kind == "ClusterSecretStore"
-    ref_ns = {"namespace": options.credentials_namespace} if options.credentials_namespace else {}
+    # Only a cluster store names the namespace; a namespaced store reads its own.
+    ref_ns = {"namespace": options.credentials_namespace} if cluster else {}
     if options.auth == "secret-ref":
         aws["auth"] = {
             "secretRef": {
@@ -290,7 +293,7 @@ def secret_store(
     if options.role:
         aws["role"] = options.role
     return {
-        "apiVersion": f"{GROUP}/{options.api_version}",
+        "apiVersion": f"{_GROUP}/{options.api_version}",
         "kind": options.store_kind,
         "metadata": _metadata(options, name, namespaced=not cluster),
         "spec": {"provider": {"aws": aws}},
@@ -419,7 +422,7 @@ def external_secret(
     if data_from:
         spec["dataFrom"] = data_from
     return {
-        "apiVersion": f"{GROUP}/{options.api_version}",
+        "apiVersion": f"{_GROUP}/{options.api_version}",
         "kind": "ExternalSecret",
         "metadata": _metadata(options, _name(options.name_template, profile, "ExternalSecret")),
         "spec": spec,
@@ -436,10 +439,12 @@ def eso_documents(
     """Every object, stores first, each kind sorted by name.
 
     Raises:
-        RenderError: see :func:`external_secret`; also two profiles mapping
-            to one ExternalSecret or target name.
+        RenderError: see :func:`external_secret`; also no profiles, or two
+            profiles mapping to one ExternalSecret or target name.
     """
     options = options or EsoOptions()
+    if not envs:
+        raise RenderError("no profiles to render; select at least one profile")
     stores: dict[str, dict[str, Any]] = {}
     externals: dict[str, dict[str, Any]] = {}
     targets: dict[str, str] = {}
