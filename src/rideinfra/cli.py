@@ -7,108 +7,22 @@ functions ``python -m rideinfra.fetch`` / ``.seed`` use.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
-from rideinfra import demo, fetch, seed
+from rideinfra import commands, demo, fetch, seed
 from rideinfra.__about__ import __version__
-from rideinfra.errors import ConfigError, RideinfraError
+from rideinfra.errors import RideinfraError
 from rideinfra.logs import configure
-from rideinfra.runner import (
-    EXIT_CODES_HELP,
-    add_config_arguments,
-    add_log_arguments,
-    build_source,
-    internal_error,
-    load_config_from_args,
-)
-
-if TYPE_CHECKING:
-    from rideinfra.secrets.base import SecretSource
+from rideinfra.runner import EXIT_CODES_HELP, add_log_arguments, internal_error
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger("rideinfra.cli")
 
 Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
-
-
-def _explain(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from rideinfra.profiles import explain, format_explain
-
-    config = load_config_from_args(args, environ)
-    source = (
-        _source_from_option(args.source, environ)
-        if args.source
-        else build_source(config.source, environ)
-    )
-    rows = explain(config, source, profiles=[args.profile] if args.profile else None)
-    if args.json:
-        print(json.dumps([_row_dict(row) for row in rows], indent=2))
-    else:
-        print(format_explain(rows).rstrip("\n"))
-    return 0
-
-
-def _row_dict(row: object) -> dict[str, object]:
-    import attrs
-
-    if attrs.has(type(row)):
-        return attrs.asdict(row)  # type: ignore[arg-type]
-    return dict(vars(row))
-
-
-def _source_from_option(option: str, environ: Mapping[str, str]) -> SecretSource:
-    """``file:PATH``, ``directory:PATH``, ``env`` or ``aws`` for --source."""
-    from rideinfra.secrets import DirectorySource, EnvSource, FileSource, SecretsManagerSource
-
-    kind, _, value = option.partition(":")
-    if kind == "file" and value:
-        return FileSource(value)
-    if kind == "directory" and value:
-        return DirectorySource(value)
-    if kind == "env":
-        return EnvSource(environ)
-    if kind == "aws":
-        return SecretsManagerSource(environ=environ)
-    raise ConfigError(
-        f"--source {option!r}: use file:PATH, directory:PATH, env or aws", path="--source"
-    )
-
-
-def _schema(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from rideinfra.profiles import config_json_schema
-
-    del environ
-    print(json.dumps(config_json_schema(), indent=2, sort_keys=True))
-    return 0
-
-
-def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "explain",
-        help="show where each variable comes from (no values)",
-        description="A table of variable <- secret:field via transforms, per profile. "
-        "Fetches the secrets (to know their fields) but never shows a value.",
-        epilog="examples:\n  rideinfra explain data-pipeline\n"
-        "  rideinfra explain --source file:examples/rideshare/seed.yaml\n\n" + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("profile", nargs="?", help="one profile (default: all)")
-    add_config_arguments(parser)
-    parser.add_argument(
-        "--source",
-        metavar="SPEC",
-        help="read fields from file:PATH, directory:PATH, env or aws "
-        "instead of the config's source",
-    )
-    parser.add_argument("--json", action="store_true", help="one JSON array instead of a table")
-    add_log_arguments(parser)
-    parser.set_defaults(handler=_explain)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,17 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_arguments(seed_parser)
     seed_parser.set_defaults(handler=seed.run)
 
-    _add_explain(sub)
-
-    schema_parser = sub.add_parser(
-        "schema",
-        help="print the JSON Schema of rideinfra.yaml",
-        description="Print the JSON Schema of rideinfra.yaml, for editor completion.",
-        epilog="example:\n  rideinfra schema > rideinfra.schema.json\n\n" + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_log_arguments(schema_parser)
-    schema_parser.set_defaults(handler=_schema)
+    commands.add_explain(sub)
+    commands.add_diff(sub)
+    commands.add_check(sub)
+    commands.add_schema(sub)
 
     demo_parser = sub.add_parser(
         "demo",
@@ -157,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_arguments(demo_parser)
     add_log_arguments(demo_parser)
     demo_parser.set_defaults(handler=demo.run)
+
+    commands.add_completion(sub, parser)
     return parser
 
 

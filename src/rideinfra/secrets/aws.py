@@ -268,6 +268,28 @@ class SecretsManagerSource(BaseSource):
     def __repr__(self) -> str:
         return f"SecretsManagerSource(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
 
+    def list_names(self, prefix: str) -> list[str]:
+        """Names of the secrets whose name starts with ``prefix`` (ListSecrets, paginated).
+
+        Raises:
+            SourceError: the store could not be listed.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        names: list[str] = []
+        try:
+            pages = (
+                self._client.get()
+                .get_paginator("list_secrets")
+                .paginate(Filters=[{"Key": "name", "Values": [prefix]}])
+            )
+            for page in pages:
+                names += [str(item["Name"]) for item in page.get("SecretList", [])]
+        except (BotoCoreError, ClientError) as exc:
+            raise _store_error(exc, "ListSecrets", self._client.where()) from exc
+        # The name filter matches words anywhere in the name; keep true prefixes only.
+        return sorted(name for name in names if name.startswith(prefix))
+
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         if self._batch:
             groups = list(_chunks(names, BATCH_LIMIT))
