@@ -22,6 +22,7 @@ from rideinfra.runner import (
     ParserOptions,
     add_config_arguments,
     add_log_arguments,
+    announce_fetch,
     build_source,
     internal_error,
     load_config_from_args,
@@ -119,6 +120,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     out = output_dir(args.out, environ, config)
     fmt = get_format(args.format or config.output.format)
     source = build_source(config.source, environ)
+    announce_fetch(config, args.profile)
     started = time.perf_counter()
     envs = resolve(config, source, profiles=args.profile)
     variables = sum(len(env) for env in envs.values())

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_CODES_HELP",
+    "PROGRESS_THRESHOLD",
     "ParserOptions",
     "add_config_arguments",
     "add_log_arguments",
+    "announce_fetch",
     "build_source",
     "config_path",
     "internal_error",
@@ -151,6 +153,19 @@ def build_source(spec: Any, environ: Mapping[str, str]) -> SecretSource:
     if kind == "chain":
         return ChainSource(*(build_source(part, environ) for part in spec.sources))
     raise ConfigError(f"unknown source type {kind!r}")  # pragma: no cover - config validates
+
+
+#: Above this many secrets, say on stderr that a fetch is under way (it can take a while).
+PROGRESS_THRESHOLD = 50
+
+
+def announce_fetch(config: Config, profiles: list[str] | None) -> None:
+    """A progress line on stderr when a fetch covers more than PROGRESS_THRESHOLD secrets."""
+    count = len(config.secret_names(config.select(profiles)))
+    if count > PROGRESS_THRESHOLD:
+        logging.getLogger("rideinfra").info(
+            "fetching %d secrets (%d batch request(s) of up to 20)...", count, -(-count // 20)
+        )
 
 
 def render_files(envs: Mapping[str, Env], fmt: Any) -> dict[str, bytes]:

@@ -172,3 +172,25 @@ class TestTables:
         assert use_color(Tty(), {"NO_COLOR": "1"}) is False
         assert use_color(Tty(), {"TERM": "dumb"}) is False
         assert use_color(io.StringIO(), {}) is False
+
+
+class TestProgress:
+    @pytest.mark.parametrize(("count", "shown"), [(50, False), (51, True)])
+    def test_progress_line_above_50_secrets(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int, shown: bool
+    ) -> None:
+        """Fetching more than 50 secrets says so on stderr, with the request count."""
+        store = {f"app/s{i:03}": {f"K{i:03}": "v"} for i in range(count)}
+        (tmp_path / "store.json").write_text(json.dumps(store))
+        names = "\n".join(f"      - app/s{i:03}" for i in range(count))
+        config = tmp_path / "rideinfra.yaml"
+        config.write_text(
+            "version: 1\nsource: {type: file, path: store.json}\n"
+            f"profiles:\n  big:\n    secrets:\n{names}\n"
+        )
+        assert (
+            fetch.main(["--config", str(config), "--out", str(tmp_path / "o"), "--dry-run"], {})
+            == 0
+        )
+        err = capsys.readouterr().err
+        assert (f"fetching {count} secrets (3 batch request(s)" in err) is shown
