@@ -241,12 +241,22 @@ _TransformItem = Annotated[
 class _AwsSource(_Strict):
     model_config = ConfigDict(title="aws-secretsmanager source")
 
-    type: Literal["aws-secretsmanager"]
-    region: str | None = None
-    endpoint_url: str | None = None
-    retry_mode: Literal["standard", "adaptive"] | None = None
-    max_attempts: int | None = Field(default=None, ge=1, le=20)
-    max_concurrency: int | None = Field(default=None, ge=1, le=64)
+    type: Literal["aws-secretsmanager"] = Field(description="AWS Secrets Manager (or LocalStack)")
+    region: str | None = Field(
+        default=None, description="else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1"
+    )
+    endpoint_url: str | None = Field(
+        default=None, description="else AWS_ENDPOINT_URL (LocalStack, moto); unset: real AWS"
+    )
+    retry_mode: Literal["standard", "adaptive"] | None = Field(
+        default=None, description="botocore retry mode (default standard)"
+    )
+    max_attempts: int | None = Field(
+        default=None, ge=1, le=20, description="attempts per request, first included (default 5)"
+    )
+    max_concurrency: int | None = Field(
+        default=None, ge=1, le=64, description="batch requests in flight at once (default 10)"
+    )
 
     @field_validator("endpoint_url")
     @classmethod
@@ -259,30 +269,34 @@ class _AwsSource(_Strict):
 class _FileSource(_Strict):
     model_config = ConfigDict(title="file source")
 
-    type: Literal["file"]
-    path: str = Field(min_length=1)
-    name: str | None = Field(default=None, min_length=1)
+    type: Literal["file"] = Field(description="one JSON, YAML or dotenv file")
+    path: str = Field(min_length=1, description="relative to the config file's directory")
+    name: str | None = Field(
+        default=None, min_length=1, description="for a dotenv file: the one secret's name"
+    )
 
 
 class _DirectorySource(_Strict):
     model_config = ConfigDict(title="directory source")
 
-    type: Literal["directory"]
-    path: str = Field(min_length=1)
+    type: Literal["directory"] = Field(description="<dir>/<secret>/<field> files (k8s, Docker)")
+    path: str = Field(min_length=1, description="relative to the config file's directory")
 
 
 class _EnvSource(_Strict):
     model_config = ConfigDict(title="env source")
 
-    type: Literal["env"]
-    prefix: str | None = None
+    type: Literal["env"] = Field(description="secrets as JSON in environment variables")
+    prefix: str | None = Field(
+        default=None, description="variable prefix (default RIDEINFRA_SECRET_)"
+    )
 
 
 class _ChainSource(_Strict):
     model_config = ConfigDict(title="chain source")
 
-    type: Literal["chain"]
-    sources: list[_Source] = Field(min_length=1)
+    type: Literal["chain"] = Field(description="first source that has the secret wins")
+    sources: list[_Source] = Field(min_length=1, description="sources, in order")
 
 
 _Source = Annotated[
@@ -297,8 +311,10 @@ _ChainSource.model_rebuild()
 class _SecretRef(_Strict):
     model_config = ConfigDict(title="a secret used by a profile")
 
-    name: str = Field(min_length=1)
-    transforms: list[_TransformItem] = []
+    name: str = Field(min_length=1, description="the secret's name in the store")
+    transforms: list[_TransformItem] = Field(
+        default=[], description="applied after the secret-bound ones, for this use only"
+    )
 
 
 def _name_to_ref(value: Any) -> Any:
@@ -312,14 +328,18 @@ class _Profile(_Strict):
         Annotated[
             _SecretRef, BeforeValidator(_name_to_ref, json_schema_input_type=str | _SecretRef)
         ]
-    ] = Field(min_length=1)
-    keys: list[str] | None = Field(default=None, min_length=1)
+    ] = Field(min_length=1, description="names, or {name, transforms}; merged in this order")
+    keys: list[str] | None = Field(
+        default=None, min_length=1, description="allow-list of variables to keep"
+    )
 
 
 class _Secret(_Strict):
     model_config = ConfigDict(title="transforms bound to a secret")
 
-    transforms: list[_TransformItem] = []
+    transforms: list[_TransformItem] = Field(
+        default=[], description="applied wherever the secret is used"
+    )
 
 
 def _file_mode(value: Any) -> int:
@@ -337,13 +357,20 @@ def _file_mode(value: Any) -> int:
 class _Output(_Strict):
     model_config = ConfigDict(title="output")
 
-    dir: str | None = Field(default=None, min_length=1)
-    format: Literal["env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret"] = "env"
+    dir: str | None = Field(
+        default=None, min_length=1, description="after --out and SECRETS_OUTPUT_DIR; else /secrets"
+    )
+    format: Literal["env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret"] = Field(
+        default="env", description="file format (see formats.md)"
+    )
     file_mode: Annotated[
         int,
         PlainValidator(_file_mode),
         WithJsonSchema(
-            {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^(0o?)?[0-7]{1,4}$"}]}
+            {
+                "anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^(0o?)?[0-7]{1,4}$"}],
+                "description": "mode of written files, an octal string like '0600'",
+            }
         ),
     ] = 0o600
 
@@ -353,12 +380,21 @@ class _ConfigFile(_Strict):
 
     model_config = ConfigDict(title="rideinfra.yaml")
 
-    version: Literal[1]
-    source: _Source = Field(default_factory=lambda: _AwsSource(type="aws-secretsmanager"))
-    secrets: dict[str, _Secret] = {}
-    profiles: dict[str, _Profile] = Field(min_length=1)
-    output: _Output = _Output()
-    seed: str | None = Field(default=None, min_length=1)
+    version: Literal[1] = Field(description="the config format version")
+    source: _Source = Field(
+        default_factory=lambda: _AwsSource(type="aws-secretsmanager"),
+        description="where secrets are read (default aws-secretsmanager)",
+    )
+    secrets: dict[str, _Secret] = Field(
+        default={}, description="transforms bound to a secret, by secret name"
+    )
+    profiles: dict[str, _Profile] = Field(
+        min_length=1, description="profile name -> its secrets; one output file each"
+    )
+    output: _Output = Field(default=_Output(), description="where and how files are written")
+    seed: str | None = Field(
+        default=None, min_length=1, description="seed file for `rideinfra seed`, relative"
+    )
 
 
 # --- errors -------------------------------------------------------------------------------

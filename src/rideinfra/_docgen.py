@@ -1,0 +1,245 @@
+"""Generate the reference pages that must not drift: config keys, transforms, CLI help.
+
+``python -m rideinfra._docgen`` rewrites docs/reference/*.md; a test fails
+when the committed pages differ from what this produces, so the reference
+always matches the code (the JSON Schema, the transforms, the parsers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from rideinfra.profiles import config_json_schema
+from rideinfra.profiles.config import _build_transform
+from rideinfra.secrets.model import Secret, SecretValue
+from rideinfra.secrets.transforms import entries_from_secret
+
+__all__ = ["cli_reference", "config_reference", "main"]
+
+# One worked example per transform: its config line and the fields it is given.
+TRANSFORM_EXAMPLES: list[tuple[str, Any, dict[str, Any]]] = [
+    (
+        "rename",
+        {"rename": {"POSTGRES_USER": "POSTGRES_AIRFLOW_USER"}},
+        {"POSTGRES_USER": "airflow", "POSTGRES_DB": "airflow"},
+    ),
+    ("prefix", {"prefix": "GF_SECURITY_"}, {"ADMIN_USER": "grafana", "ADMIN_PASSWORD": "pw"}),
+    (
+        "qualify",
+        {"qualify": "METASTORE"},
+        {"POSTGRES_USER": "metastore", "POSTGRES_PASSWORD": "pw"},
+    ),
+    (
+        "airflow",
+        {
+            "airflow": {
+                "sections": {"FERNET_KEY": "core", "API_SECRET_KEY": "api.secret_key"},
+                "others_prefix": "AIRFLOW_",
+            }
+        },
+        {"FERNET_KEY": "fk", "API_SECRET_KEY": "sk", "ADMIN_USERNAME": "admin"},
+    ),
+    (
+        "flatten",
+        {"flatten": {"prefix": "AIRFLOW"}},
+        {"core": {"fernet_key": "fk", "parallelism": 32}, "webserver": {"workers": [1, 2]}},
+    ),
+    ("keys", {"keys": ["API_KEY"]}, {"API_KEY": "k", "DEBUG_TOKEN": "t"}),
+    ("drop", {"drop": ["DEBUG_TOKEN"]}, {"API_KEY": "k", "DEBUG_TOKEN": "t"}),
+    ("uppercase", "uppercase", {"api_key": "k", "Redis_Password": "p"}),
+    ("sanitize", "sanitize", {"api-key": "k", "redis.password": "p"}),
+]
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return str(value)
+
+
+def _example(config_item: Any, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    secret = Secret(
+        "example",
+        {
+            key: SecretValue(json.dumps(v), structured=True)
+            if isinstance(v, dict | list)
+            else SecretValue(str(v))
+            for key, v in fields.items()
+        },
+    )
+    out = _build_transform(config_item)(entries_from_secret(secret))
+    return [(entry.name, entry.value.reveal()) for entry in out]
+
+
+def _type_of(schema: Mapping[str, Any]) -> str:
+    if "const" in schema:
+        text = f"`{schema['const']}`"
+    elif "enum" in schema:
+        text = " \\| ".join(f"`{v}`" for v in schema["enum"])
+    elif "oneOf" in schema:
+        text = "one of the `source` types below"
+    elif "anyOf" in schema:
+        text = " or ".join(_type_of(s) for s in schema["anyOf"] if s.get("type") != "null")
+    elif "$ref" in schema:
+        text = str(schema["$ref"]).rsplit("/", 1)[-1].lstrip("_").lower()
+    elif schema.get("type") == "array":
+        text = f"list of {_type_of(schema.get('items', {}))}"
+    elif schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
+        text = f"mapping of {_type_of(schema['additionalProperties'])}"
+    else:
+        text = str(schema.get("type", "any"))
+    return text
+
+
+def _table(schema: Mapping[str, Any]) -> Iterator[str]:
+    required = set(schema.get("required", ()))
+    yield "| key | type | required | default | description |"
+    yield "| --- | --- | --- | --- | --- |"
+    for key, prop in schema.get("properties", {}).items():
+        default = prop.get("default", "")
+        if isinstance(default, dict):
+            shown = "see below"
+        elif key == "file_mode" and isinstance(default, int):
+            shown = f'`"{default:04o}"`'
+        else:
+            shown = "" if default in ("", None) else f"`{json.dumps(default)}`"
+        description = " ".join(str(prop.get("description", "")).split())
+        yield (
+            f"| `{key}` | {_type_of(prop)} | {'yes' if key in required else ''} | "
+            f"{shown} | {description} |"
+        )
+
+
+def config_reference() -> str:
+    """The config reference page, generated from the JSON Schema and the transforms."""
+    schema = config_json_schema()
+    defs = schema["$defs"]
+    lines = [
+        "# Config reference (generated)",
+        "",
+        "Generated from the config model by `python -m rideinfra._docgen`; a test keeps it",
+        "in step with the code. The narrative guide is [config.md](../config.md).",
+        "",
+        "## Top level",
+        "",
+        *_table(schema),
+    ]
+    sections = [
+        ("source: aws-secretsmanager", "_AwsSource"),
+        ("source: file", "_FileSource"),
+        ("source: directory", "_DirectorySource"),
+        ("source: env", "_EnvSource"),
+        ("source: chain", "_ChainSource"),
+        ("secrets.<name>", "_Secret"),
+        ("profiles.<name>", "_Profile"),
+        ("profiles.<name>.secrets[]", "_SecretRef"),
+        ("output", "_Output"),
+    ]
+    for title, ref in sections:
+        lines += ["", f"## `{title}`", "", *_table(defs[ref])]
+    lines += [
+        "",
+        "## Transforms",
+        "",
+        "Each example runs the real transform on the fields shown (values are dev placeholders).",
+    ]
+    for name, item, fields in TRANSFORM_EXAMPLES:
+        result = _example(item, fields)
+        lines += [
+            "",
+            f"### `{name}`",
+            "",
+            "```yaml",
+            f"transforms: [{_flow(item)}]",
+            "```",
+            "",
+            "Secret fields in:",
+            "",
+            "```json",
+            json.dumps(fields),
+            "```",
+            "",
+            "Variables out:",
+            "",
+            "```text",
+            *(f"{variable}={value}" for variable, value in result),
+            "```",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _help(parser: argparse.ArgumentParser) -> str:
+    # argparse wraps at the terminal width (COLUMNS): pin it so the page is reproducible.
+    buffer = io.StringIO()
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
+    try:
+        with contextlib.redirect_stdout(buffer):
+            parser.print_help()
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+    return buffer.getvalue()
+
+
+def cli_reference() -> str:
+    """Every command's --help, as one page."""
+    from rideinfra import cli, fetch, seed
+
+    root = cli.build_parser()
+    lines = [
+        "# CLI reference (generated)",
+        "",
+        "Generated from the parsers by `python -m rideinfra._docgen`; a test keeps it in",
+        "step with the code. Exit codes are the same for every command.",
+        "",
+        "## rideinfra",
+        "",
+        "```text",
+        _help(root).rstrip(),
+        "```",
+    ]
+    for action in root._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                lines += ["", f"## rideinfra {name}", "", "```text", _help(sub).rstrip(), "```"]
+    for title, module in (("python -m rideinfra.fetch", fetch), ("python -m rideinfra.seed", seed)):
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            f"Same options as `rideinfra {title.rsplit('.', 1)[-1]}`.",
+            "",
+            "```text",
+            _help(module.build_parser()).splitlines()[0],
+            "```",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+PAGES = {"config.md": config_reference, "cli.md": cli_reference}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the generated pages into ``docs/reference/`` (or the directory given)."""
+    target = Path((argv or sys.argv[1:] or ["docs/reference"])[0])
+    target.mkdir(parents=True, exist_ok=True)
+    for name, build in PAGES.items():
+        (target / name).write_text(build(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
