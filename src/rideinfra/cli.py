@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from rideinfra import commands, demo, fetch, seed
+from rideinfra import commands, demo, fetch, render_commands, seed
 from rideinfra.__about__ import __version__
 from rideinfra.errors import RideinfraError
 from rideinfra.logs import configure
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_diff(sub)
     commands.add_check(sub)
     commands.add_schema(sub)
+    render_commands.add_render(sub)
 
     demo_parser = sub.add_parser(
         "demo",
