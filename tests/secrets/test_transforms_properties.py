@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -247,5 +248,11 @@ def test_sanitize_valid_or_error(fields: dict[str, str]) -> None:
 def test_values_pass_through_untouched(fields: dict[str, str]) -> None:
     """Name transforms never change a value, byte for byte."""
     secret = Secret("s", {k: SecretValue(v) for k, v in fields.items()})
-    out = Uppercase()(Qualify("Q")(Prefix("P_")(entries_from_secret(secret))))
+    named = Qualify("Q")(Prefix("P_")(entries_from_secret(secret)))
+    if len({e.name.upper() for e in named}) < len(named):
+        # Two fields differing only in case meet in one name: refused, never merged.
+        with pytest.raises(TransformError):
+            Uppercase()(named)
+        return
+    out = Uppercase()(named)
     assert {e.origin.field: e.value.reveal() for e in out} == fields
