@@ -51,7 +51,7 @@ __all__ = [
     "settings_from",
 ]
 
-S = TypeVar("S", bound=BaseSettings)
+_S = TypeVar("_S", bound=BaseSettings)
 
 # pydantic error types whose message is built from the model's constraints only
 # (never from the input); any other type's message is replaced, since a custom
@@ -263,7 +263,7 @@ class RideinfraSettingsSource(EnvSettingsSource):
 
 
 def settings_from(
-    model: type[S],
+    model: type[_S],
     source: SecretSource | None = None,
     *,
     config: Config | str | os.PathLike[str] | None = None,
@@ -272,7 +272,7 @@ def settings_from(
     env_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     **values: Any,
-) -> S:
+) -> _S:
     """Build a settings model with rideinfra's variables added to its own sources.
 
     The model needs no change: its ``settings_customise_sources`` (default:
@@ -335,8 +335,8 @@ def settings_from(
 
 
 def _loader(
-    model: type[S], add: Callable[[type[BaseSettings], tuple[Any, ...], Any], tuple[Any, ...]]
-) -> type[S]:
+    model: type[_S], add: Callable[[type[BaseSettings], tuple[Any, ...], Any], tuple[Any, ...]]
+) -> type[_S]:
     """A subclass of ``model`` that hides input in errors and adds rideinfra's source."""
     own = model.settings_customise_sources.__func__  # type: ignore[attr-defined]
 
@@ -361,7 +361,7 @@ def _loader(
         "settings_customise_sources": classmethod(settings_customise_sources),
     }
     metaclass: Any = type(model)
-    return cast("type[S]", metaclass(model.__name__, (model,), namespace))
+    return cast("type[_S]", metaclass(model.__name__, (model,), namespace))
 
 
 def _problems(exc: ValidationError, ours: RideinfraSettingsSource | None) -> list[FieldProblem]:
