@@ -80,9 +80,32 @@ class FetchErrors(SourceError):
 
     def __init__(self, errors: Mapping[str, SourceError]) -> None:
         self.errors = dict(errors)
-        lines = [f"{len(self.errors)} secret(s) could not be fetched:"]
-        lines += [f"  {name}: {err}" for name, err in sorted(self.errors.items())]
-        super().__init__("\n".join(lines))
+        super().__init__(_summary(self.errors))
+
+
+#: Names listed after the first in a one-line FetchErrors message.
+_SHOWN = 5
+
+
+def _summary(errors: Mapping[str, SourceError]) -> str:
+    # A wrong region, a denied policy or an empty store fails every secret for
+    # one reason: say it once, on one line (a log line per secret hides it).
+    names = sorted(errors)
+    reasons = {
+        (type(err), err.code, str(err).replace(repr(name), "")) for name, err in errors.items()
+    }
+    if len(names) > 1 and len(reasons) == 1:
+        others = ", ".join(repr(name) for name in names[1 : 1 + _SHOWN])
+        more = len(names) - 1 - _SHOWN
+        if more > 0:
+            others += f" and {more} more"
+        return (
+            f"{len(names)} secrets could not be fetched, all for the same reason: "
+            f"{errors[names[0]]}; the same for {others}"
+        )
+    lines = [f"{len(errors)} secret(s) could not be fetched:"]
+    lines += [f"  {name}: {errors[name]}" for name in names]
+    return "\n".join(lines)
 
 
 class TransformError(RideinfraError):
