@@ -307,6 +307,22 @@ class TestStaleWhileError:
         with pytest.raises(SecretNotFound):
             cache.fetch("a")
 
+    def test_a_secret_deleted_during_the_outage_stops_being_served(
+        self, make: Callable[..., CachedSource], store: Store, clock: FakeClock
+    ) -> None:
+        """When a background retry hears "not found", the stale value is dropped."""
+        cache = make(ttl=60, stale_ttl=300, retry_interval=10)
+        cache.fetch("a")
+        store.down = True
+        clock.now += 61
+        cache.fetch("a")
+        store.down, store.missing = False, True
+        clock.now += 10
+        assert value(cache) == f"{SENTINEL}-1"  # served while the retry runs
+        wait_for(lambda: store.calls == 3 and not refreshers())
+        with pytest.raises(SecretNotFound):
+            cache.fetch("a")
+
     def test_without_stale_ttl_an_outage_is_an_error(
         self, make: Callable[..., CachedSource], store: Store, clock: FakeClock
     ) -> None:

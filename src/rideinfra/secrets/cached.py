@@ -442,10 +442,8 @@ class CachedSource(BaseSource):
                     )
                 flight.error = error
                 old = self._entries.get(name)
-                if current and old is not None and self._stale_on(error):
-                    flight.error, note = self._fall_back(
-                        name, old, flight, error, now=now, background=background
-                    )
+                if current and old is not None:
+                    note = self._fall_back(name, old, flight, now=now, background=background)
                     if note is not None:
                         stale.append(note)
         for flight in flights.values():
@@ -464,51 +462,45 @@ class CachedSource(BaseSource):
             )
 
     def _fall_back(
-        self,
-        name: str,
-        old: _Entry,
-        flight: _Flight,
-        error: SourceError,
-        *,
-        now: float,
-        background: bool,
-    ) -> tuple[SourceError, _StaleNote | None]:
+        self, name: str, old: _Entry, flight: _Flight, *, now: float, background: bool
+    ) -> _StaleNote | None:
         """Decide what a failed fetch of a cached name leaves behind (lock held).
 
-        Returns the error to report for the flight (for readers, ``flight.stale``
-        may carry a value instead), and what to log when a stale value is served.
+        May replace ``flight.error`` (past the stale window) or set
+        ``flight.stale`` (within it: readers get that value); returns what to
+        log when a stale value is served.
         """
-        _, secret, expires, _ = old
+        error = flight.error
+        assert error is not None  # noqa: S101 - the caller set it
+        _, secret, expires, stale = old
+        if not self._stale_on(error):
+            if stale:
+                # The store answered (deleted, unreadable): stop serving the stale value.
+                self._entries[name] = (now, secret, expires, False)
+            return None
         if now < expires:
             if background:
                 # A refresh ahead failed: keep serving, try again after the interval.
-                self._entries[name] = (
-                    min(now + self._retry_interval, expires),
-                    secret,
-                    expires,
-                    False,
-                )
-            return error, None
+                deadline = min(now + self._retry_interval, expires)
+                self._entries[name] = (deadline, secret, expires, False)
+            return None
         if not self._stale_ttl:
-            return error, None
+            return None
         stale_until = expires + self._stale_ttl
         if now < stale_until:
-            self._entries[name] = (
-                min(now + self._retry_interval, stale_until),
-                secret,
-                expires,
-                True,
-            )
+            deadline = min(now + self._retry_interval, stale_until)
+            self._entries[name] = (deadline, secret, expires, True)
             flight.stale = secret
-            return error, (name, error, now - expires, stale_until - now)
-        return SourceError(
+            return (name, error, now - expires, stale_until - now)
+        flight.error = SourceError(
             f"secret {name!r} could not be fetched ({error.code or type(error).__name__}) and "
             f"its last good value is {now - expires:.0f}s past its TTL, beyond "
             f"stale_ttl={self._stale_ttl:g}s, so it is no longer served; restore access to "
             f"the store. Cause: {error}",
             secret=name,
             code=error.code,
-        ), None
+        )
+        return None
 
     def __repr__(self) -> str:
         extra = ""
