@@ -34,7 +34,6 @@ from typing import Any, NamedTuple, TypeVar, cast
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings import SettingsError as PydanticSettingsError
-from pydantic_settings.sources.utils import parse_env_vars
 
 from rideinfra.errors import ConfigError, RideinfraError
 from rideinfra.profiles.config import load_config
@@ -42,6 +41,11 @@ from rideinfra.profiles.model import Config, EnvSourceConfig, Profile, SecretRef
 from rideinfra.profiles.resolve import resolve, resolve_profile
 from rideinfra.secrets.base import SecretSource
 from rideinfra.secrets.envfile import parse_env_file
+
+try:  # where recent pydantic-settings releases keep it (sources became a package)
+    from pydantic_settings.sources.utils import parse_env_vars
+except ImportError:  # pragma: no cover - older releases
+    from pydantic_settings.sources import parse_env_vars  # type: ignore[attr-defined,no-redef]
 
 __all__ = [
     "FieldProblem",
