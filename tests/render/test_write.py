@@ -17,6 +17,7 @@ import pytest
 
 from rideinfra.errors import WriteError
 from rideinfra.render.write import DATA_LINK, LOCK_NAME, WriteReport, check_files, write_files
+from support.consumers import compose_binary
 
 VERSION = re.compile(r"\.\.\d{4}(_\d\d){5}\.\d{9}_[0-9a-f]{8}")
 SECRET = b"PASSWORD='s3cr3t-value-that-must-not-leak'\n"
@@ -516,7 +517,7 @@ class TestReaders:
             f"services:\n  app:\n    image: busybox\n    env_file: [{out / 'core.env'}]\n"
         )
         result = subprocess.run(
-            ["docker-compose", "-f", str(tmp_path / "compose.yml"), "config", "--format", "json"],
+            [compose_binary(), "-f", str(tmp_path / "compose.yml"), "config", "--format", "json"],
             capture_output=True,
             text=True,
             check=True,
