@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from rideinfra import commands, demo, fetch, render_commands, seed
 from rideinfra.__about__ import __version__
-from rideinfra.errors import RideinfraError
-from rideinfra.logs import configure
-from rideinfra.runner import EXIT_CODES_HELP, add_log_arguments, internal_error
+from rideinfra.runner import EXIT_CODES_HELP, add_log_arguments, run_command
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger("rideinfra.cli")
-
-Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,17 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Console script entry: parse, dispatch, map errors to exit codes."""
-    env = os.environ if environ is None else environ
-    args = build_parser().parse_args(argv)
-    configure(args.log_format, args.log_level)
-    handler: Handler = args.handler
-    try:
-        return handler(args, env)
-    except RideinfraError as exc:
-        log.error("%s", exc)
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - the last line of defence; see internal_error
-        return internal_error(log, exc)
+    return run_command(build_parser(), argv, environ, log)
 
 
 if __name__ == "__main__":

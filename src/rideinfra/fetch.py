@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 
 from rideinfra.__about__ import __version__
-from rideinfra.errors import RideinfraError
-from rideinfra.logs import configure
 from rideinfra.runner import (
     EXIT_CODES_HELP,
     ParserOptions,
@@ -24,10 +21,10 @@ from rideinfra.runner import (
     add_log_arguments,
     announce_fetch,
     build_source,
-    internal_error,
     load_config_from_args,
     output_dir,
     render_files,
+    run_command,
 )
 
 __all__ = ["add_arguments", "build_parser", "main", "parser_options", "run"]
@@ -155,16 +152,7 @@ def _profile_of(file_name: str, fmt: object) -> str:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entrypoint: parse ``argv``, run, map errors to the documented exit codes."""
-    env = os.environ if environ is None else environ
-    args = build_parser().parse_args(argv)
-    configure(args.log_format, args.log_level)
-    try:
-        return run(args, env)
-    except RideinfraError as exc:
-        log.error("%s", exc)
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - the last line of defence; see internal_error
-        return internal_error(log, exc)
+    return run_command(build_parser(), argv, environ, log, run)
 
 
 if __name__ == "__main__":

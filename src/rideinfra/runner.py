@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from rideinfra.errors import ConfigError, RenderError
+from rideinfra.errors import ConfigError, RenderError, RideinfraError
+from rideinfra.logs import configure
 
 if TYPE_CHECKING:
     from rideinfra.profiles import Config, Env
@@ -33,6 +35,7 @@ __all__ = [
     "load_config_from_args",
     "output_dir",
     "render_files",
+    "run_command",
 ]
 
 DEFAULT_CONFIG = "rideinfra.yaml"
@@ -182,6 +185,35 @@ def render_files(envs: Mapping[str, Env], fmt: Any) -> dict[str, bytes]:
             raise RenderError(f"profile {profile}: {exc}", variable=exc.variable) from exc
         files[f"{profile}{fmt.extension}"] = text.encode("utf-8")
     return files
+
+
+Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
+
+
+def run_command(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    environ: Mapping[str, str] | None,
+    log: logging.Logger,
+    handler: Handler | None = None,
+) -> int:
+    """Parse ``argv``, set up logging, run the handler, map errors to exit codes.
+
+    The one place every entrypoint turns exceptions into exit codes: a
+    RideinfraError is one log line and its ``exit_code``; anything else is a
+    bug, reported by :func:`internal_error` without its message.
+    """
+    env = os.environ if environ is None else environ
+    args = parser.parse_args(argv)
+    configure(args.log_format, args.log_level)
+    run: Handler = handler or args.handler
+    try:
+        return run(args, env)
+    except RideinfraError as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence; see internal_error
+        return internal_error(log, exc)
 
 
 def internal_error(log: logging.Logger, exc: BaseException) -> int:

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rideinfra.__about__ import __version__
-from rideinfra.errors import ConfigError, RideinfraError
-from rideinfra.logs import configure
+from rideinfra.errors import ConfigError
 from rideinfra.runner import (
     EXIT_CODES_HELP,
     ParserOptions,
     add_config_arguments,
     add_log_arguments,
     config_path,
-    internal_error,
+    run_command,
 )
 
 __all__ = ["add_arguments", "build_parser", "main", "parser_options", "run"]
@@ -114,16 +112,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entrypoint: parse ``argv``, run, map errors to the documented exit codes."""
-    env = os.environ if environ is None else environ
-    args = build_parser().parse_args(argv)
-    configure(args.log_format, args.log_level)
-    try:
-        return run(args, env)
-    except RideinfraError as exc:
-        log.error("%s", exc)
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - the last line of defence; see internal_error
-        return internal_error(log, exc)
+    return run_command(build_parser(), argv, environ, log, run)
 
 
 if __name__ == "__main__":
