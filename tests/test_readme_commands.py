@@ -1,0 +1,99 @@
+"""The README's two commands, verbatim, in a fresh copy of the repository and a fresh venv."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# Set for the inner test run started by the second command, so it does not recurse.
+INNER = "RIDEINFRA_README_INNER_RUN"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get(INNER)), reason="inside the README's own test run"),
+]
+
+
+def readme_commands() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(python3 -m venv .*?)\n```", text)
+
+
+@pytest.fixture(scope="module", name="checkout")
+def _checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's files (tracked and new, not ignored) copied to a fresh directory."""
+    target = tmp_path_factory.mktemp("readme") / "rideinfra"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, listed):
+        source = REPO / raw.decode()
+        if source.is_file():
+            destination = target / raw.decode()
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination)
+    return target
+
+
+def run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(cwd)),
+        INNER: "1",
+    }
+    for passthrough in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "LANG"):
+        if passthrough in os.environ:
+            env[passthrough] = os.environ[passthrough]
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+
+
+def test_readme_has_exactly_two_commands() -> None:
+    """The first screen offers exactly two copy-paste commands."""
+    assert len(readme_commands()) == 2
+
+
+def test_main_job_command(checkout: Path) -> None:
+    """Command 1 installs, seeds an embedded endpoint, fetches, lists four files masked."""
+    proc = run(readme_commands()[0], checkout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for line in (
+        "core.env  (6 variables)",
+        "data-pipeline.env  (16 variables)",
+        "monitoring.env  (2 variables)",
+        "spark-testing.env  (4 variables)",
+        "API_KEY=**********",
+    ):
+        assert line in proc.stdout
+    assert "dev-api-key" not in proc.stdout + proc.stderr
+    written = checkout / "demo-secrets"
+    mtimes = {p.name: p.stat().st_mtime_ns for p in written.glob("*.env")}
+    assert len(mtimes) == 4
+    again = run(readme_commands()[0], checkout)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {p.name: p.stat().st_mtime_ns for p in written.glob("*.env")} == mtimes
+
+
+def test_test_suite_command(checkout: Path) -> None:
+    """Command 2 installs the dev extra and runs the whole suite green."""
+    proc = run(readme_commands()[1], checkout)
+    tail = proc.stdout[-3000:]
+    assert proc.returncode == 0, tail + proc.stderr[-2000:]
+    assert re.search(r"\d+ passed", tail)
+    assert " failed" not in tail
