@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol, runtime_checkable
@@ -124,11 +123,15 @@ class BaseSource(ABC):
         Stores reached over the network block on I/O; a thread keeps the event
         loop free without a second, async, client stack.
         """
+        import asyncio  # here, not at the top: it costs ~15 ms of start-up sync users skip
+
         wanted = unique_names(names)
         return await asyncio.to_thread(self.fetch_many, wanted)
 
     async def afetch(self, name: str) -> Secret:
         """``fetch`` for asyncio code (see :meth:`afetch_many`)."""
+        import asyncio
+
         return await asyncio.to_thread(self.fetch, name)
 
     @abstractmethod
