@@ -9,19 +9,21 @@ as every other source, so a value means the same wherever it is stored.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any, Literal
-
-import yaml
+from typing import TYPE_CHECKING, Any, Literal
 
 from rideinfra.errors import ConfigError, SecretFormatError, SecretNotFound, SourceError
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.envfile import parse_env_file
 from rideinfra.secrets.model import DEFAULT_PARSE, ParseOptions, Secret, parse_secret_string
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["MAX_FILE_BYTES", "DirectorySource", "FileFormat", "FileSource"]
 
@@ -268,40 +270,54 @@ def _load_json(text: str, path: Path) -> object:
         raise _FileFailure(SecretFormatError, f"{path}: the JSON is nested too deeply") from None
 
 
-class _SecretsLoader(yaml.SafeLoader):
-    """``yaml.safe_load``'s loader, refusing aliases and duplicate keys.
+@functools.cache
+def _secrets_loader() -> type[yaml.SafeLoader]:
+    """The YAML loader class, built on first use: PyYAML costs ~20 ms to import."""
+    import yaml
 
-    An alias can make a small file expand into an unbounded value (the
-    "billion laughs"), and a duplicate key silently drops one of two values:
-    both are refused with their line.
-    """
+    class _SecretsLoader(yaml.SafeLoader):
+        """``yaml.safe_load``'s loader, refusing aliases and duplicate keys.
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in a secrets file", event.start_mark
-            )
-        return super().compose_node(parent, index)
+        An alias can make a small file expand into an unbounded value (the
+        "billion laughs"), and a duplicate key silently drops one of two values:
+        both are refused with their line.
+        """
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, Hashable) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a key appears twice in one mapping", key_node.start_mark
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    "aliases (*name) are not allowed in a secrets file",
+                    event.start_mark,
                 )
-            if isinstance(key, Hashable):
-                seen.add(key)
-        return super().construct_mapping(node, deep)
+            return super().compose_node(parent, index)
+
+        def construct_mapping(
+            self, node: yaml.MappingNode, deep: bool = False
+        ) -> dict[Hashable, Any]:
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, Hashable) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a key appears twice in one mapping", key_node.start_mark
+                    )
+                if isinstance(key, Hashable):
+                    seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return _SecretsLoader
 
 
 def _load_yaml(text: str, path: Path) -> object:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_SecretsLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_secrets_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
