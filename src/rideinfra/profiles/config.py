@@ -255,7 +255,7 @@ class _AwsSource(_Strict):
         default=None, ge=1, le=20, description="attempts per request, first included (default 5)"
     )
     max_concurrency: int | None = Field(
-        default=None, ge=1, le=64, description="batch requests in flight at once (default 10)"
+        default=None, ge=1, le=64, description="batch requests in flight at once (default 50)"
     )
 
     @field_validator("endpoint_url")

@@ -32,12 +32,26 @@ if TYPE_CHECKING:
     from botocore.session import Session
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-__all__ = ["BATCH_LIMIT", "SecretsManagerSource", "SecretsManagerStore", "resolve_region"]
+__all__ = [
+    "BATCH_LIMIT",
+    "DEFAULT_MAX_CONCURRENCY",
+    "SecretsManagerSource",
+    "SecretsManagerStore",
+    "resolve_region",
+]
 
 log = logging.getLogger("rideinfra.secrets")
 
 #: BatchGetSecretValue accepts at most 20 ids per call (SecretIdList).
 BATCH_LIMIT = 20
+#: Requests in flight at once by default: 1,000 secrets (50 batch requests) in
+#: one round trip instead of waves. A fetch makes ceil(N/20) requests whatever
+#: the bound, so it does not change what a fetch costs against the account's
+#: BatchGetSecretValue quota (100 requests/s per region, not adjustable); it
+#: caps threads and pooled connections, and keeps one process to half of that
+#: quota per round trip so pods starting together still get their share
+#: (throttled requests are retried by botocore with backoff).
+DEFAULT_MAX_CONCURRENCY = 50
 DEFAULT_REGION = "us-east-1"
 ORIGIN = "aws-secretsmanager"
 SERVICE = "secretsmanager"
@@ -251,7 +265,8 @@ class SecretsManagerSource(BaseSource):
         max_attempts: total attempts per request, first one included.
         connect_timeout: seconds to connect before a retry.
         read_timeout: seconds to wait for a response before a retry.
-        max_concurrency: requests in flight at once; also the connection pool size.
+        max_concurrency: requests in flight at once (default 50: 1,000 secrets in one
+            round trip); also the connection pool size.
         version_stage: e.g. ``AWSPREVIOUS``; AWSCURRENT when None.
         version_id: a version id (for every secret fetched; rarely what you want).
         parse: how non-JSON and binary secrets become fields.
@@ -269,7 +284,7 @@ class SecretsManagerSource(BaseSource):
         max_attempts: int = 5,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
-        max_concurrency: int = 10,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         version_stage: str | None = None,
         version_id: str | None = None,
         parse: ParseOptions = DEFAULT_PARSE,
