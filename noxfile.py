@@ -48,6 +48,23 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """The benchmark suite; rewrites docs/benchmarks.md and docs/img/bench-*.png.
+
+    The peers and the plotting library are installed here only, never as
+    project dependencies. Pass --quick after -- for a shorter run.
+    """
+    session.install(
+        "-e",
+        ".[dev]",
+        "matplotlib",
+        "aws-secretsmanager-caching==1.2.0",
+        "aws-lambda-powertools==3.37.0",
+    )
+    session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
     """The README's main job: seed an embedded Secrets Manager and fetch from it."""
     session.install("-e", ".[local]")
