@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +28,15 @@ def readme_commands() -> list[str]:
 
 
 @pytest.fixture(scope="module", name="checkout")
-def _checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's files (tracked and new, not ignored) copied to a fresh directory."""
-    target = tmp_path_factory.mktemp("readme") / "rideinfra"
+def _checkout() -> Iterator[Path]:
+    """The repository's files (tracked and new, not ignored) copied to a fresh directory.
+
+    Not under pytest's 0700 temporary root: the suite inside runs some checks as
+    an unprivileged user, who must be able to reach the copy and its venv.
+    """
+    top = Path(tempfile.mkdtemp(prefix="rideinfra-readme-"))
+    top.chmod(0o755)
+    target = top / "rideinfra"
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO,
@@ -41,7 +49,8 @@ def _checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
             destination = target / raw.decode()
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination)
-    return target
+    yield target
+    shutil.rmtree(top, ignore_errors=True)
 
 
 def run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:

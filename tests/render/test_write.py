@@ -18,6 +18,7 @@ import pytest
 from rideinfra.errors import WriteError
 from rideinfra.render.write import DATA_LINK, LOCK_NAME, WriteReport, check_files, write_files
 from support.consumers import compose_binary
+from support.unprivileged import require_nobody
 
 VERSION = re.compile(r"\.\.\d{4}(_\d\d){5}\.\d{9}_[0-9a-f]{8}")
 SECRET = b"PASSWORD='s3cr3t-value-that-must-not-leak'\n"
@@ -405,6 +406,7 @@ class TestNotWritable:
             "except WriteError as exc:\n"
             "    print('WriteError:', exc)\n"
         )
+        require_nobody()
         result = _as_nobody(code, shared)
         assert result.stderr == ""
         assert result.stdout.startswith("WriteError: ")
