@@ -1,0 +1,111 @@
+"""The benchmark's fixture: a moto server process behind the latency proxy.
+
+moto runs as its own ``moto_server`` process so its request handling does not
+share the GIL with the client under test; the proxy (tests/support/proxy.py)
+runs in the driver's process, adds a fixed delay per request (a round trip to
+a remote Secrets Manager) and counts requests by action.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from latency import ProxyProcess  # noqa: E402
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Store:
+    """A running moto_server with the proxy in front; ``url`` is the proxy's."""
+
+    def __init__(self, moto_url: str, proxy: ProxyProcess, moto_pid: int) -> None:
+        self.moto_url = moto_url
+        self.proxy = proxy
+        self.moto_pid = moto_pid
+
+    def moto_cpu(self) -> float:
+        """CPU seconds (user + system) the moto server has used so far, from /proc."""
+        fields = Path(f"/proc/{self.moto_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    @property
+    def url(self) -> str:
+        return self.proxy.url
+
+    def environ(self) -> dict[str, str]:
+        """What a client needs to reach the store through the proxy."""
+        return {**AWS_ENV, "AWS_ENDPOINT_URL": self.url}
+
+    def client(self) -> Any:
+        """A boto3 client straight to moto (no delay), for seeding."""
+        import boto3
+
+        return boto3.client(
+            "secretsmanager",
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
+        )
+
+    def seed(self, secrets: Mapping[str, Mapping[str, str]]) -> None:
+        client = self.client()
+        for name, fields in secrets.items():
+            client.create_secret(Name=name, SecretString=json.dumps(dict(fields)))
+
+
+@contextmanager
+def store() -> Iterator[Store]:
+    port = _free_port()
+    env = {**os.environ, **AWS_ENV}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):  # noqa: S310
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.1)
+        proxy = ProxyProcess(url)
+        try:
+            yield Store(url, proxy, process.pid)
+        finally:
+            proxy.stop()
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -1,0 +1,509 @@
+"""The benchmark suite: rideinfra next to the platform's script and the physical limit.
+
+Writes docs/benchmarks.md and docs/img/bench-*.png. Run (matplotlib,
+aws-secretsmanager-caching and aws-lambda-powertools installed; ``nox -s
+bench`` does that)::
+
+    python bench/run.py            # the full run, under 10 minutes on 2 cores
+    python bench/run.py --quick    # fewer delays and repetitions, ~3 minutes
+
+Figure groups, one section and one PNG each:
+
+1. fetch N secrets through a latency proxy, at several round-trip delays;
+2. the whole process, ``python -m rideinfra.fetch`` against the baseline script;
+3. import time;
+4. rendering 1k, 10k, 100k variables;
+5. a cached lookup next to aws-secretsmanager-caching and Powertools
+   (bench/bench_cache.py, run under pytest-benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shlex
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import baseline  # noqa: E402
+import plots  # noqa: E402
+import report  # noqa: E402
+import results as results_io  # noqa: E402
+from harness import AWS_ENV, Store, store  # noqa: E402
+from results import (  # noqa: E402
+    CONTROL,
+    CacheRow,
+    FetchRow,
+    ImportRow,
+    PhaseRow,
+    Plan,
+    ProcessRow,
+    RenderRow,
+    Results,
+    median,
+    ms,
+)
+
+DOC = ROOT / "docs" / "benchmarks.md"
+CONFIG = ROOT / "examples" / "rideshare" / "rideinfra.yaml"
+SEED = ROOT / "examples" / "rideshare" / "seed.yaml"
+
+
+FULL = Plan(
+    delays_ms=(0, 5, 20, 50),
+    sizes=(11, 100, 1000),
+    reps=7,
+    baseline_reps_big={0: 5, 5: 1, 20: 5, 50: 1},
+    process_reps=9,
+    import_reps=9,
+    render_sizes=(1_000, 10_000, 100_000),
+    render_reps=5,
+)
+QUICK = Plan(
+    delays_ms=(0, 20),
+    sizes=(11, 100, 1000),
+    reps=5,
+    baseline_reps_big={0: 1, 20: 1},
+    process_reps=5,
+    import_reps=5,
+    render_sizes=(1_000, 10_000, 100_000),
+    render_reps=3,
+)
+
+
+# --- machine ---------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    info = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "CPU": cpu,
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+    }
+    for dist in (
+        "rideinfra",
+        "boto3",
+        "botocore",
+        "moto",
+        "pydantic",
+        "PyYAML",
+        "attrs",
+        "aws-secretsmanager-caching",
+        "aws-lambda-powertools",
+        "matplotlib",
+    ):
+        info[dist] = version(dist)
+    return info
+
+
+# --- 1. fetch --------------------------------------------------------------------------
+
+
+def synthetic(n: int) -> dict[str, dict[str, str]]:
+    """``n`` secrets of 5 fields each, values of 24 random characters."""
+    rng = random.Random(8)
+    alphabet = string.ascii_letters + string.digits
+    return {
+        f"bench/synthetic-{i:04d}": {
+            f"FIELD_{j}": "".join(rng.choice(alphabet) for _ in range(24)) for j in range(5)
+        }
+        for i in range(n)
+    }
+
+
+def _time(call: Callable[[], Any], reps: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return median(times), times
+
+
+def bench_fetch(
+    st: Store, plan: Plan, rideshare: list[str], log: Callable[[str], None]
+) -> list[FetchRow]:
+    from rideinfra.secrets import SecretsManagerSource
+
+    env = st.environ()
+    names_by_n = {
+        11: rideshare,
+        **{n: [f"bench/synthetic-{i:04d}" for i in range(n)] for n in plan.sizes if n != 11},
+    }
+    # One source, one client, created outside the timing; its pool is warmed
+    # by a first fetch of the largest set (every connection it will use).
+    warm_source = SecretsManagerSource(endpoint_url=st.url, environ=env)
+    base_client = baseline_client(st)
+    rows = []
+    for delay in plan.delays_ms:
+        st.proxy.delay = delay / 1000
+        warm_source.fetch_many(names_by_n[max(plan.sizes)])
+        baseline.fetch_all(base_client, rideshare[:2])
+        for n in plan.sizes:
+            names = names_by_n[n]
+            st.proxy.reset()
+            result = warm_source.fetch_many(names)
+            assert not result.errors, result.errors
+            assert len(result) == n
+            batch_requests = st.proxy.count("BatchGetSecretValue")
+            requests = st.proxy.count()
+            # moto serves requests one at a time (one process, one GIL): the CPU it
+            # spends on a fetch is time no client can overlap, the stand's floor.
+            cpu = st.moto_cpu()
+            warm, _ = _time(lambda names=names: warm_source.fetch_many(names), plan.reps)
+            store_cpu = (st.moto_cpu() - cpu) / plan.reps
+
+            def cold(names: list[str] = names) -> None:
+                SecretsManagerSource(endpoint_url=st.url, environ=env).fetch_many(names)
+
+            cold()  # once untimed: code paths a new client takes only the first time
+            cold_time, _ = _time(cold, plan.reps)
+            reps = plan.baseline_reps_big.get(delay, 1) if n >= 1000 else plan.reps
+            base, _ = _time(lambda names=names: baseline.fetch_all(base_client, names), reps)
+            rows.append(
+                FetchRow(n, delay, requests, batch_requests, warm, cold_time, base, reps, store_cpu)
+            )
+            log(
+                f"fetch N={n} delay={delay}ms: {requests} request(s), warm {ms(warm)} ms, "
+                f"cold {ms(cold_time)} ms, baseline {ms(base)} ms ({reps} rep(s)), "
+                f"x{base / warm:.1f}"
+            )
+    st.proxy.delay = 0
+    return rows
+
+
+def baseline_client(st: Store) -> Any:
+    import boto3
+
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=st.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
+    )
+
+
+# --- 2. whole process ------------------------------------------------------------------
+
+
+def _run_process(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one cold process."""
+    time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    with tempfile.TemporaryDirectory() as out:
+        full = [*argv, out]
+        if time_bin:
+            full = [time_bin, "-v", *full]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(full, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise RuntimeError(f"{shlex.join(argv)} failed:\n{done.stderr[-2000:]}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+        rss = int(found.group(1)) / 1024 if found else after.ru_maxrss / 1024
+        return wall, cpu, rss
+
+
+PROCESS_COMMANDS = {
+    "rideinfra": [sys.executable, "-m", "rideinfra.fetch", "--config", str(CONFIG), "--out"],
+    "baseline": [sys.executable, str(HERE / "baseline.py"), "--out"],
+}
+
+
+def bench_process(st: Store, plan: Plan, log: Callable[[str], None]) -> list[ProcessRow]:
+    env = {**os.environ, **st.environ()}
+    # Fresh processes, but with bytecode caches: an image built from a wheel has them.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    rows = []
+    for delay in (0, 20):
+        st.proxy.delay = delay / 1000
+        samples: dict[str, list[tuple[float, float, float]]] = {k: [] for k in PROCESS_COMMANDS}
+        for rep in range(plan.process_reps + 1):
+            # Interleaved, so a burst of load on the machine hits both alike.
+            for label, argv in PROCESS_COMMANDS.items():
+                sample = _run_process(argv, env)
+                if rep:  # the first round writes bytecode caches and warms the page cache
+                    samples[label].append(sample)
+        for label, got in samples.items():
+            walls = [s[0] for s in got]
+            rows.append(
+                ProcessRow(
+                    label,
+                    delay,
+                    median(walls),
+                    median([s[1] for s in got]),
+                    median([s[2] for s in got]),
+                    walls,
+                )
+            )
+        pair = {r.label: r for r in rows if r.delay_ms == delay}
+        ratio = pair["rideinfra"].wall / pair["baseline"].wall
+        log(
+            f"process delay={delay}ms: rideinfra {ms(pair['rideinfra'].wall)} ms, baseline "
+            f"{ms(pair['baseline'].wall)} ms, ratio {ratio:.3f}"
+        )
+    st.proxy.delay = 0
+    return rows
+
+
+# --- 3. import time --------------------------------------------------------------------
+
+
+def _importtime(module: str) -> tuple[float, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in done.stderr.splitlines():
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[2] == module:
+            return int(parts[1]) / 1000, done.stderr
+    raise RuntimeError(f"no import time line for {module}")
+
+
+def bench_imports(plan: Plan, log: Callable[[str], None]) -> tuple[list[ImportRow], str]:
+    rows = []
+    breakdown = ""
+    for module in ("rideinfra.secrets", "rideinfra.fetch", "boto3"):
+        _importtime(module)  # bytecode caches
+        samples, text = [], ""
+        for _ in range(plan.import_reps):
+            total, text = _importtime(module)
+            samples.append(total)
+        names = {line.rsplit("|", 1)[-1].strip() for line in text.splitlines()}
+        rows.append(
+            ImportRow(
+                module,
+                median(samples),
+                any(n.split(".")[0] == "botocore" for n in names),
+                any(n.split(".")[0] == "boto3" for n in names),
+                samples,
+            )
+        )
+        if module == "rideinfra.secrets":
+            breakdown = _top_packages(text)
+        log(f"import {module}: {median(samples):.1f} ms (median of {plan.import_reps})")
+    return rows, breakdown
+
+
+def _top_packages(importtime_text: str, top: int = 8) -> str:
+    totals: dict[str, int] = {}
+    for line in importtime_text.splitlines():
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) != 3 or not parts[0].isdigit():
+            continue
+        root = parts[2].split(".")[0]
+        totals[root] = totals.get(root, 0) + int(parts[0])
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    return ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in ranked)
+
+
+def fetch_phases(st: Store) -> list[PhaseRow]:
+    """Where one ``python -m rideinfra.fetch`` spends its time: -X importtime, by package."""
+    env = {**os.environ, **st.environ()}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    runs: list[dict[str, int]] = []
+    for _ in range(5):
+        with tempfile.TemporaryDirectory() as out:
+            done = subprocess.run(
+                [sys.executable, "-X", "importtime", *PROCESS_COMMANDS["rideinfra"][1:], out],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        totals: dict[str, int] = {}
+        for line in done.stderr.splitlines():
+            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+            if len(parts) == 3 and parts[0].isdigit():
+                root = parts[2].split(".")[0]
+                totals[root] = totals.get(root, 0) + int(parts[0])
+        runs.append(totals)
+    roots = {r for run in runs for r in run}
+    med = {r: median([run.get(r, 0) for run in runs]) / 1000 for r in roots}
+    ranked = sorted(med.items(), key=lambda kv: -kv[1])
+    rows = [PhaseRow(name, value) for name, value in ranked[:12]]
+    rows.append(PhaseRow("everything else imported", sum(v for _, v in ranked[12:])))
+    return rows
+
+
+# --- 4. render -------------------------------------------------------------------------
+
+
+def render_values(n: int) -> dict[str, Any]:
+    """``n`` variables: a third bare, a third needing single quotes, a third double quotes."""
+    from rideinfra.secrets import SecretValue
+
+    rng = random.Random(4)
+    alphabet = string.ascii_letters + string.digits
+    values: dict[str, Any] = {}
+    for i in range(n):
+        token = "".join(rng.choice(alphabet) for _ in range(20))
+        text = (token, f"two words {token}", f"it's {token}")[i % 3]
+        values[f"VAR_{i:06d}"] = SecretValue(text)
+    return values
+
+
+def bench_render(plan: Plan, log: Callable[[str], None]) -> list[RenderRow]:
+    from rideinfra.render import get_format
+
+    rows = []
+    for name in ("env", "shell", "json"):
+        fmt = get_format(name)
+        for n in plan.render_sizes:
+            values = render_values(n)
+            fmt.render(values, profile="bench")  # first call: regexes compiled, caches filled
+            # At least ~0.5 s of rendering per point, so the small sizes get enough runs.
+            reps = max(plan.render_reps, plan.render_reps * 10_000 // n)
+            seconds, times = _time(
+                lambda fmt=fmt, values=values: fmt.render(values, profile="bench"), reps
+            )
+            rows.append(RenderRow(name, n, seconds, min(times), reps))
+            log(f"render {name} {n}: median {ms(seconds)} ms, best {ms(min(times))} ms")
+    # The control: the least a renderer must do, touch every value once, in plain Python.
+    for n in plan.render_sizes:
+        values = render_values(n)
+        reps = max(plan.render_reps, plan.render_reps * 10_000 // n)
+        seconds, times = _time(
+            lambda values=values: {k: v.reveal() for k, v in values.items()}, reps
+        )
+        rows.append(RenderRow(CONTROL, n, seconds, min(times), reps))
+        log(f"render control {n}: median {ms(seconds)} ms, best {ms(min(times))} ms")
+    return rows
+
+
+# --- 5. cached lookup ------------------------------------------------------------------
+
+
+def bench_cache(log: Callable[[str], None]) -> tuple[list[CacheRow] | None, str]:
+    """Run bench/bench_cache.py (another engineer's) under pytest-benchmark, if it is there."""
+    script = HERE / "bench_cache.py"
+    if not script.exists():
+        log("bench/bench_cache.py not found: cached lookup skipped")
+        return None, "bench/bench_cache.py is not in this tree"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cache.json"
+        argv = [sys.executable, "-m", "pytest", str(script), "-q", "-p", "no:cacheprovider"]
+        argv += ["--benchmark-only", f"--benchmark-json={out}"]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+        if not out.exists():
+            log(f"bench_cache.py failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+            return None, f"bench/bench_cache.py failed (exit {done.returncode})"
+        data = json.loads(out.read_text())
+    rows = [
+        CacheRow(
+            b["name"].removeprefix("test_"),
+            b["stats"]["median"] * 1e9,
+            b["stats"]["mean"] * 1e9,
+            int(b["stats"]["rounds"]),
+        )
+        for b in data["benchmarks"]
+    ]
+    for row in rows:
+        log(f"cache {row.test}: {row.median_ns:,.0f} ns")
+    skipped = re.findall(r"(\d+) skipped", done.stdout)
+    return rows, (f"{skipped[0]} benchmark(s) skipped: a peer is not installed" if skipped else "")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer delays and repetitions")
+    parser.add_argument(
+        "--out",
+        default=str(DOC),
+        help="the Markdown file to write (default docs/benchmarks.md); the figures go to "
+        "img/ beside it, the raw results to the same name with .json",
+    )
+    parser.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="measure nothing: write the page and figures again from a run's saved results",
+    )
+    args = parser.parse_args(argv)
+    if args.from_json:
+        saved = results_io.load(Path(args.from_json))
+        images = plots.make_all(saved, Path(args.out).parent / "img")
+        Path(args.out).write_text(report.render_doc(saved, images))
+        return 0
+    from rideinfra.secrets.aws import DEFAULT_MAX_CONCURRENCY
+
+    started = time.perf_counter()
+
+    def log(line: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {line}", flush=True)
+
+    plan = QUICK if args.quick else FULL
+    results = Results(
+        info=machine(),
+        command="python bench/run.py" + (" --quick" if args.quick else ""),
+        quick=args.quick,
+        plan=plan,
+        max_concurrency=DEFAULT_MAX_CONCURRENCY,
+    )
+    import yaml
+
+    rideshare = yaml.safe_load(SEED.read_text())["secrets"]
+    os.environ.update({k: v for k, v in AWS_ENV.items() if k not in os.environ})
+    with store() as st:
+        st.seed(rideshare)
+        st.seed(synthetic(max(plan.sizes)))
+        log("store seeded")
+        results.fetch = bench_fetch(st, plan, list(rideshare), log)
+        results.process = bench_process(st, plan, log)
+        results.phases = fetch_phases(st)
+    results.imports, results.import_breakdown = bench_imports(plan, log)
+    results.render = bench_render(plan, log)
+    results.cache, results.cache_note = bench_cache(log)
+    images = plots.make_all(results, Path(args.out).parent / "img")
+    results.elapsed = time.perf_counter() - started
+    results_io.save(results, Path(args.out).with_suffix(".json"))
+    Path(args.out).write_text(report.render_doc(results, images))
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
