@@ -14,7 +14,6 @@ deadline so the reads after it are plain hits again.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import math
@@ -215,6 +214,8 @@ class CachedSource(BaseSource):
         for name in wanted:
             entry = entries.get(name)
             if entry is None or now >= entry[0]:
+                import asyncio  # here, not at import: it costs ~15 ms of start-up
+
                 return await asyncio.to_thread(self.fetch_many, wanted)
             found[name] = entry[1]
         return FetchResult(found)
@@ -224,6 +225,8 @@ class CachedSource(BaseSource):
         entry = self._entries.get(name)
         if entry is not None and self._clock() < entry[0]:
             return entry[1]
+        import asyncio
+
         return await asyncio.to_thread(self.fetch, name)
 
     def refresh(self, names: Iterable[str] | None = None) -> FetchResult:
