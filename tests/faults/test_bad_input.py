@@ -13,10 +13,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +35,7 @@ from faults.kit import (
 from rideinfra.render import MAX_ENV_ENTRY_BYTES
 from support.consumers import read_with
 from support.moto import MotoEndpoint
+from support.unprivileged import readonly_tree
 
 pytestmark = pytest.mark.faults
 
@@ -397,13 +396,8 @@ class TestOutputDirectory:
     @pytest.fixture(name="shared")
     def _shared(self) -> Iterator[Path]:
         """A tree the unprivileged user can read but whose ro/ it cannot write."""
-        top = Path(tempfile.mkdtemp(prefix="rideinfra-faults-"))
-        top.chmod(0o755)
-        (top / "ro").mkdir(mode=0o755)
-        (top / "ro").chmod(0o555 if os.geteuid() else 0o755)
-        yield top
-        (top / "ro").chmod(0o755)
-        shutil.rmtree(top)
+        with readonly_tree("rideinfra-faults-") as top:
+            yield top
 
     def test_output_dir_not_writable(self, shared: Path) -> None:
         """A real process as an unprivileged user, --out not writable: exit 1, one line."""

@@ -8,7 +8,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -18,7 +17,7 @@ import pytest
 from rideinfra.errors import WriteError
 from rideinfra.render.write import DATA_LINK, LOCK_NAME, WriteReport, check_files, write_files
 from support.consumers import compose_binary
-from support.unprivileged import require_nobody
+from support.unprivileged import readonly_tree, require_nobody
 
 VERSION = re.compile(r"\.\.\d{4}(_\d\d){5}\.\d{9}_[0-9a-f]{8}")
 SECRET = b"PASSWORD='s3cr3t-value-that-must-not-leak'\n"
@@ -384,13 +383,8 @@ class TestNotWritable:
     @pytest.fixture(name="shared")
     def _shared(self) -> Iterator[Path]:
         """A directory the unprivileged user can enter but not write (not under 0700 tmp)."""
-        top = Path(tempfile.mkdtemp(prefix="rideinfra-ro-"))
-        top.chmod(0o755)
-        (top / "ro").mkdir(mode=0o755)
-        (top / "ro").chmod(0o555 if os.geteuid() else 0o755)
-        yield top
-        (top / "ro").chmod(0o755)
-        shutil.rmtree(top)
+        with readonly_tree("rideinfra-ro-") as top:
+            yield top
 
     @pytest.mark.parametrize("dry_run", [False, True])
     @pytest.mark.parametrize("sub", ["ro", "ro/new"])
