@@ -29,6 +29,7 @@ from rideinfra.runner import (
 from rideinfra.tables import format_table, use_color
 
 if TYPE_CHECKING:
+    from rideinfra.profiles import Config
     from rideinfra.secrets.base import SecretSource
 
 __all__ = ["add_check", "add_completion", "add_diff", "add_explain", "add_schema"]
@@ -57,11 +58,11 @@ def _print_table(
     print(format_table(headers, rows, aligned=tty, color=use_color(sys.stdout, environ)))
 
 
-def _source(args: argparse.Namespace, config: object, environ: Mapping[str, str]) -> SecretSource:
+def _source(args: argparse.Namespace, config: Config, environ: Mapping[str, str]) -> SecretSource:
     option = getattr(args, "source", None)
     if option:
         return source_from_option(option, environ)
-    return build_source(config.source, environ)  # type: ignore[attr-defined]
+    return build_source(config.source, environ)
 
 
 def source_from_option(option: str, environ: Mapping[str, str]) -> SecretSource:
@@ -100,6 +101,7 @@ def _add_source_option(parser: argparse.ArgumentParser) -> None:
 
 def _explain(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.profiles import explain
+    from rideinfra.profiles.explain import EXPLAIN_HEADERS
 
     config = load_config_from_args(args, environ)
     rows = explain(
@@ -108,11 +110,7 @@ def _explain(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.json:
         print(json.dumps([attrs.asdict(row) for row in rows], indent=2))
         return 0
-    table = [
-        (r.profile, r.variable, f"{r.secret}:{r.field}", " | ".join(r.transforms) or "-")
-        for r in rows
-    ]
-    _print_table(("PROFILE", "VARIABLE", "FROM", "VIA"), table, environ)
+    _print_table(EXPLAIN_HEADERS, [row.cells() for row in rows], environ)
     return 0
 
 

@@ -10,7 +10,7 @@ from rideinfra.profiles.model import Config, Env
 from rideinfra.profiles.resolve import resolve
 from rideinfra.secrets.base import SecretSource
 
-__all__ = ["ExplainRow", "explain", "explain_envs", "format_explain"]
+__all__ = ["EXPLAIN_HEADERS", "ExplainRow", "explain", "explain_envs", "format_explain"]
 
 
 @attrs.frozen
@@ -22,6 +22,19 @@ class ExplainRow:
     secret: str
     field: str
     transforms: tuple[str, ...]
+
+    def cells(self) -> tuple[str, str, str, str]:
+        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none)."""
+        return (
+            self.profile,
+            self.variable,
+            f"{self.secret}:{self.field}",
+            " | ".join(self.transforms) or "-",
+        )
+
+
+#: Column headings for :meth:`ExplainRow.cells`.
+EXPLAIN_HEADERS = ("PROFILE", "VARIABLE", "FROM", "VIA")
 
 
 def explain_envs(envs: dict[str, Env]) -> list[ExplainRow]:
@@ -53,11 +66,8 @@ def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:
     Columns: profile, variable, ``secret:field``, the transforms applied
     (joined with `` | ``; ``-`` for none).
     """
-    table = [("PROFILE", "VARIABLE", "FROM", "VIA")] if header else []
-    table += [
-        (r.profile, r.variable, f"{r.secret}:{r.field}", " | ".join(r.transforms) or "-")
-        for r in rows
-    ]
+    table = [EXPLAIN_HEADERS] if header else []
+    table += [row.cells() for row in rows]
     if not table:
         return ""
     widths = [max(len(line[i]) for line in table) for i in range(3)]
