@@ -32,6 +32,16 @@ class TestJson:
         """Non-ASCII stays readable; the layout is stable."""
         assert render_json({"B": "é", "A": "1"}) == '{\n  "A": "1",\n  "B": "é"\n}\n'
 
+    @settings(max_examples=150)
+    @given(values=st.dictionaries(st.text(), any_text, max_size=20))
+    def test_same_text_as_json_dumps(self, values: dict[str, str]) -> None:
+        """Byte for byte what json.dumps(indent=2, sort_keys=True) writes, which it replaced."""
+        expected = json.dumps(values, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        assert render_json(values) == expected
+
+    def test_empty_profile_is_an_empty_object(self) -> None:
+        assert render_json({}) == "{}\n"
+
 
 class TestKubernetesSecret:
     @settings(max_examples=150)

@@ -128,6 +128,19 @@ class TestLimits:
             subprocess.run(["true"], env={"BIG": value}, check=True)
         assert exec_info.value.errno == errno.E2BIG
 
+    @pytest.mark.parametrize(
+        "char", ["x", "é", "€", "😀"], ids=["1-byte", "2-byte", "3-byte", "4-byte"]
+    )
+    def test_limit_is_counted_in_bytes_for_every_width(self, char: str) -> None:
+        """The size check counts UTF-8 bytes exactly, whatever the width of the characters."""
+        width = len(char.encode())
+        room = MAX_ENV_ENTRY_BYTES - len("BIG=")
+        fits = char * (room // width) + "x" * (room % width)
+        assert len(f"BIG={fits}".encode()) == MAX_ENV_ENTRY_BYTES
+        render("shell", {"BIG": fits}, profile="p")
+        with pytest.raises(RenderError, match=f"{MAX_ENV_ENTRY_BYTES + width} bytes"):
+            render("shell", {"BIG": fits + char}, profile="p")
+
     @pytest.mark.parametrize("fmt", ["json", "k8s-secret"])
     def test_file_formats_have_no_env_limit(self, fmt: str) -> None:
         """json and k8s-secret may be mounted as files: no environment limit applies."""

@@ -122,6 +122,10 @@ def entries(values: Values, *, fmt: str) -> Iterator[tuple[str, str]]:
 
 
 def _is_unicode(text: str) -> bool:
+    # isascii() reads a flag CPython keeps on every str: O(1), no copy. Only
+    # non-ASCII text is encoded to find a lone surrogate.
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -164,7 +168,11 @@ def env_entries(
                 "can hold; use format json",
                 variable=name,
             )
-        size = len(name.encode()) + 1 + len(text.encode())
+        # A code point is at most 4 UTF-8 bytes, so a value short enough is under the
+        # limit without being encoded; only long ones are counted exactly.
+        size = len(name) + 1 + 4 * len(text)  # name is ASCII: it matched NAME_PATTERN
+        if size > MAX_ENV_ENTRY_BYTES:
+            size = len(name) + 1 + len(text.encode())
         if size > MAX_ENV_ENTRY_BYTES:
             raise RenderError(
                 f"variable {name} is {size} bytes as NAME=value; Linux refuses to start a "
