@@ -301,3 +301,16 @@ class TestConfiguration:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         ).stdout
         assert out.strip() == "[]"
+
+    def test_import_loads_none_of_the_heavy_modules(self) -> None:
+        """The service start-up path: none of what costs milliseconds and is not needed yet.
+
+        The import-time benchmark (bench/, docs/benchmarks.md) measures the
+        milliseconds; this keeps a later change from quietly adding one back.
+        """
+        heavy = ["asyncio", "attr", "json", "logging", "pathlib", "pydantic", "yaml"]
+        code = f"import sys, rideinfra.secrets; print([m for m in {heavy!r} if m in sys.modules])"
+        out = subprocess.run(
+            [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.strip() == "[]"

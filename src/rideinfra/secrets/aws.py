@@ -7,17 +7,14 @@ imported at all.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from rideinfra.__about__ import __version__
 from rideinfra.errors import SecretNotFound, SourceError
-from rideinfra.secrets._awslog import redact_botocore_bodies
+from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
@@ -40,7 +37,6 @@ __all__ = [
     "resolve_region",
 ]
 
-log = logging.getLogger("rideinfra.secrets")
 
 #: BatchGetSecretValue accepts at most 20 ids per call (SecretIdList).
 BATCH_LIMIT = 20
@@ -134,6 +130,8 @@ class _Client:
         environ: Mapping[str, str],
     ) -> None:
         # Before any request: botocore at DEBUG would log bodies, i.e. values.
+        from rideinfra.secrets._awslog import redact_botocore_bodies
+
         redact_botocore_bodies()
         self._client = client
         self._environ = environ
@@ -366,6 +364,8 @@ class SecretsManagerSource(BaseSource):
         if len(groups) == 1:
             return [work(groups[0])]
         workers = min(self._max_concurrency, len(groups))
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rideinfra-sm") as pool:
             futures = [pool.submit(work, group) for group in groups]
             try:
@@ -424,7 +424,7 @@ class SecretsManagerSource(BaseSource):
         except ClientError as exc:
             if _error_code(exc) == "AccessDeniedException":
                 if self._batch:
-                    log.warning(
+                    logger().warning(
                         "BatchGetSecretValue denied; falling back to GetSecretValue per secret"
                     )
                 self._batch = False
@@ -502,7 +502,8 @@ class SecretsManagerSource(BaseSource):
     def _log_retries(response: Mapping[str, Any], op: str) -> None:
         retries = _retries(response)
         if retries:
-            log.info("%s succeeded after %d retr%s", op, retries, "y" if retries == 1 else "ies")
+            plural = "y" if retries == 1 else "ies"
+            logger().info("%s succeeded after %d retr%s", op, retries, plural)
 
 
 StoreResult = Literal["created", "updated", "unchanged", "restored"]
@@ -549,6 +550,8 @@ class SecretsManagerStore:
 
         client = self._source._client.get()
         where = self._source._client.where()
+        import json
+
         text = json.dumps(dict(fields))
         try:
             current = self.read(name)

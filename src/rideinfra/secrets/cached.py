@@ -15,7 +15,6 @@ deadline so the reads after it are plain hits again.
 from __future__ import annotations
 
 import itertools
-import logging
 import math
 import threading
 import time
@@ -23,13 +22,13 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
+from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult, SecretSource, unique_names
 from rideinfra.secrets.compose import _as_result, _per_name_error
 from rideinfra.secrets.model import Secret
 
 __all__ = ["DEFAULT_RETRY_INTERVAL", "DEFAULT_TTL", "CachedSource", "is_outage"]
 
-log = logging.getLogger("rideinfra.secrets")
 
 #: Seconds a fetched secret is served from the cache.
 DEFAULT_TTL = 300.0
@@ -341,7 +340,7 @@ class CachedSource(BaseSource):
             try:
                 self._load(tuple(wanted), mode=_BACKGROUND, expected=wanted)
             except Exception as exc:  # noqa: BLE001 - keep refreshing; the waiters got a SourceError
-                log.error(
+                logger().error(
                     "background refresh of %s failed: the source raised %s",
                     ", ".join(sorted(wanted)),
                     type(exc).__name__,
@@ -452,9 +451,9 @@ class CachedSource(BaseSource):
         for flight in flights.values():
             flight.done.set()
         for name in recovered:
-            log.info("secret %r: fetched again; no longer serving a stale value", name)
+            logger().info("secret %r: fetched again; no longer serving a stale value", name)
         for name, error, age, left in stale:
-            log.warning(
+            logger().warning(
                 "secret %r: the store failed (%s); serving the last good value, %.0fs past "
                 "its TTL, for at most %.0fs more (stale_ttl=%gs)",
                 name,

@@ -5,18 +5,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from rideinfra.errors import FetchErrors, SecretFormatError, SecretNotFound, SourceError
+from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult, SecretSource
 from rideinfra.secrets.model import Secret, SecretValue
 
 __all__ = ["DEFAULT_OVERRIDE_PREFIX", "ChainSource", "OverrideSource"]
 
 DEFAULT_OVERRIDE_PREFIX = "OVERRIDE_"
-
-logger = logging.getLogger("rideinfra.secrets")
 
 
 class ChainSource(BaseSource):
@@ -159,7 +157,7 @@ class OverrideSource(BaseSource):
                 variables.append(variable)
         if not variables:
             return secret
-        logger.info(
+        logger().info(
             "secret %s: fields overridden from the environment: %s",
             secret.name,
             ", ".join(variables),

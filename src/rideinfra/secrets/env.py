@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 
@@ -116,6 +115,8 @@ class EnvSource(BaseSource):
             )
         origin = "env:" + ",".join(fields.values())
         # Through the shared parser, so these values obey the same rules as a store's.
+        import json  # here: most env secrets are JSON text already
+
         text = json.dumps(values, ensure_ascii=False)
         return parse_secret_string(name, text, options=self._options, origin=origin)
 

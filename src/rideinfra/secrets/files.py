@@ -10,11 +10,9 @@ as every other source, so a value means the same wherever it is stored.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from collections.abc import Hashable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from rideinfra.errors import ConfigError, SecretFormatError, SecretNotFound, SourceError
@@ -22,7 +20,11 @@ from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.envfile import parse_env_file
 from rideinfra.secrets.model import DEFAULT_PARSE, ParseOptions, Secret, parse_secret_string
 
+# json and pathlib are imported where used: `import rideinfra.secrets` is on every
+# service's start-up path, and pathlib alone costs it ~5 ms (urllib.parse, ipaddress).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import yaml
 
 __all__ = ["MAX_FILE_BYTES", "DirectorySource", "FileFormat", "FileSource"]
@@ -100,6 +102,8 @@ class FileSource(BaseSource):
         options: ParseOptions = DEFAULT_PARSE,
         max_bytes: int = MAX_FILE_BYTES,
     ) -> None:
+        from pathlib import Path
+
         self._path = Path(os.path.abspath(path))
         self._format: FileFormat = format or _format_for(self._path, name)
         if self._format not in ("json", "yaml", "dotenv"):
@@ -167,6 +171,8 @@ class FileSource(BaseSource):
             if isinstance(value, Mapping) and seed_layout:
                 _refuse_generated(name, value, where)
             _check_json_types(name, value, "", where)
+            import json
+
             try:
                 text = json.dumps(value, ensure_ascii=False)
             except RecursionError:
@@ -253,6 +259,8 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load_json(text: str, path: Path) -> object:
+    import json
+
     try:
         return json.loads(text, object_pairs_hook=_unique_pairs)
     except json.JSONDecodeError as exc:
@@ -456,6 +464,8 @@ class DirectorySource(BaseSource):
         strip_trailing_newline: bool = False,
         options: ParseOptions = DEFAULT_PARSE,
     ) -> None:
+        from pathlib import Path
+
         self._root = Path(os.path.abspath(path))
         self._flat = flat_secret
         self._strip = strip_trailing_newline
@@ -515,6 +525,8 @@ class DirectorySource(BaseSource):
             raise SecretNotFound(
                 f"secret {name!r} not found: {directory} has no field files", secret=name
             )
+        import json
+
         return self._parse(name, json.dumps(fields, ensure_ascii=False))
 
     def _parts(self, name: str) -> list[str]:
@@ -549,6 +561,8 @@ class DirectorySource(BaseSource):
                 secret=name,
                 code="IOError",
             ) from None
+        from pathlib import Path
+
         fields: dict[str, str] = {}
         for entry in entries:
             if entry.name.startswith(".") or entry.is_dir():

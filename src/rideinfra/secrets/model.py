@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hmac
-import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, NoReturn
 
-import attrs
-
 from rideinfra.errors import SecretFormatError
+
+# This module is on every path, `import rideinfra.secrets` in a service
+# included, so it imports nothing it can do without: no attrs (~20 ms of
+# start-up), and json, base64 and hmac only where a call needs them.
 
 __all__ = ["MASK", "ParseOptions", "Secret", "SecretValue", "parse_secret_string"]
 
@@ -59,6 +58,8 @@ class SecretValue:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SecretValue):
             return NotImplemented
+        import hmac
+
         # Constant time, so equality checks in a service do not time-leak the value.
         return self._structured == other._structured and hmac.compare_digest(
             self._value.encode("utf-8", "surrogatepass"),
@@ -84,30 +85,64 @@ class SecretValue:
         return self
 
 
-def _frozen_fields(fields: Mapping[str, SecretValue]) -> Mapping[str, SecretValue]:
-    return MappingProxyType(dict(fields))
+class _Frozen:
+    """Immutable slotted objects: attributes are set once, in ``__init__``."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; make a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
 
 
-@attrs.frozen
-class Secret:
+class Secret(_Frozen):
     """One secret as read from a store: a name and its fields.
 
     Attributes:
         name: the secret's name (or id) as it was asked for.
-        fields: field name -> value, in the order the store gave them.
+        fields: field name -> value, in the order the store gave them (a
+            read-only copy of the mapping given).
         version_id: the store's version id, where it has one.
         origin: which source it came from, e.g. ``aws-secretsmanager`` or ``file:/x.yaml``.
     """
 
+    __slots__ = ("fields", "name", "origin", "version_id")
+
     name: str
-    fields: Mapping[str, SecretValue] = attrs.field(converter=_frozen_fields, repr=False)
-    version_id: str | None = None
-    origin: str = ""
+    fields: Mapping[str, SecretValue]
+    version_id: str | None
+    origin: str
+
+    def __init__(
+        self,
+        name: str,
+        fields: Mapping[str, SecretValue],
+        version_id: str | None = None,
+        origin: str = "",
+    ) -> None:
+        init = object.__setattr__
+        init(self, "name", name)
+        init(self, "fields", MappingProxyType(dict(fields)))
+        init(self, "version_id", version_id)
+        init(self, "origin", origin)
 
     @property
     def field_names(self) -> tuple[str, ...]:
         """The field names, in store order; safe to log."""
         return tuple(self.fields)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.fields, self.version_id, self.origin)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Secret:
+            return NotImplemented
+        return self._key() == other._key()
+
+    # The fields mapping is not hashable, so neither is a Secret.
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return (
@@ -116,8 +151,7 @@ class Secret:
         )
 
 
-@attrs.frozen
-class ParseOptions:
+class ParseOptions(_Frozen):
     """How a stored secret becomes fields when it is not a JSON object.
 
     Attributes:
@@ -129,9 +163,43 @@ class ParseOptions:
             (the bytes must be valid UTF-8 text).
     """
 
-    plain_field: str | None = None
-    binary_field: str | None = None
-    binary_encoding: Literal["base64", "utf-8"] = "base64"
+    __slots__ = ("binary_encoding", "binary_field", "plain_field")
+
+    plain_field: str | None
+    binary_field: str | None
+    binary_encoding: Literal["base64", "utf-8"]
+
+    def __init__(
+        self,
+        plain_field: str | None = None,
+        binary_field: str | None = None,
+        binary_encoding: Literal["base64", "utf-8"] = "base64",
+    ) -> None:
+        if binary_encoding not in ("base64", "utf-8"):
+            raise ValueError(
+                f"binary_encoding must be 'base64' or 'utf-8', not {binary_encoding!r}"
+            )
+        init = object.__setattr__
+        init(self, "plain_field", plain_field)
+        init(self, "binary_field", binary_field)
+        init(self, "binary_encoding", binary_encoding)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.plain_field, self.binary_field, self.binary_encoding)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ParseOptions:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"ParseOptions(plain_field={self.plain_field!r}, binary_field="
+            f"{self.binary_field!r}, binary_encoding={self.binary_encoding!r})"
+        )
 
 
 DEFAULT_PARSE = ParseOptions()
@@ -140,6 +208,8 @@ DEFAULT_PARSE = ParseOptions()
 def _scalar_text(secret: str, field: str, value: Any) -> SecretValue:
     if isinstance(value, str):
         return SecretValue(value)
+    import json  # after the common case: strings need no encoder
+
     if isinstance(value, bool | int | float):
         # The JSON text, so true stays "true" (not Python's "True") and 1.0 stays "1.0".
         return SecretValue(json.dumps(value))
@@ -171,6 +241,8 @@ def parse_secret_string(
         SecretFormatError: the text is empty, or not a JSON object and no
             ``plain_field`` was given, or a field is null.
     """
+    import json
+
     if text == "":
         raise SecretFormatError(f"secret {name!r} is empty; store a JSON object", secret=name)
     try:
@@ -224,6 +296,8 @@ def parse_secret_binary(
                 secret=name,
             ) from None
     else:
+        import base64
+
         text = base64.b64encode(data).decode("ascii")
     return Secret(
         name, {options.binary_field: SecretValue(text)}, version_id=version_id, origin=origin
