@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rideinfra.profiles import config_json_schema
-from rideinfra.profiles.config import _build_transform
+from rideinfra.profiles._validate import _build_transform
 from rideinfra.secrets.model import Secret, SecretValue
 from rideinfra.secrets.transforms import entries_from_secret
 

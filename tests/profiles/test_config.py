@@ -24,8 +24,8 @@ from rideinfra.profiles import (
     config_json_schema,
     load_config,
 )
+from rideinfra.profiles._validate import _Output
 from rideinfra.profiles._yaml import MAX_BYTES
-from rideinfra.profiles.config import _Output
 from rideinfra.profiles.model import OUTPUT_FORMATS
 from rideinfra.secrets.transforms import Airflow, Pipeline, Prefix, Qualify, Rename, Uppercase
 
