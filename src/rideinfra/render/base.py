@@ -110,8 +110,13 @@ def entries(values: Values, *, fmt: str) -> Iterator[tuple[str, str]]:
     for name in names:
         if not isinstance(name, str):
             raise RenderError(f"a variable name is a {type(name).__name__}, not a string")
-    for name in sorted(names):
-        text = _text(name, values[name])
+    ordered = sorted(names)
+    # Usually the mapping is already in name order (Env is): then walk its items
+    # in place. Looking each name up instead costs a cache miss per variable once
+    # the variables outgrow the CPU caches (~14x the time for 10x the input, not 11x).
+    pairs = values.items() if ordered == names else ((n, values[n]) for n in ordered)
+    for name, value in pairs:
+        text = _text(name, value)
         if not _is_unicode(text):
             raise RenderError(
                 f"variable {name}: the value is not valid Unicode text (a lone surrogate) "
