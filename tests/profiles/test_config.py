@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import get_args
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rideinfra.profiles as profiles_pkg
 from rideinfra.errors import ConfigError
@@ -25,9 +28,10 @@ from rideinfra.profiles import (
     load_config,
 )
 from rideinfra.profiles._validate import _Output
-from rideinfra.profiles._yaml import MAX_BYTES
+from rideinfra.profiles._yaml import MAX_BYTES, load_yaml_text
 from rideinfra.profiles.model import OUTPUT_FORMATS
 from rideinfra.secrets.transforms import Airflow, Pipeline, Prefix, Qualify, Rename, Uppercase
+from support.render_values import nasty_values
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "rideshare" / "rideinfra.yaml"
@@ -400,14 +404,54 @@ class TestErrors:
             (b"version: 1\n---\nversion: 1\n", "invalid YAML"),
             (b"\xff\xfe\x00", "not UTF-8"),
             (b"a: !!python/object:os.system x\n", "invalid YAML"),
-            (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+            # libyaml's parser has its own depth limit; pure-Python PyYAML recurses.
+            (b"[" * 5000 + b"]" * 5000, "nested too deeply|maximum nesting depth"),
         ],
     )
     def test_unreadable_files(self, tmp_path: Path, content: bytes, needle: str) -> None:
         """Bad bytes, bad YAML, unsafe tags and deep nesting are ConfigErrors, not crashes."""
         path = tmp_path / "c.yaml"
         path.write_bytes(content)
-        assert needle in str(error(path))
+        assert re.search(needle, str(error(path)))
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        values=st.dictionaries(
+            st.text(max_size=10), st.one_of(nasty_values, st.text()), max_size=6
+        ),
+        style=st.sampled_from([None, "'", '"', "|"]),
+    )
+    def test_libyaml_reads_what_pure_python_reads(
+        self, values: dict[str, str], style: str | None
+    ) -> None:
+        """The config loader may use libyaml's parser: it reads every value alike."""
+        text = yaml.safe_dump(values, default_style=style, allow_unicode=True)
+        pure_python = yaml.load(text, Loader=yaml.SafeLoader)
+        assert load_yaml_text(text, file="x").data == pure_python
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "a: |\n  one\n  two\n\n",
+            "a: |-\n  one\n",
+            "a: |+\n  one\n\n",
+            "a: >\n  one\n  two\n\n  three\n",
+            "a: >-\n  folded\n   more\n",
+            'a: "\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\\t\\0\\e\\/"\n',
+            'a: "line\\\n  continued"\n',
+            "a: 'it''s'\n",
+            "a: x # comment\nb: '#not'\n",
+            "a: 0o17\nb: 017\nc: 1_000\nd: 0x1F\ne: .inf\nf: ~\ng: yes\nh: 2024-01-02\n",
+            "a: &x [1, {b: 2}]\nc: *x\n",
+            "a:\n  - b\n  -\n    c: d\n",
+            "? complex\n: key\n",
+            "a: '\u2028 \u2029 \x85'\n",
+            "\ufeffa: bom\n",
+        ],
+    )
+    def test_libyaml_reads_these_forms_alike(self, text: str) -> None:
+        """Block scalars, escapes, implicit types, anchors: the same data either way."""
+        assert load_yaml_text(text, file="x").data == yaml.load(text, Loader=yaml.SafeLoader)
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a ConfigError naming it."""
