@@ -248,26 +248,27 @@ def _process(results: Results, images: dict[str, str], targets: list[Target]) ->
             f"{ratio:.3f} ({ms(p0['rideinfra'].wall)} vs {ms(p0['baseline'].wall)} ms)",
         )
     )
+    lines.append(
+        "**What the fetch process imports.** Both commands pay Python, botocore and a client. "
+        "rideinfra's own extra is PyYAML, attrs, its own modules and argparse; pydantic is not "
+        "imported when the config is valid (a plain-Python reader builds it, and pydantic is "
+        "loaded only to explain a refusal: docs/design-notes.md), the YAML is parsed by "
+        "libyaml, and the AWS client is botocore's without boto3's s3transfer and resource "
+        "layer and without listing all ~400 services. The baseline instead spends 10 more "
+        "requests, which at 0 ms cost moto's few ms each.\n"
+    )
     if ratio > 1.05:
         phases = {p.what: p.ms for p in results.phases}
-        pyd = sum(phases.get(k, 0.0) for k in ("pydantic", "pydantic_core", "annotated_types"))
         lines.append(
             f"**Why the whole process misses 1.05 at 0 ms** (by "
-            f"{ms(p0['rideinfra'].wall - 1.05 * p0['baseline'].wall)} ms). Both commands pay "
-            f"Python, botocore and a client; rideinfra also imports what validates and renders "
-            f"the config: pydantic ({pyd:.0f} ms of imports above, plus building the config "
-            f"models, which shows as rideinfra's own time), PyYAML, attrs and asyncio. At 0 ms "
-            f"the baseline's 10 extra requests cost only moto's few ms each, which does not "
-            f"pay for that; at 20 ms it does (the table's second half). Already done: botocore "
-            f"without boto3 (s3transfer and the resource layer), a data loader that does not "
-            f"list all ~400 services, asyncio and PyYAML off `import rideinfra.secrets`'s "
-            f"path. What would close the rest: (1) `rideinfra/secrets/cached.py` importing "
-            f"asyncio inside its async methods, as base.py now does (~15 ms); (2) validating "
-            f"rideinfra.yaml without pydantic on the fetch path (a hand-written checker with "
-            f"the same error messages, or checking once at image build and loading a "
-            f"pre-validated snapshot): pydantic's imports alone are {pyd:.0f} ms, and building "
-            f"its models for the config is most of rideinfra's own import time; (3) fewer "
-            f"attrs classes built at import on the fetch path.\n"
+            f"{ms(p0['rideinfra'].wall - 1.05 * p0['baseline'].wall)} ms). The largest "
+            f"imports left that the baseline does not have are PyYAML "
+            f"({phases.get('yaml', 0.0):.0f} ms above) and attrs "
+            f"({phases.get('attr', 0.0):.0f} ms, plus the classes it builds, which count as "
+            f"rideinfra's own time). What would close it: config and transform classes "
+            f"written without attrs on the fetch path. Runs on this shared machine vary by "
+            f"+-20% (the samples are in benchmarks.json), so a ratio near 1.05 can land on "
+            f"either side.\n"
         )
     return lines
 
@@ -303,16 +304,18 @@ def _imports(results: Results, images: dict[str, str], targets: list[Target]) ->
             f"{sec.total_ms:.1f} ms; botocore {'imported' if sec.botocore else 'not imported'}",
         )
     )
+    lines.append(
+        "What keeps it small: `rideinfra.secrets` imports no attrs (its Secret and ParseOptions "
+        "are plain slotted classes), and json, logging, pathlib, asyncio and the thread pool "
+        "only where first used; a test fails if any of them is imported with the package "
+        "(`tests/secrets/test_aws.py`).\n"
+    )
     if not ok:
         lines.append(
-            "**Why `import rideinfra.secrets` misses 30 ms.** botocore is not imported, but "
-            "the package's `__init__` imports `secrets/cached.py`, which imports asyncio at "
-            "module level (asyncio brings ssl, socket, subprocess, inspect: the largest "
-            "entry above), and every model is an attrs class (attrs itself, and the methods "
-            "it generates). What would close it: asyncio imported inside CachedSource's async "
-            "methods (as BaseSource now does), or `rideinfra.secrets` resolving CachedSource "
-            "lazily through a module `__getattr__`; and on a machine this slow, the attrs "
-            "import alone is ~15 ms.\n"
+            "**Why `import rideinfra.secrets` misses 30 ms.** What is left is the standard "
+            "library the package cannot do without (typing, re, threading, the errors and "
+            "models); on a machine this loaded, -X importtime's own overhead and the page "
+            "cache move it by 10 ms from run to run (the samples are in benchmarks.json).\n"
         )
     return lines
 
@@ -355,20 +358,25 @@ def _render(results: Results, images: dict[str, str], targets: list[Target]) -> 
     targets.append(
         ("render: 10x the input costs <= 12x the time", worst <= 12, f"worst {worst:.1f}x")
     )
+    lines.append(
+        "Each renderer is one pass over the variables: names are sorted once (Timsort, linear "
+        "on names already in order) and, when the mapping is already in that order (a "
+        "profile's Env is), its items are walked in place rather than looked up one by one, "
+        "which past ~10,000 variables would cost a cache miss each. ASCII values are checked "
+        "without being encoded (`str.isascii()` is O(1) in CPython), and json is written line "
+        "by line with the C string encoder.\n"
+    )
     if worst > 12:
         lines.append(
-            f"**Why growth exceeds 12x** (worst {worst:.1f}x). Each renderer is one pass over "
-            f"the variables (the sort is Timsort over names already in order), so the work is "
-            f"linear, but the time per variable is not constant on this machine: the control "
-            f"row, a bare dict comprehension over the same values, grows "
+            f"**Why growth exceeds 12x** (worst {worst:.1f}x). The work is linear, but the "
+            f"time per variable is not constant on this machine: the control row, a bare dict "
+            f"comprehension over the same values, grows "
             + ", ".join(f"{g:.1f}x" for g in control)
             + " itself. Past ~10,000 variables the working set (the values, the lines, the "
-            "output) outgrows the CPU caches of this VM and every pass pays for it. What "
-            "would bring the renderers under 12x is touching less memory per value: today "
-            "each value is UTF-8-encoded twice before it is written (the Unicode check in "
-            "`render/base.py:entries` and the size check in `env_entries`); json.dumps itself "
-            "is a small part (the C encoder with `separators=(',\\n  ', ': ')`, which gives "
-            "the same bytes as `indent=2` here, saved under 5% in a trial).\n"
+            "output) outgrows the CPU caches of this VM and every pass pays for it; the "
+            "renderers that do least per value (json) feel it most. What would close it: "
+            "fewer objects per variable (one output string per line instead of two encoded "
+            "pieces and the line), at some cost in clarity.\n"
         )
     return lines
 

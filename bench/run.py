@@ -72,10 +72,10 @@ FULL = Plan(
     sizes=(11, 100, 1000),
     reps=7,
     baseline_reps_big={0: 5, 5: 1, 20: 5, 50: 1},
-    process_reps=9,
+    process_reps=15,
     import_reps=9,
     render_sizes=(1_000, 10_000, 100_000),
-    render_reps=5,
+    render_reps=9,
 )
 QUICK = Plan(
     delays_ms=(0, 20),
