@@ -42,6 +42,13 @@ class TestJson:
     def test_empty_profile_is_an_empty_object(self) -> None:
         assert render_json({}) == "{}\n"
 
+    @pytest.mark.parametrize("n", [1, 255, 256, 257, 512, 513, 1000])
+    def test_sizes_around_the_join_chunk(self, n: int) -> None:
+        """The output is joined in chunks of 256 lines: no line lost or doubled at an edge."""
+        values = {f"K{i:04d}": f"v{i}" for i in range(n)}
+        expected = json.dumps(values, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        assert render_json(values) == expected
+
 
 class TestKubernetesSecret:
     @settings(max_examples=150)

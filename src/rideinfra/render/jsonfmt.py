@@ -6,11 +6,29 @@ Exact for every string ``json.loads`` can return that is valid Unicode
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import islice
 from json.encoder import encode_basestring
 
 from rideinfra.render.base import Values, entries
 
 __all__ = ["render_json"]
+
+_CHUNK = 256
+
+
+def _join(lines: Iterable[str], sep: str) -> str:
+    """``sep.join(lines)``, joined 256 lines at a time.
+
+    Each line is joined while it is still in the CPU cache, instead of after
+    all of them are built; for 100k variables that is ~7% faster and grows
+    more nearly in step with the input (docs/benchmarks.md, section 4).
+    """
+    it = iter(lines)
+    chunks = []
+    while block := list(islice(it, _CHUNK)):
+        chunks.append(sep.join(block))
+    return sep.join(chunks)
 
 
 def render_json(values: Values) -> str:
@@ -24,10 +42,11 @@ def render_json(values: Values) -> str:
     Raises:
         RenderError: a value is structured, not a string, or not valid Unicode.
     """
-    lines = [
-        f"  {encode_basestring(name)}: {encode_basestring(text)}"
-        for name, text in entries(values, fmt="json")
-    ]
-    if not lines:
-        return "{}\n"
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+    body = _join(
+        (
+            f"  {encode_basestring(name)}: {encode_basestring(text)}"
+            for name, text in entries(values, fmt="json")
+        ),
+        ",\n",
+    )
+    return "{\n" + body + "\n}\n" if body else "{}\n"
