@@ -136,7 +136,13 @@ def build_source(spec: Any, environ: Mapping[str, str]) -> SecretSource:
             "endpoint_url": spec.endpoint_url,
             "environ": environ,
         }
-        for name in ("retry_mode", "max_attempts", "max_concurrency"):
+        for name in (
+            "retry_mode",
+            "max_attempts",
+            "max_concurrency",
+            "connect_timeout",
+            "read_timeout",
+        ):
             value = getattr(spec, name, None)
             if value is not None:
                 options[name] = value

@@ -149,7 +149,8 @@ class TestModel:
                 - {type: file, path: secrets/dev.env, name: app/db}
                 - {type: directory, path: ../run}
                 - {type: aws-secretsmanager, region: eu-west-1, endpoint_url: "http://127.0.0.1:5000",
-                   retry_mode: adaptive, max_attempts: 5, max_concurrency: 8}
+                   retry_mode: adaptive, max_attempts: 5, max_concurrency: 8,
+                   connect_timeout: 2, read_timeout: 2.5}
             profiles: {core: {secrets: [app/db]}}
             output: {dir: out, format: json, file_mode: 0640}
             seed: ./seed.yaml
@@ -162,7 +163,7 @@ class TestModel:
                 EnvSourceConfig("SECRET_"),
                 FileSourceConfig(tmp_path / "secrets" / "dev.env", "app/db"),
                 DirectorySourceConfig(tmp_path.parent / "run"),
-                AwsSourceConfig("eu-west-1", "http://127.0.0.1:5000", "adaptive", 5, 8),
+                AwsSourceConfig("eu-west-1", "http://127.0.0.1:5000", "adaptive", 5, 8, 2.0, 2.5),
             )
         )
         assert config.output.dir == tmp_path / "out"

@@ -109,6 +109,8 @@ def sources(bad: bool) -> st.SearchStrategy[Any]:
             retry_mode=pick(bad, [None, "standard", "adaptive"], ["legacy", 1]),
             max_attempts=pick(bad, [None, 1, 5, 20], [0, 21, True, "3"]),
             max_concurrency=pick(bad, [None, 1, 64], [0, 65, 2.0]),
+            connect_timeout=pick(bad, [None, 1, 2.5, 300], [0, -1, 301, True, "5", float("nan")]),
+            read_timeout=pick(bad, [None, 0.5, 10, 300.0], [0.0, 300.5, False, float("inf")]),
         ),
         of("file", path=path, name=pick(bad, [None, "app/db"], ["", 1])),
         of("directory", path=path),
@@ -199,7 +201,8 @@ def configs(bad: bool) -> st.SearchStrategy[Any]:
 # strings, numbers out of range, misspelt names, duplicates.
 BAD_VALUES = [
     None, "", 0, -1, 21, 65, True, 1.5, "x y", "1X", "a-", [], {}, ["A", "A"], {"A": "B"},
-    "ftp://x", "legacy", "0800", 0o1000, "xml", "renam", "vault", "unused/one", "a.b",
+    "ftp://x", "legacy", "0800", 0o1000, "xml", "renam", "vault", "unused/one", "a.b", 300.5,
+    float("nan"),
 ]  # fmt: skip
 BAD_KEYS = ["unknown", "keyz", "a b", ".hidden", "", "unused/one", 1]
 
@@ -283,6 +286,8 @@ RICH: dict[str, Any] = {
                 "retry_mode": "adaptive",
                 "max_attempts": 5,
                 "max_concurrency": 8,
+                "connect_timeout": 2,
+                "read_timeout": 2.5,
             },
             {"type": "file", "path": "dev.env", "name": "app/db"},
             {"type": "directory", "path": "/run/secrets"},

@@ -119,6 +119,16 @@ def _opt_int(value: object, low: int, high: int) -> int | None:
     return value
 
 
+def _opt_seconds(value: object) -> float | None:
+    """None, or a number of seconds in (0, 300]; an int becomes a float, as pydantic does."""
+    if value is None:
+        return None
+    if type(value) is not int and type(value) is not float:
+        raise _Refused
+    _require(0 < value <= 300)  # also refuses NaN
+    return float(value)
+
+
 def _list(value: object, *, min_length: int = 0) -> list[Any]:
     if type(value) is not list or len(value) < min_length:
         raise _Refused
@@ -203,7 +213,16 @@ def _pipeline(value: object) -> Pipeline:
 # --- sources, profiles, output --------------------------------------------------------------
 
 _AWS_KEYS = frozenset(
-    {"type", "region", "endpoint_url", "retry_mode", "max_attempts", "max_concurrency"}
+    {
+        "type",
+        "region",
+        "endpoint_url",
+        "retry_mode",
+        "max_attempts",
+        "max_concurrency",
+        "connect_timeout",
+        "read_timeout",
+    }
 )
 
 
@@ -221,6 +240,8 @@ def _source(value: object, base: Path) -> SourceConfig:
             retry_mode=mode,
             max_attempts=_opt_int(data.get("max_attempts"), 1, 20),
             max_concurrency=_opt_int(data.get("max_concurrency"), 1, 64),
+            connect_timeout=_opt_seconds(data.get("connect_timeout")),
+            read_timeout=_opt_seconds(data.get("read_timeout")),
         )
     if kind == "file":
         data = _mapping(value, frozenset({"type", "path", "name"}), frozenset({"path"}))

@@ -257,6 +257,12 @@ class _AwsSource(_Strict):
     max_concurrency: int | None = Field(
         default=None, ge=1, le=64, description="batch requests in flight at once (default 50)"
     )
+    connect_timeout: float | None = Field(
+        default=None, gt=0, le=300, description="seconds to wait for a connection (default 5)"
+    )
+    read_timeout: float | None = Field(
+        default=None, gt=0, le=300, description="seconds to wait for an answer (default 10)"
+    )
 
     @field_validator("endpoint_url")
     @classmethod
@@ -492,6 +498,8 @@ def _source(model: Any, base: Path) -> SourceConfig:
             retry_mode=model.retry_mode,
             max_attempts=model.max_attempts,
             max_concurrency=model.max_concurrency,
+            connect_timeout=model.connect_timeout,
+            read_timeout=model.read_timeout,
         )
     if isinstance(model, _FileSource):
         return FileSourceConfig(config_path(base, model.path), model.name)

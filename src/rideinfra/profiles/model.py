@@ -43,6 +43,8 @@ class AwsSourceConfig:
     retry_mode: Literal["standard", "adaptive"] | None = None
     max_attempts: int | None = None
     max_concurrency: int | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
 
 
 @attrs.frozen
