@@ -27,30 +27,41 @@ MAX_NODES = 100_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-# libyaml's parser when PyYAML has it (its wheels do): a config parses in under 1 ms
-# instead of ~6 ms of pure Python, on every init container's start. Nodes, marks and
-# the constructor (where duplicate keys are caught) are the same either way.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _construct_mapping(
+    loader: yaml.constructor.SafeConstructor, node: MappingNode, deep: bool = False
+) -> dict[Any, Any]:
+    """SafeConstructor's construct_mapping, refusing a key that appears twice."""
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            continue  # "<<: *base" keys may legitimately be overridden
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            if key in seen:
+                raise _DuplicateKey(key, seen[key], line)
+            seen[key] = line
+        except TypeError:
+            continue  # unhashable key: SafeLoader reports it below
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
 
 
-class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]  # chosen at run time
-    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+# Two loaders that differ only in their parser. libyaml's (where PyYAML has it, as its
+# wheels do) reads a config in under 1 ms instead of ~6 ms of pure Python, on every
+# init container's start; the constructor, nodes and marks are the same Python code
+# either way. libyaml is stricter in a few places (a surrogate pair written as two \u
+# escapes, as json.dumps writes an emoji; very deep nesting), so whatever it refuses
+# is read again by PyYAML's own parser and gets the verdict it always had.
+_Loader = type("_Loader", (yaml.SafeLoader,), {"construct_mapping": _construct_mapping})
+_FastLoader = (
+    type("_FastLoader", (yaml.CSafeLoader,), {"construct_mapping": _construct_mapping})
+    if hasattr(yaml, "CSafeLoader")
+    else None
+)
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue  # "<<: *base" keys may legitimately be overridden
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            try:
-                if key in seen:
-                    raise _DuplicateKey(key, seen[key], line)
-                seen[key] = line
-            except TypeError:
-                continue  # unhashable key: SafeLoader reports it below
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
+
+class _Retry(Exception):
+    """libyaml refused the text; PyYAML's parser will say what it makes of it."""
 
 
 class _DuplicateKey(Exception):
@@ -127,7 +138,23 @@ def load_yaml_text(text: str, *, file: str, what: str = "config") -> YamlDocumen
         ConfigError: invalid YAML, a duplicate key, or an alias bomb; the
             message names ``file`` and the line.
     """
-    loader = _Loader(text)
+    if _FastLoader is not None:
+        try:
+            return _load(_FastLoader, text, file=file, what=what, refused=_Retry)
+        except _Retry:
+            pass
+    return _load(_Loader, text, file=file, what=what, refused=None)
+
+
+def _load(
+    loader_class: type[yaml.SafeLoader],
+    text: str,
+    *,
+    file: str,
+    what: str,
+    refused: type[Exception] | None,
+) -> YamlDocument:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is not None and _expanded_size(node, MAX_NODES) > MAX_NODES:
@@ -143,11 +170,13 @@ def load_yaml_text(text: str, *, file: str, what: str = "config") -> YamlDocumen
             "YAML would silently keep only the last, so merge or rename them",
             file=file,
         ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise ConfigError(f"{where}invalid YAML: {exc.problem or exc}", file=file) from None
     except yaml.YAMLError as exc:
+        if refused is not None:
+            raise refused from None
+        if isinstance(exc, yaml.MarkedYAMLError):
+            mark = exc.problem_mark or exc.context_mark
+            where = f"line {mark.line + 1}: " if mark is not None else ""
+            raise ConfigError(f"{where}invalid YAML: {exc.problem or exc}", file=file) from None
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
     except RecursionError:
         raise ConfigError(f"the {what} is nested too deeply to read", file=file) from None
