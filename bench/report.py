@@ -327,10 +327,15 @@ def _render(results: Results, images: dict[str, str], targets: list[Target]) -> 
     sizes = sorted({r.n for r in results.render})
     lines = [
         "## 4. Rendering\n",
-        "`get_format(name).render(values)` for N variables (a third bare, a third needing "
-        "single quotes, a third double quotes; 20 to 30 characters), after one untimed call; "
-        "median and fastest of the runs (at least "
-        f"{results.plan.render_reps}, more for small N). Growth is judged on the fastest run, "
+        "`get_format(name).render(values)` for N variables (bench/render_probe.py: a third "
+        "bare, a third needing single quotes, a third double quotes; 25 to 35 characters). "
+        "Each measurement is a fresh process, as an init container is, that renders once "
+        "untimed and then times 10,000 / N runs: in one long-lived process the figures "
+        "depended on what ran before (json at 10,000 took 5.5 ms fresh, 9.6 ms right after "
+        "env at 100,000). Median and fastest of the runs, gathered over "
+        f"{results.plan.render_reps} rounds that each measure every format at every size "
+        "once, so a burst of load elsewhere spoils single runs, not "
+        "whole points. Growth is judged on the fastest run, "
         "the one least disturbed by other jobs on the machine (a 10% disturbance of one size "
         "moves a ratio by 1x). The control row is the least any renderer must do: "
         "`{k: v.reveal() for k, v in values.items()}` over the same values.\n",

@@ -374,45 +374,29 @@ def fetch_phases(st: Store) -> list[PhaseRow]:
 # --- 4. render -------------------------------------------------------------------------
 
 
-def render_values(n: int) -> dict[str, Any]:
-    """``n`` variables: a third bare, a third needing single quotes, a third double quotes."""
-    from rideinfra.secrets import SecretValue
-
-    rng = random.Random(4)
-    alphabet = string.ascii_letters + string.digits
-    values: dict[str, Any] = {}
-    for i in range(n):
-        token = "".join(rng.choice(alphabet) for _ in range(20))
-        text = (token, f"two words {token}", f"it's {token}")[i % 3]
-        values[f"VAR_{i:06d}"] = SecretValue(text)
-    return values
-
-
 def bench_render(plan: Plan, log: Callable[[str], None]) -> list[RenderRow]:
-    from rideinfra.render import get_format
+    """Time each format at each size in fresh processes, in rounds (bench/render_probe.py).
 
+    Every round times every (format, size) once, in a new process: one untimed
+    render, then ``10,000 / N`` timed ones (more runs for the small sizes).
+    Rounds spread each point's runs over the whole section, so a burst of load
+    elsewhere spoils single runs, not whole points.
+    """
+    samples: dict[tuple[str, int], list[float]] = {}
+    for _ in range(plan.render_reps):
+        for name in ("env", "shell", "json", CONTROL):
+            for n in plan.render_sizes:
+                runs = max(1, 10_000 // n)
+                done = subprocess.run(
+                    [sys.executable, str(HERE / "render_probe.py"), "time", name, str(n),
+                     str(runs)],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                samples.setdefault((name, n), []).extend(json.loads(done.stdout))
     rows = []
-    for name in ("env", "shell", "json"):
-        fmt = get_format(name)
-        for n in plan.render_sizes:
-            values = render_values(n)
-            fmt.render(values, profile="bench")  # first call: regexes compiled, caches filled
-            # At least ~0.5 s of rendering per point, so the small sizes get enough runs.
-            reps = max(plan.render_reps, plan.render_reps * 10_000 // n)
-            seconds, times = _time(
-                lambda fmt=fmt, values=values: fmt.render(values, profile="bench"), reps
-            )
-            rows.append(RenderRow(name, n, seconds, min(times), reps))
-            log(f"render {name} {n}: median {ms(seconds)} ms, best {ms(min(times))} ms")
-    # The control: the least a renderer must do, touch every value once, in plain Python.
-    for n in plan.render_sizes:
-        values = render_values(n)
-        reps = max(plan.render_reps, plan.render_reps * 10_000 // n)
-        seconds, times = _time(
-            lambda values=values: {k: v.reveal() for k, v in values.items()}, reps
-        )
-        rows.append(RenderRow(CONTROL, n, seconds, min(times), reps))
-        log(f"render control {n}: median {ms(seconds)} ms, best {ms(min(times))} ms")
+    for (name, n), times in samples.items():
+        rows.append(RenderRow(name, n, median(times), min(times), len(times)))
+        log(f"render {name} {n}: median {ms(median(times))} ms, best {ms(min(times))} ms")
     return rows
 
 
@@ -440,9 +424,9 @@ def bench_render_instructions(
         return None, "not counted in --quick runs (about 3 minutes under callgrind)"
     rows = []
     for n in plan.render_sizes:
-        base = _instructions(valgrind, [str(n)])
+        base = _instructions(valgrind, ["count", str(n)])
         for name in ("env", "shell", "json"):
-            count = _instructions(valgrind, [str(n), name]) - base
+            count = _instructions(valgrind, ["count", str(n), name]) - base
             rows.append(InstructionRow(name, n, count))
             log(f"render {name} {n}: {count:,} instructions ({count / n:,.0f} per variable)")
     return rows, ""
