@@ -378,7 +378,7 @@ def bench_render(plan: Plan, log: Callable[[str], None]) -> list[RenderRow]:
     """Time each format at each size in fresh processes, in rounds (bench/render_probe.py).
 
     Every round times every (format, size) once, in a new process: one untimed
-    render, then ``10,000 / N`` timed ones (more runs for the small sizes).
+    render, then ``10,000 / N`` timed ones, at least 3 (more runs for the small sizes).
     Rounds spread each point's runs over the whole section, so a burst of load
     elsewhere spoils single runs, not whole points.
     """
@@ -386,7 +386,7 @@ def bench_render(plan: Plan, log: Callable[[str], None]) -> list[RenderRow]:
     for _ in range(plan.render_reps):
         for name in ("env", "shell", "json", CONTROL):
             for n in plan.render_sizes:
-                runs = max(1, 10_000 // n)
+                runs = max(3, 10_000 // n)
                 done = subprocess.run(
                     [sys.executable, str(HERE / "render_probe.py"), "time", name, str(n),
                      str(runs)],
