@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from rideinfra.errors import ConfigError
 from rideinfra.profiles import _fast, _validate, load_config
+from rideinfra.profiles._yaml import YamlDocument, load_yaml_file
 from rideinfra.profiles.config import TRANSFORM_NAMES
 from rideinfra.profiles.model import OUTPUT_FORMATS, Config
 
@@ -244,7 +245,7 @@ def one_fault(draw: st.DrawFn) -> Any:
 
 def slow(data: Any) -> Config | ConfigError:
     try:
-        return _validate.parse_config(data, base_dir=BASE)
+        return _validate.validate(data, YamlDocument(data, None, "<config>"), BASE, None)
     except ConfigError as exc:
         return exc
 
@@ -405,20 +406,11 @@ def repo_configs() -> list[Path]:
 @pytest.mark.parametrize("path", repo_configs(), ids=lambda p: str(p.relative_to(REPO)))
 def test_repo_configs_take_the_fast_path(path: Path) -> None:
     """The configs we ship load without pydantic and equal what pydantic builds."""
-    import yaml
-
-    data = yaml.safe_load(path.read_text())
-    fast = _fast.build(data, path.parent.absolute(), path)
+    doc = load_yaml_file(path)
+    base = path.parent.absolute()
+    fast = _fast.build(doc.data, base, path)
     assert fast is not None
-    assert fast == _validate.parse_config(
-        data, file=str(path), base_dir=path.parent, document=load_document(path)
-    )
-
-
-def load_document(path: Path) -> Any:
-    from rideinfra.profiles._yaml import load_yaml_file
-
-    return load_yaml_file(path)
+    assert fast == _validate.validate(doc.data, doc, base, path)
 
 
 def test_transform_names_agree() -> None:

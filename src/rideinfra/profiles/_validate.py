@@ -64,7 +64,7 @@ from rideinfra.secrets.transforms import (
     is_env_name,
 )
 
-__all__ = ["TRANSFORM_NAMES", "config_json_schema", "decimal_mode_error", "parse_config"]
+__all__ = ["TRANSFORM_NAMES", "config_json_schema", "decimal_mode_error", "validate"]
 
 
 def did_you_mean(word: object, choices: Sequence[str]) -> str:
@@ -573,25 +573,15 @@ def _build(model: _ConfigFile, base: Path, path: Path | None) -> Config:
     )
 
 
-def parse_config(
-    data: Any,
-    *,
-    file: str = "<config>",
-    base_dir: Path | None = None,
-    document: YamlDocument | None = None,
-) -> Config:
-    """Validate config data with pydantic, for the error message; build it if valid.
+def validate(data: Any, doc: YamlDocument, base: Path, path: Path | None) -> Config:
+    """``parse_config``'s slow path: pydantic says what is wrong; builds the Config if valid.
 
-    Args:
-        data: the parsed file.
-        file: the name errors use.
-        base_dir: what relative paths are relative to (default: the working directory).
-        document: the YAML nodes, so errors can name lines.
+    ``doc`` names the file and lines in errors; ``base`` and ``path`` are as
+    ``parse_config`` derived them for the fast path.
 
     Raises:
         ConfigError: the data is not a valid version 1 config.
     """
-    doc = document or YamlDocument(data, None, file)
     if data is None:
         raise _fail([([], "the config is empty; it starts with `version: 1`")], doc)
     if not isinstance(data, dict):
@@ -609,8 +599,7 @@ def parse_config(
     problems = _check(model)
     if problems:
         raise _fail(problems, doc)
-    base = (base_dir or Path.cwd()).absolute()
-    return _build(model, base, Path(file) if document is not None else None)
+    return _build(model, base, path)
 
 
 def decimal_mode_error(doc: YamlDocument, text: str) -> ConfigError:

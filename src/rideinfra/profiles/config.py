@@ -44,12 +44,13 @@ def parse_config(
         ConfigError: the data is not a valid version 1 config.
     """
     base = (base_dir or Path.cwd()).absolute()
-    config = _fast.build(data, base, Path(file) if document is not None else None)
+    path = Path(file) if document is not None else None
+    config = _fast.build(data, base, path)
     if config is not None:
         return config
     from rideinfra.profiles import _validate  # imports pydantic: only to explain a refusal
 
-    return _validate.parse_config(data, file=file, base_dir=base_dir, document=document)
+    return _validate.validate(data, document or YamlDocument(data, None, file), base, path)
 
 
 def _decimal_file_mode(doc: YamlDocument) -> str | None:
