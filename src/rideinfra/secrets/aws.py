@@ -137,30 +137,26 @@ def _check_credentials(environ: Mapping[str, str]) -> None:
     """Refuse a partial set of credential variables before botocore signs with None.
 
     Raises:
-        ConfigError: names the variables set and the one missing.
+        ConfigError: names the variables set and the ones missing.
     """
-    key, secret, token = (
-        environ.get(name)
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-    )
-    if not (key or secret or token) or (key and secret):
+    given = [name for name in _CREDENTIALS if environ.get(name)]
+    missing = [name for name in _CREDENTIALS[:2] if name not in given]
+    if not given or not missing:
         return
-    given = " and ".join(
-        name
-        for name, value in (
-            ("AWS_ACCESS_KEY_ID", key),
-            ("AWS_SECRET_ACCESS_KEY", secret),
-            ("AWS_SESSION_TOKEN", token),
-        )
-        if value
-    )
-    missing = "AWS_SECRET_ACCESS_KEY" if key else "AWS_ACCESS_KEY_ID"
-    verb = "is" if " and " not in given else "are"
     raise ConfigError(
-        f"{given} {verb} set but {missing} is not: set {missing} too (with "
-        "AWS_SESSION_TOKEN for temporary credentials), or unset them all to use "
+        f"{_listed(given)} set but {_listed(missing)} not: set {' and '.join(missing)} "
+        "too (with AWS_SESSION_TOKEN for temporary credentials), or unset them all to use "
         "AWS_PROFILE or the instance or task role"
     )
+
+
+#: An access key needs its secret key; a session token needs both.
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def _listed(names: list[str]) -> str:
+    """`A is` / `A and B are`."""
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'}"
 
 
 def _service_loader(session: Session) -> Loader:
