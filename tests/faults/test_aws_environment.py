@@ -54,6 +54,16 @@ CASES: dict[str, Case] = {
     "AWS_ENDPOINT_URL with a space in the host": (
         {"AWS_ENDPOINT_URL": "http://local host:4566"},
         (),
+        ("AWS_ENDPOINT_URL holds spaces or control characters",),
+    ),
+    "AWS_ENDPOINT_URL with a newline": (
+        {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566\nlevel=error forged"},
+        (),
+        ("AWS_ENDPOINT_URL holds spaces or control characters",),
+    ),
+    "AWS_ENDPOINT_URL with an underscore in the host": (
+        {"AWS_ENDPOINT_URL": "http://bad_host:4566"},
+        (),
         ("AWS_ENDPOINT_URL is not a URL botocore can use",),
     ),
     "AWS_SECRET_ACCESS_KEY without AWS_ACCESS_KEY_ID": (
@@ -90,6 +100,11 @@ CASES: dict[str, Case] = {
         {"AWS_REGION": "eu west 1"},
         (),
         ("AWS_REGION is not a region name",),
+    ),
+    "AWS_DEFAULT_REGION with a newline": (
+        {"AWS_DEFAULT_REGION": "eu-west-1\nlevel=error forged"},
+        (),
+        ("AWS_DEFAULT_REGION is not a region name",),
     ),
 }
 

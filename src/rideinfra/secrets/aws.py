@@ -8,6 +8,7 @@ imported at all.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -113,13 +114,34 @@ def _resolve_endpoint(
     return None, "AWS"
 
 
+#: botocore's own rule for region names (botocore.utils.validate_region_name).
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+
+
+def _check_region(region: str, setting: str) -> None:
+    """Refuse a region botocore would refuse at the first request (and a log line would show).
+
+    Raises:
+        ConfigError: names the setting.
+    """
+    if not _REGION.match(region):
+        raise ConfigError(
+            f"{setting} is not a region name (like eu-west-1); set it to the region the "
+            "secrets are in"
+        )
+
+
 def _check_endpoint(url: str, setting: str) -> None:
     """Refuse an endpoint botocore would fail on later (as an internal error, or at signing).
 
     Raises:
-        ConfigError: no http(s) scheme, no host, or a bad port; names the setting.
+        ConfigError: no http(s) scheme, no host, or a bad port, or spaces or
+            control characters (which urllib drops silently, and which a log
+            line would print); names the setting.
     """
     fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
+    if not url.isprintable() or " " in url:
+        raise ConfigError(f"{setting} holds spaces or control characters; {fix}")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"{setting} does not start with http:// or https://; {fix}")
@@ -192,7 +214,7 @@ class _Client:
         *,
         region: str,
         endpoint_url: str | None,
-        settings: tuple[str, str],
+        endpoint_setting: str,
         retry_mode: RetryMode,
         max_attempts: int,
         connect_timeout: float,
@@ -209,8 +231,8 @@ class _Client:
         self._lock = threading.Lock()
         self.region = region
         self.endpoint_url = endpoint_url
-        # Which setting gave the region and the endpoint, for ConfigErrors.
-        self._region_setting, self._endpoint_setting = settings
+        # Which setting gave the endpoint, for ConfigErrors.
+        self._endpoint_setting = endpoint_setting
         self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
 
     def get(self) -> SecretsManagerClient:
@@ -225,8 +247,7 @@ class _Client:
 
         Raises:
             ConfigError: AWS_PROFILE names no profile, credentials are partial,
-                the region or the endpoint is malformed, or the AWS config file
-                cannot be parsed.
+                the endpoint is malformed, or the AWS config file cannot be parsed.
         """
         from botocore import exceptions as boto
 
@@ -246,11 +267,6 @@ class _Client:
             raise ConfigError(
                 f"the AWS credentials are incomplete: {foreign_text(exc)}; set the missing "
                 "variable or setting, or unset the others"
-            ) from None
-        except boto.InvalidRegionError:
-            raise ConfigError(
-                f"{self._region_setting} is not a region name (like eu-west-1); set it to "
-                "the region the secrets are in"
             ) from None
         except boto.ConfigParseError as exc:
             raise ConfigError(
@@ -464,6 +480,8 @@ class SecretsManagerSource(BaseSource):
         if not self._deadline > 0:
             raise ValueError("deadline must be a positive number of seconds")
         endpoint, endpoint_setting = _resolve_endpoint(endpoint_url, env)
+        resolved_region = resolve_region(region, env)
+        _check_region(resolved_region, _region_setting(region, env))
         if client is None:
             # Only what this source would build a client from; an injected one is the caller's.
             if endpoint is not None:
@@ -471,9 +489,9 @@ class SecretsManagerSource(BaseSource):
             _check_credentials(env)
         self._client = _Client(
             client,
-            region=resolve_region(region, env),
+            region=resolved_region,
             endpoint_url=endpoint,
-            settings=(_region_setting(region, env), endpoint_setting),
+            endpoint_setting=endpoint_setting,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
