@@ -425,10 +425,10 @@ class SecretsManagerSource(BaseSource):
     asked, is a SourceError (code `PaginationNotEnding`).
 
     The settings are checked when the source is built: an endpoint without
-    http(s) scheme or host, or only part of AWS_ACCESS_KEY_ID /
-    AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, is a ConfigError naming the
-    variable; AWS_PROFILE naming no profile, or a malformed region, is one
-    when the client is built, before any request.
+    http(s) scheme or host, a malformed region, or only part of
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN is a
+    ConfigError naming the variable; AWS_PROFILE naming no profile is one
+    when the client is built, still before any request.
 
     Args:
         region: else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
@@ -450,8 +450,8 @@ class SecretsManagerSource(BaseSource):
             120 s: past the 65 s botocore's retries can take at the defaults).
 
     Raises:
-        ConfigError: the endpoint or the credential variables are malformed
-            (and, at the first fetch, the profile or region; see above).
+        ConfigError: the endpoint, the region or the credential variables are
+            malformed (and, at the first fetch, the profile; see above).
         ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
     """
 
