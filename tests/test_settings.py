@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -459,6 +467,46 @@ class TestValuesNeverEchoed:
             ),
         )
         assert SENTINEL not in str(info.value)
+
+    def test_locations_name_fields_never_keys_from_a_value(self) -> None:
+        """A JSON value's keys and positions stay out of every location (they held tokens)."""
+
+        class Db(BaseModel):
+            model_config = ConfigDict(extra="forbid")
+            port: int
+
+        class Keyed(BaseSettings):
+            model_config = SettingsConfigDict(env_nested_delimiter="__")
+            tokens: dict[str, int]
+            items: list[int] = []
+            db: Db | None = None
+            either: int | bool = 0
+
+        source = MemorySource(
+            {
+                "a": {
+                    "TOKENS": json.dumps({f"sk_live_{SENTINEL}": "x"}),
+                    "ITEMS": json.dumps([1, f"{SENTINEL}-item"]),
+                    "DB": json.dumps({"port": "p", f"extra_{SENTINEL}": 1}),
+                    "EITHER": SENTINEL,
+                }
+            }
+        )
+        with pytest.raises(SettingsValidationError) as info:
+            settings_from(Keyed, source, secrets=["a"])
+        problems = info.value.problems
+        assert {(p.location, p.variable, p.type) for p in problems} == {
+            ("tokens", "TOKENS", "int_parsing"),
+            ("items", "ITEMS", "int_parsing"),
+            ("db.port", "DB", "int_parsing"),
+            ("db", "DB", "extra_forbidden"),
+            ("either", "EITHER", "int_parsing"),
+            ("either", "EITHER", "bool_parsing"),
+        }
+        assert "rest of its location is not shown" in problems[0].message
+        shown = str(info.value) + repr(problems) + "".join(traceback.format_exception(info.value))
+        assert SENTINEL not in shown
+        assert "sk_live" not in shown
 
     def test_unparsable_json_for_a_nested_field(self) -> None:
         """A complex field given broken JSON: named, no value, nothing chained."""

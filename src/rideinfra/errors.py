@@ -9,11 +9,14 @@
      ├── TransformError            a transform could not map a secret's fields     (exit 1)
      │    └── KeyCollision         two origins give one variable different values
      ├── RenderError               a value cannot be written exactly in a format   (exit 1)
-     └── WriteError                the output directory cannot be written          (exit 1)
+     ├── WriteError                the output directory cannot be written          (exit 1)
+     └── SerializationRefused      code tried to pickle / serialise a secret value (exit 1)
 
 Messages name the secret, field, variable, file or AWS error code involved and
 say what to do. They never contain a secret value: callers build them from
-names only, and no constructor here accepts a value.
+names only, and no constructor here accepts a value. Text from outside
+(a server's message, an HTTP body, a URL, a library's exception) enters a
+message only through `foreign_text`.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ __all__ = [
     "RideinfraError",
     "SecretFormatError",
     "SecretNotFound",
+    "SerializationRefused",
     "SourceError",
     "TransformError",
     "WriteError",
+    "foreign_text",
 ]
 
 
@@ -138,3 +143,45 @@ class RenderError(RideinfraError):
 
 class WriteError(RideinfraError):
     """The output directory or a file in it could not be written."""
+
+
+class SerializationRefused(RideinfraError):
+    """Code tried to serialise a secret value (pickle, copyreg, jsonpickle, PyYAML, ...).
+
+    Deliberately not a `TypeError`: serialisers such as jsonpickle catch
+    `TypeError` from `__reduce_ex__` / `__getstate__` and fall back to
+    reading the object's attributes, which would write the value out.
+    """
+
+
+#: Characters of foreign text kept in a message; the rest is cut and counted.
+FOREIGN_LIMIT = 200
+
+
+def foreign_text(text: object, limit: int = FOREIGN_LIMIT) -> str:
+    """Text rideinfra did not write, made safe to put in an error or a log line.
+
+    Server messages, HTTP bodies (an HTML 500 page), endpoint URLs and other
+    libraries' exception strings come from outside. Whatever they hold, the
+    result is one line (runs of whitespace, line breaks included, become one
+    space), at most `limit` characters plus a note of how many were cut,
+    with control and formatting characters escaped (`\\x1b`, `\\u202e`),
+    so it cannot forge a log line or drive a terminal. Use the result as
+    data only (an f-string field, a ``%s`` argument), never as a format
+    string: braces in it stay literal only then.
+
+    Args:
+        text: the foreign text (anything; `str()` is applied).
+        limit: the number of characters to keep.
+    """
+    line = " ".join(str(text).split())
+    if not line.isprintable():
+        line = "".join(ch if ch.isprintable() else _escape(ch) for ch in line)
+    if len(line) > limit:
+        line = f"{line[:limit]}... ({len(line) - limit} more characters)"
+    return line
+
+
+def _escape(ch: str) -> str:
+    # The escape Python's repr uses for a character it does not print.
+    return repr(ch)[1:-1]

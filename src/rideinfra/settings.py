@@ -29,9 +29,10 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar, cast
+from types import UnionType
+from typing import Annotated, Any, NamedTuple, TypeVar, Union, cast, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings import SettingsError as PydanticSettingsError
 
@@ -106,7 +107,8 @@ class FieldProblem(NamedTuple):
     """One field that did not validate, without its value.
 
     Attributes:
-        location: the field's path in the model (``airflow.core.fernet_key``).
+        location: the field's path in the model (``airflow.core.fernet_key``):
+            declared fields only, never a key or position inside a value.
         variable: the rideinfra variable it was read from, or None when
             rideinfra has no variable for it.
         type: pydantic's error type (``int_parsing``, ``missing``, ...).
@@ -327,7 +329,7 @@ def settings_from(
     try:
         instance = loader(**values)
     except ValidationError as exc:
-        problems = _problems(exc, built[0] if built else None)
+        problems = _problems(model, exc, built[0] if built else None)
     except PydanticSettingsError as exc:
         problems = [FieldProblem(_field_in(str(exc)), None, "settings_error", str(exc))]
     if problems is not None:
@@ -368,7 +370,9 @@ def _loader(
     return cast("type[_S]", metaclass(model.__name__, (model,), namespace))
 
 
-def _problems(exc: ValidationError, ours: RideinfraSettingsSource | None) -> list[FieldProblem]:
+def _problems(
+    model: type[BaseModel], exc: ValidationError, ours: RideinfraSettingsSource | None
+) -> list[FieldProblem]:
     problems = []
     for error in exc.errors(include_input=False, include_url=False, include_context=True):
         kind = error["type"]
@@ -380,10 +384,68 @@ def _problems(exc: ValidationError, ours: RideinfraSettingsSource | None) -> lis
             message = text.format(error.get("ctx", {}).get(key, "?"))
         else:
             message = "invalid (the validator's message is not shown: it may quote the value)"
-        location = ".".join(str(part) for part in loc) or "<model>"
-        variable = ours.variable_for(loc) if ours is not None else None
+        path = _field_path(model, loc)
+        if len(path) < len(loc):
+            message += (
+                " (inside the field; the rest of its location is not shown: "
+                "it can hold keys from the value)"
+            )
+        location = ".".join(path) or "<model>"
+        variable = None
+        if ours is not None:
+            # Else the variable whose (JSON) value holds the field.
+            variable = ours.variable_for(loc) or ours.variable_for(loc[:1])
         problems.append(FieldProblem(location, variable, kind, message))
     return problems
+
+
+def _field_path(model: type[BaseModel], loc: Sequence[str | int]) -> tuple[str, ...]:
+    """The start of a pydantic `loc` that names the model's own fields, nothing from a value.
+
+    pydantic's `loc` goes on into the input: a dict field's keys (`tokens.sk_live_...`),
+    list positions, union member tags. The first part is a field, or the name
+    of an input the model refused (a variable or keyword name); after it, a part
+    is kept only while it is a declared field of a nested model.
+    """
+    if not loc:
+        return ()
+    path = [str(loc[0])]
+    models = _nested_models(model, path[0])
+    for part in loc[1:]:
+        if not isinstance(part, str):
+            break
+        matched = [m for m in models if _declared(m, part)]
+        if not matched:
+            break
+        path.append(part)
+        models = [nested for m in matched for nested in _nested_models(m, part)]
+    return tuple(path)
+
+
+def _declared(model: type[BaseModel], name: str) -> bool:
+    return any(
+        name in (field_name, field.alias, field.validation_alias)
+        for field_name, field in model.model_fields.items()
+    )
+
+
+def _nested_models(model: type[BaseModel], name: str) -> list[type[BaseModel]]:
+    """The pydantic models a field of `model` (by name or alias) is typed as."""
+    for field_name, field in model.model_fields.items():
+        if name in (field_name, field.alias, field.validation_alias):
+            return _models_in(field.annotation)
+    return []
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    # `Db`, `Db | None`, `Optional[Db]`, `Annotated[Db, ...]`; not a container's items.
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = get_origin(annotation)
+    if origin is Union or origin is UnionType or origin is Annotated:
+        args = get_args(annotation)
+        return [m for arg in (args[:1] if origin is Annotated else args) for m in _models_in(arg)]
+    return []
 
 
 def _field_in(message: str) -> str:

@@ -78,11 +78,17 @@ def run_module(
 
 
 def aws_environ(aws_env: Mapping[str, str], url: str, **extra: str) -> dict[str, str]:
-    """An init container's environment: endpoint, region, fake credentials, PATH."""
+    """An init container's environment: endpoint, region, fake credentials, PATH.
+
+    PYTHONPATH is passed on when set, so a child process imports the tree
+    under test (a worktree's `src`) rather than the installed package.
+    """
+    inherited = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
     return {
         **aws_env,
         "AWS_ENDPOINT_URL": url,
         "PATH": os.environ.get("PATH", ""),
+        **inherited,
         **extra,
     }
 

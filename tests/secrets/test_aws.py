@@ -9,11 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rideinfra import fetch
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
 from rideinfra.secrets import ParseOptions, SecretsManagerSource, SecretsManagerStore
 from rideinfra.secrets.aws import resolve_region
@@ -89,6 +91,54 @@ class TestFetch:
         arn = sm.client().describe_secret(SecretId="arn/me")["ARN"]
         result = source_for(sm.url).fetch_many([arn])
         assert list(result) == [arn]
+
+    @pytest.mark.parametrize("use_batch", [True, False], ids=["batch", "GetSecretValue"])
+    def test_one_secret_by_name_full_and_partial_arn(
+        self, sm: MotoEndpoint, use_batch: bool
+    ) -> None:
+        """Asked for in three forms at once, each form gets the secret (it failed the fetch)."""
+        sm.seed({"app/db": {"K": "db"}, "app/db2": {"K": "db2"}})
+        arn = sm.client().describe_secret(SecretId="app/db")["ARN"]
+        partial = arn[: -len("-abcdef")]
+        asked = ["app/db", arn, partial, "app/db2"]
+        result = source_for(sm.url, use_batch=use_batch).fetch_many(asked)
+        assert not result.errors
+        assert list(result) == asked
+        assert [result[form].fields["K"].reveal() for form in asked] == ["db", "db", "db", "db2"]
+        assert [result[form].name for form in asked] == asked
+
+    def test_a_partial_arn_is_not_a_prefix_of_another_name(self, sm: MotoEndpoint) -> None:
+        """The partial ARN of app/db never answers for app/db2, whose ARN it prefixes."""
+        sm.seed({"app/db": {"K": "db"}, "app/db2": {"K": "db2"}})
+        partial2 = sm.client().describe_secret(SecretId="app/db2")["ARN"][: -len("-abcdef")]
+        partial = partial2[: -len("2")]
+        for asked in ([partial, partial2], [partial2, partial]):
+            result = source_for(sm.url).fetch_many(asked)
+            assert result[partial2].fields["K"].reveal() == "db2"
+            assert result[partial].fields["K"].reveal() == "db"
+
+    def test_profiles_naming_one_secret_by_name_and_by_arn(
+        self, sm: MotoEndpoint, aws_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """The issue's case through `fetch.main`: both profiles written, exit 0."""
+        sm.seed({"app/db": {"DB_PASSWORD": "pw"}})
+        arn = sm.client().describe_secret(SecretId="app/db")["ARN"]
+        config = tmp_path / "rideinfra.yaml"
+        config.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "source": {"type": "aws-secretsmanager"},
+                    "profiles": {"core": {"secrets": ["app/db"]}, "jobs": {"secrets": [arn]}},
+                }
+            ),
+            encoding="utf-8",
+        )
+        out = tmp_path / "out"
+        env = {**aws_env, "AWS_ENDPOINT_URL": sm.url}
+        assert fetch.main(["--config", str(config), "--out", str(out)], env) == 0
+        assert (out / "core.env").read_bytes() == (out / "jobs.env").read_bytes()
+        assert "DB_PASSWORD=pw" in (out / "core.env").read_text("utf-8").splitlines()
 
     def test_deleted_secret_is_not_found(self, sm: MotoEndpoint) -> None:
         """A secret scheduled for deletion is SecretNotFound, saying so."""

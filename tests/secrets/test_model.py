@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 import copy
+import copyreg
+import dataclasses
 import json
 import logging
 import pickle
 import traceback
+from typing import Any
 
+import jsonpickle
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rideinfra.errors import SecretFormatError
+from rideinfra.errors import SecretFormatError, SerializationRefused
 from rideinfra.secrets.model import (
     MASK,
     ParseOptions,
@@ -33,6 +38,11 @@ values = st.one_of(
     st.just("x" * 65536),
 )
 field_names = st.text(min_size=1, max_size=20)
+
+
+def jsonpickled(value: object, **options: Any) -> str:
+    """jsonpickle.encode with keys=True (its 5.0 default; False warns)."""
+    return str(jsonpickle.encode(value, keys=True, **options))
 
 
 class TestSecretValue:
@@ -70,19 +80,88 @@ class TestSecretValue:
         assert SENTINEL not in caplog.text
         assert caplog.text.count(MASK) == 3
 
-    def test_pickling_is_refused_without_showing_the_value(self) -> None:
-        """pickle refuses a SecretValue (and a Secret), and the error does not hold the value."""
-        with pytest.raises(TypeError, match="cannot be pickled") as info:
-            pickle.dumps(SecretValue(SENTINEL))
-        assert SENTINEL not in str(info.value)
+    @pytest.mark.parametrize(
+        "serialise",
+        [
+            pickle.dumps,
+            lambda v: pickle.dumps(v, protocol=0),
+            lambda v: pickle.dumps({"nested": [v]}),
+            lambda v: copyreg._reduce_ex(v, 0),  # type: ignore[attr-defined]
+            lambda v: v.__reduce_ex__(4),
+            lambda v: v.__reduce__(),
+            lambda v: v.__getstate__(),
+            lambda v: v.__setstate__((None, {"_value": "x"})),
+            jsonpickled,
+            lambda v: jsonpickled(v, unpicklable=False),
+            lambda v: jsonpickled(v, include_properties=True, warn=True),
+            lambda v: jsonpickled({"k": v}),
+            yaml.dump,
+        ],
+        ids=[
+            "pickle",
+            "pickle protocol 0",
+            "pickle inside a container",
+            "copyreg",
+            "__reduce_ex__",
+            "__reduce__",
+            "__getstate__",
+            "__setstate__",
+            "jsonpickle",
+            "jsonpickle unpicklable=False",
+            "jsonpickle include_properties",
+            "jsonpickle inside a dict",
+            "yaml.dump",
+        ],
+    )
+    def test_every_serialisation_route_is_refused(self, serialise: Any) -> None:
+        """pickle, copyreg, the dunder hooks, jsonpickle and PyYAML all raise, naming no value.
+
+        jsonpickle catches TypeError from the hooks and then reads the slots,
+        so the refusal must not be a TypeError (it wrote the text before).
+        """
+        with pytest.raises(SerializationRefused, match="cannot be pickled or serialised") as info:
+            serialise(SecretValue(SENTINEL))
+        assert SENTINEL not in "".join(traceback.format_exception(info.value))
+
+    @pytest.mark.parametrize(
+        "serialise",
+        [pickle.dumps, jsonpickled, yaml.dump],
+        ids=["pickle", "jsonpickle", "yaml.dump"],
+    )
+    def test_a_secret_is_refused_too(self, serialise: Any) -> None:
+        """A Secret holds values: refused by name, not by a mappingproxy accident."""
+        with pytest.raises(SerializationRefused, match=r"^Secret cannot"):
+            serialise(Secret("app/x", {"A": SecretValue(SENTINEL)}))
+
+    def test_other_views_show_no_value(self) -> None:
+        """json.dumps and vars() refuse; dataclasses.asdict and json default=str keep the mask."""
+        value = SecretValue(SENTINEL)
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            json.dumps({"k": value})
+        assert json.dumps({"k": value}, default=str) == json.dumps({"k": MASK})
         with pytest.raises(TypeError):
-            pickle.dumps(Secret("app/x", {"A": SecretValue(SENTINEL)}))
+            vars(value)
+        assert not hasattr(value, "__dict__")
+
+        @dataclasses.dataclass
+        class Holder:
+            token: SecretValue
+
+        flat = dataclasses.asdict(Holder(value))
+        assert flat["token"] is value
+        assert SENTINEL not in repr(flat) + str(flat)
 
     def test_copies_are_the_same_object(self) -> None:
         """copy and deepcopy return the value itself (immutable; no second copy in memory)."""
         value = SecretValue(SENTINEL)
         assert copy.copy(value) is value
         assert copy.deepcopy({"v": value})["v"] is value
+
+    def test_a_secret_copies_as_itself(self) -> None:
+        """A Secret (immutable) copies and deep-copies as itself; it failed with AttributeError."""
+        secret = Secret("app/x", {"A": SecretValue(SENTINEL)})
+        assert copy.copy(secret) is secret
+        assert copy.deepcopy([secret])[0] is secret
 
     def test_equality_and_hash_follow_the_text(self) -> None:
         """Equal texts are equal and hash alike; different texts and structured flags differ."""
@@ -219,6 +298,43 @@ class TestParseSecretString:
         """Any dict of text fields, stored as JSON, parses back to the same texts."""
         secret = parse_secret_string("app/x", json.dumps(fields))
         assert {k: v.reveal() for k, v in secret.fields.items()} == fields
+
+    @pytest.mark.parametrize(
+        ("text", "key"),
+        [
+            (f'{{"TOKEN": "first", "TOKEN": "{SENTINEL}"}}', "TOKEN"),
+            (f'{{"A": "1", "B": "{SENTINEL}", "A": "{SENTINEL}"}}', "A"),
+            (f'{{"core": {{"key": "x", "key": "{SENTINEL}"}}}}', "key"),
+            (f'{{"list": [{{"k": 1, "k": "{SENTINEL}"}}]}}', "k"),
+            ('{"a\\u0000b": 1, "a\\u0000b": 2}', "a\x00b"),
+        ],
+        ids=["top level", "apart", "nested object", "object in an array", "control character"],
+    )
+    def test_duplicate_keys_are_refused_naming_the_key(self, text: str, key: str) -> None:
+        """A repeated key (json would keep the last silently) names secret and key, no value."""
+        with pytest.raises(SecretFormatError) as info:
+            parse_secret_string("app/dup", text)
+        message = str(info.value)
+        assert message.startswith(f"secret 'app/dup' has the key {key!r} twice")
+        assert info.value.secret == "app/dup"
+        assert info.value.__cause__ is None
+        assert SENTINEL not in "".join(traceback.format_exception(info.value))
+
+    @given(
+        fields=st.dictionaries(field_names, values, min_size=1, max_size=5),
+        data=st.data(),
+    )
+    def test_any_repeated_key_is_refused(self, fields: dict[str, str], data: st.DataObject) -> None:
+        """Whatever the fields, repeating one of them anywhere in the object is refused."""
+        pairs = list(fields.items())
+        repeated = data.draw(st.sampled_from(pairs))
+        at = data.draw(st.integers(0, len(pairs)))
+        pairs.insert(at, (repeated[0], SENTINEL))
+        text = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in pairs) + "}"
+        with pytest.raises(SecretFormatError, match="twice") as info:
+            parse_secret_string("app/x", text)
+        assert repr(repeated[0]) in str(info.value)
+        assert SENTINEL not in str(info.value)
 
     @given(value=st.text(min_size=1).filter(lambda v: not v.lstrip().startswith(("{", "["))))
     def test_format_errors_never_contain_the_text(self, value: str) -> None:

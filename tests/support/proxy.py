@@ -3,7 +3,9 @@
 Tests (and the benchmarks) point ``AWS_ENDPOINT_URL`` at it; it forwards to
 the moto server and, per request number or per action, can add latency,
 answer 500/503, answer an AWS JSON error (ThrottlingException,
-AccessDeniedException, ...), reset the connection, or stall. It counts every
+AccessDeniedException, ...), answer any body (an HTML error page), reset the
+connection, or stall; or forward and then rewrite moto's JSON answer (add a
+NextToken for ever) or trickle it back a byte at a time. It counts every
 request by its ``X-Amz-Target`` action, which is how tests assert batching.
 """
 
@@ -19,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -26,10 +29,17 @@ from urllib.parse import urlsplit
 class Fault:
     """What the proxy does to one request instead of (or before) forwarding it."""
 
-    kind: str  # "status" | "aws-error" | "reset" | "stall" | "delay"
+    # status, aws-error, body, reset, stall: answered by the proxy; delay, rewrite,
+    # trickle: done to a forwarded request or its answer.
+    kind: str
     status: int = 500
     code: str = ""
     seconds: float = 0.0
+    interval: float = 0.0
+    message: str = ""
+    payload: bytes = b""
+    content_type: str = "text/plain"
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @classmethod
     def http(cls, status: int) -> Fault:
@@ -37,9 +47,24 @@ class Fault:
         return cls("status", status=status)
 
     @classmethod
-    def aws(cls, code: str, status: int = 400) -> Fault:
-        """Answer with the AWS JSON error body for ``code``."""
-        return cls("aws-error", status=status, code=code)
+    def aws(cls, code: str, status: int = 400, message: str = "") -> Fault:
+        """Answer with the AWS JSON error body for ``code`` (message: ``injected <code>``)."""
+        return cls("aws-error", status=status, code=code, message=message or f"injected {code}")
+
+    @classmethod
+    def body(cls, status: int, payload: bytes, content_type: str = "text/html") -> Fault:
+        """Answer with ``payload`` as it is (an HTML error page, a proxy's 404)."""
+        return cls("body", status=status, payload=payload, content_type=content_type)
+
+    @classmethod
+    def rewritten(cls, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Fault:
+        """Forward, then answer ``change(moto's JSON answer)`` instead."""
+        return cls("rewrite", rewrite=change)
+
+    @classmethod
+    def trickle(cls, interval: float, seconds: float = 10.0) -> Fault:
+        """Forward, then send the answer a byte every ``interval`` s, for at most ``seconds``."""
+        return cls("trickle", seconds=seconds, interval=interval)
 
     @classmethod
     def throttle(cls) -> Fault:
@@ -150,7 +175,7 @@ class FaultProxy:
                     time.sleep(proxy.delay)
                 if fault is not None and self._apply(fault):
                     return
-                self._forward(body)
+                self._forward(body, fault)
 
             def _apply(self, fault: Fault) -> bool:
                 """Carry out a fault; True when the request is answered (not forwarded)."""
@@ -169,12 +194,12 @@ class FaultProxy:
                     self.close_connection = True
                     return True
                 if fault.kind == "aws-error":
-                    payload = json.dumps(
-                        {"__type": fault.code, "message": f"injected {fault.code}"}
-                    ).encode()
+                    payload = json.dumps({"__type": fault.code, "message": fault.message}).encode()
                     self._reply(fault.status, payload, "application/x-amz-json-1.1")
                     return True
-                self._reply(fault.status, b"", "text/plain")
+                if fault.kind in ("rewrite", "trickle"):
+                    return False  # done to the forwarded answer
+                self._reply(fault.status, fault.payload, fault.content_type)
                 return True
 
             def _reply(self, status: int, payload: bytes, ctype: str) -> None:
@@ -185,21 +210,48 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def _forward(self, body: bytes) -> None:
+            def _forward(self, body: bytes, fault: Fault | None = None) -> None:
                 conn = http.client.HTTPConnection(*proxy._upstream, timeout=30)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                     conn.request("POST", self.path, body=body, headers=headers)
                     response = conn.getresponse()
                     payload = response.read()
-                    self.send_response(response.status)
+                    status = response.status
+                    if fault is not None and fault.rewrite is not None:
+                        # moto may refuse a request the rewrite provoked (a made-up
+                        # NextToken): the rewrite answers instead, with whatever it keeps.
+                        try:
+                            answer = json.loads(payload) if status == 200 else {}
+                        except ValueError:
+                            answer = {}
+                        payload = json.dumps(fault.rewrite(answer)).encode()
+                        status = 200
+                    self.send_response(status)
                     for key, value in response.getheaders():
                         if key.lower() not in ("content-length", "transfer-encoding", "connection"):
                             self.send_header(key, value)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if fault is not None and fault.kind == "trickle":
+                        self._trickle(payload, fault.interval, fault.seconds)
+                    else:
+                        self.wfile.write(payload)
                 finally:
                     conn.close()
+
+            def _trickle(self, payload: bytes, interval: float, seconds: float) -> None:
+                """A byte per ``interval``: each read is within any read timeout, the answer not."""
+                until = time.monotonic() + seconds
+                try:
+                    for byte in payload:
+                        if time.monotonic() > until:
+                            break
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(interval)
+                except OSError:  # the client gave up
+                    pass
+                self.close_connection = True
 
         return Handler

@@ -8,12 +8,15 @@ imported at all.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from urllib.parse import urlsplit
 
 from rideinfra.__about__ import __version__
-from rideinfra.errors import SecretNotFound, SourceError
+from rideinfra.errors import ConfigError, SecretNotFound, SourceError, foreign_text
+from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BATCH_LIMIT",
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_CONCURRENCY",
     "SecretsManagerSource",
     "SecretsManagerStore",
@@ -48,6 +52,12 @@ BATCH_LIMIT = 20
 #: quota per round trip so pods starting together still get their share
 #: (throttled requests are retried by botocore with backoff).
 DEFAULT_MAX_CONCURRENCY = 50
+#: Seconds a whole fetch may take by default. Retries alone end sooner: the
+#: worst case botocore's retries allow at the defaults (a store that accepts
+#: and never answers) is about 65 s, so the deadline only ends what retries
+#: and timeouts cannot: an answer trickled under the read timeout, a store
+#: that keeps paginating.
+DEFAULT_DEADLINE = 120.0
 DEFAULT_REGION = "us-east-1"
 ORIGIN = "aws-secretsmanager"
 SERVICE = "secretsmanager"
@@ -55,8 +65,10 @@ SERVICE = "secretsmanager"
 RetryMode = Literal["standard", "adaptive", "legacy"]
 # What one request yields: secrets read, and per-secret errors.
 _Part = tuple[dict[str, Secret], dict[str, SourceError]]
+_R = TypeVar("_R")
 
 # What to tell the user for the error codes an init container meets in practice.
+# Ours, so the one kind of text formatted with `{op}`: never a server's message.
 _HINTS = {
     "AccessDeniedException": "the caller's IAM policy does not allow secretsmanager:{op} on it",
     "UnrecognizedClientException": "the AWS access key is not valid; check the credentials",
@@ -79,14 +91,94 @@ def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
     )
 
 
-def _resolve_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
+def _region_setting(region: str | None, environ: Mapping[str, str]) -> str:
+    """Where `resolve_region` took the region from, for messages."""
+    if region:
+        return "the source's region"
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(variable):
+            return variable
+    return "the default region"  # pragma: no cover - us-east-1 is valid
+
+
+def _resolve_endpoint(
+    endpoint_url: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, str]:
+    """The endpoint to use, and the setting it came from (for messages)."""
+    if endpoint_url:
+        return endpoint_url, "the source's endpoint_url"
     # The service-specific variable wins, as in the AWS SDKs.
-    return (
-        endpoint_url
-        or environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
-        or environ.get("AWS_ENDPOINT_URL")
-        or None
+    for variable in ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"):
+        if environ.get(variable):
+            return environ[variable], variable
+    return None, "AWS"
+
+
+#: botocore's own rule for region names (botocore.utils.validate_region_name).
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+
+
+def _check_region(region: str, setting: str) -> None:
+    """Refuse a region botocore would refuse at the first request (and a log line would show).
+
+    Raises:
+        ConfigError: names the setting.
+    """
+    if not _REGION.match(region):
+        raise ConfigError(
+            f"{setting} is not a region name (like eu-west-1); set it to the region the "
+            "secrets are in"
+        )
+
+
+def _check_endpoint(url: str, setting: str) -> None:
+    """Refuse an endpoint botocore would fail on later (as an internal error, or at signing).
+
+    Raises:
+        ConfigError: no http(s) scheme, no host, or a bad port, or spaces or
+            control characters (which urllib drops silently, and which a log
+            line would print); names the setting.
+    """
+    fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
+    if not url.isprintable() or " " in url:
+        raise ConfigError(f"{setting} holds spaces or control characters; {fix}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{setting} does not start with http:// or https://; {fix}")
+    if not parts.hostname:
+        raise ConfigError(f"{setting} has no host name; {fix}")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ConfigError(
+            f"{setting} has a port that is not a number from 0 to 65535; {fix}"
+        ) from None
+
+
+def _check_credentials(environ: Mapping[str, str]) -> None:
+    """Refuse a partial set of credential variables before botocore signs with None.
+
+    Raises:
+        ConfigError: names the variables set and the ones missing.
+    """
+    given = [name for name in _CREDENTIALS if environ.get(name)]
+    missing = [name for name in _CREDENTIALS[:2] if name not in given]
+    if not given or not missing:
+        return
+    raise ConfigError(
+        f"{_listed(given)} set but {_listed(missing)} not: set {' and '.join(missing)} "
+        "too (with AWS_SESSION_TOKEN for temporary credentials), or unset them all to use "
+        "AWS_PROFILE or the instance or task role"
     )
+
+
+#: An access key needs its secret key; a session token needs both.
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def _listed(names: list[str]) -> str:
+    """`A is` / `A and B are`."""
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'}"
 
 
 def _service_loader(session: Session) -> Loader:
@@ -122,6 +214,7 @@ class _Client:
         *,
         region: str,
         endpoint_url: str | None,
+        endpoint_setting: str,
         retry_mode: RetryMode,
         max_attempts: int,
         connect_timeout: float,
@@ -138,6 +231,8 @@ class _Client:
         self._lock = threading.Lock()
         self.region = region
         self.endpoint_url = endpoint_url
+        # Which setting gave the endpoint, for ConfigErrors.
+        self._endpoint_setting = endpoint_setting
         self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
 
     def get(self) -> SecretsManagerClient:
@@ -148,6 +243,47 @@ class _Client:
         return self._client
 
     def _build(self) -> SecretsManagerClient:
+        """The client; what botocore refuses in the settings is a ConfigError, before any request.
+
+        Raises:
+            ConfigError: AWS_PROFILE names no profile, credentials are partial,
+                the endpoint is malformed, or the AWS config file cannot be parsed.
+        """
+        from botocore import exceptions as boto
+
+        try:
+            return self._create()
+        except boto.ProfileNotFound:
+            profile = foreign_text(
+                self._environ.get("AWS_PROFILE") or os.environ.get("AWS_PROFILE")
+            )
+            raise ConfigError(
+                f"AWS_PROFILE is {profile!r}, a profile in neither the AWS config nor the "
+                "credentials file (~/.aws/config, ~/.aws/credentials, or the files "
+                "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name); set AWS_PROFILE to "
+                "one of their profiles, or unset it"
+            ) from None
+        except boto.PartialCredentialsError as exc:
+            raise ConfigError(
+                f"the AWS credentials are incomplete: {foreign_text(exc)}; set the missing "
+                "variable or setting, or unset the others"
+            ) from None
+        except boto.ConfigParseError as exc:
+            raise ConfigError(
+                f"the AWS config file cannot be parsed: {foreign_text(exc)}; fix it, or "
+                "point AWS_CONFIG_FILE elsewhere"
+            ) from None
+        except ValueError as exc:
+            # botocore's own endpoint check (host names it cannot use) says "Invalid endpoint".
+            if "endpoint" not in str(exc).lower():
+                raise
+            raise ConfigError(
+                f"{self._endpoint_setting} is not a URL botocore can use (host name "
+                "with letters, digits, dots and dashes only); set it to a URL such as "
+                "http://localhost:4566, or unset it to use AWS"
+            ) from None
+
+    def _create(self) -> SecretsManagerClient:
         # botocore directly, not boto3: importing boto3 also loads s3transfer and
         # the resource layer (about 30 ms of an init container's start-up) for
         # nothing a Secrets Manager client uses; boto3's client() returns this
@@ -179,7 +315,7 @@ class _Client:
             env.get("AWS_SESSION_TOKEN"),
         )
         if key or secret or token:
-            # As boto3 does: a missing part stays None and botocore says so when signing.
+            # Both parts are there: SecretsManagerSource checked (_check_credentials).
             session.set_credentials(cast(str, key), cast(str, secret), token)
         client = session.create_client(
             SERVICE, region_name=self.region, endpoint_url=self.endpoint_url, config=config
@@ -187,14 +323,22 @@ class _Client:
         return cast("SecretsManagerClient", client)
 
     def where(self) -> str:
-        return f"{self.endpoint_url or 'AWS'} (region {self.region})"
+        # Both come from settings, not from us: one line, no control characters.
+        return f"{foreign_text(self.endpoint_url or 'AWS')} (region {foreign_text(self.region)})"
 
 
 def _error_code(exc: BaseException) -> str:
+    # The server's code is foreign text too (a proxy's answer can be anything).
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "")) or type(exc).__name__
+        code = str(response.get("Error", {}).get("Code", ""))
+        return foreign_text(code, 60) if code else type(exc).__name__
     return type(exc).__name__
+
+
+def _hint(code: str, op: str) -> str | None:
+    hint = _HINTS.get(code)
+    return hint.format(op=op) if hint is not None else None
 
 
 def _retries(response: Mapping[str, Any]) -> int:
@@ -207,6 +351,7 @@ def _is_deleted(code: str, message: str) -> bool:
 
 
 def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -> SourceError:
+    code = foreign_text(code, 60)
     if code == "ResourceNotFoundException":
         return SecretNotFound(
             f"secret {name!r} not found in Secrets Manager at {where}; "
@@ -221,21 +366,36 @@ def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -
             secret=name,
             code=code,
         )
-    hint = _HINTS.get(code, message or "see the AWS error code").format(op=op)
+    hint = _hint(code, op) or foreign_text(message or "see the AWS error code")
     return SourceError(f"secret {name!r}: {code}: {hint}", secret=name, code=code)
 
 
 def _store_error(exc: Exception, op: str, where: str) -> SourceError:
     """A failure of the whole call (network, credentials, throttling), not of one secret."""
     code = _error_code(exc)
-    hint = _HINTS.get(code)
-    if hint is None:
-        # botocore's own messages for connection problems name the URL and the
-        # cause; they carry no request or response body, so no value.
-        hint = str(exc)
-    return SourceError(
-        f"Secrets Manager at {where}: {op} failed: {code}: {hint.format(op=op)}", code=code
-    )
+    # Else botocore's message: for connection problems it names the URL and the
+    # cause; for an error answer it quotes the server (an HTML page from a
+    # proxy, a message with braces): foreign text, made one bounded line.
+    hint = _hint(code, op) or foreign_text(exc)
+    return SourceError(f"Secrets Manager at {where}: {op} failed: {code}: {hint}", code=code)
+
+
+def _asked_forms(item: Mapping[str, Any], asked: Sequence[str]) -> list[str]:
+    """Every id in `asked` that names the secret of a batch answer.
+
+    An id is a name, a full ARN, or a partial ARN: the ARN without the `-`
+    and 6 random characters AWS appends to the name (ARNs of different
+    secrets can share a prefix, `app/db` and `app/db2`, so a bare prefix
+    match is not enough).
+    """
+    name = str(item.get("Name", ""))
+    arn = str(item.get("ARN", ""))
+    return [
+        one
+        for one in asked
+        if one in (name, arn)
+        or (one.startswith("arn:") and len(arn) == len(one) + 7 and arn.startswith(one + "-"))
+    ]
 
 
 def _chunks(names: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
@@ -253,6 +413,23 @@ class SecretsManagerSource(BaseSource):
     ``version_id`` or a ``version_stage`` other than AWSCURRENT also uses
     ``GetSecretValue``: the batch call always returns AWSCURRENT.
 
+    A secret may be asked for by name, by full ARN, or by partial ARN (the
+    ARN without the `-` and 6 characters AWS appends to the name); asked
+    for in several forms at once, each form gets its answer.
+
+    The whole of one `fetch_many` (or `list_names`) must end within
+    `deadline` seconds, retries included, or it raises a SourceError saying
+    so (code `DeadlineExceeded`): botocore's timeouts bound each socket
+    read, not an answer trickled under them. Pagination is bounded by what
+    was asked: a page that brings no new answer, or more answers than ids
+    asked, is a SourceError (code `PaginationNotEnding`).
+
+    The settings are checked when the source is built: an endpoint without
+    http(s) scheme or host, a malformed region, or only part of
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN is a
+    ConfigError naming the variable; AWS_PROFILE naming no profile is one
+    when the client is built, still before any request.
+
     Args:
         region: else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
         endpoint_url: else AWS_ENDPOINT_URL_SECRETS_MANAGER, else
@@ -269,6 +446,13 @@ class SecretsManagerSource(BaseSource):
         version_id: a version id (for every secret fetched; rarely what you want).
         parse: how non-JSON and binary secrets become fields.
         use_batch: set False to use only ``GetSecretValue``.
+        deadline: seconds one fetch may take in all (default `DEFAULT_DEADLINE`,
+            120 s: past the 65 s botocore's retries can take at the defaults).
+
+    Raises:
+        ConfigError: the endpoint, the region or the credential variables are
+            malformed (and, at the first fetch, the profile; see above).
+        ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
     """
 
     def __init__(
@@ -287,14 +471,27 @@ class SecretsManagerSource(BaseSource):
         version_id: str | None = None,
         parse: ParseOptions = DEFAULT_PARSE,
         use_batch: bool = True,
+        deadline: float | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        self._deadline = DEFAULT_DEADLINE if deadline is None else deadline
+        if not self._deadline > 0:
+            raise ValueError("deadline must be a positive number of seconds")
+        endpoint, endpoint_setting = _resolve_endpoint(endpoint_url, env)
+        resolved_region = resolve_region(region, env)
+        _check_region(resolved_region, _region_setting(region, env))
+        if client is None:
+            # Only what this source would build a client from; an injected one is the caller's.
+            if endpoint is not None:
+                _check_endpoint(endpoint, endpoint_setting)
+            _check_credentials(env)
         self._client = _Client(
             client,
-            region=resolve_region(region, env),
-            endpoint_url=_resolve_endpoint(endpoint_url, env),
+            region=resolved_region,
+            endpoint_url=endpoint,
+            endpoint_setting=endpoint_setting,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
@@ -325,8 +522,16 @@ class SecretsManagerSource(BaseSource):
         """Names of the secrets whose name starts with ``prefix`` (ListSecrets, paginated).
 
         Raises:
-            SourceError: the store could not be listed.
+            SourceError: the store could not be listed, or not within the deadline.
         """
+        deadline = Deadline(self._deadline)
+        (names,) = self._within(
+            lambda _: self._list(prefix, deadline), [()], deadline, "ListSecrets"
+        )
+        # The name filter matches words anywhere in the name; keep true prefixes only.
+        return sorted(name for name in names if name.startswith(prefix))
+
+    def _list(self, prefix: str, deadline: Deadline) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         names: list[str] = []
@@ -337,18 +542,29 @@ class SecretsManagerSource(BaseSource):
                 .paginate(Filters=[{"Key": "name", "Values": [prefix]}])
             )
             for page in pages:
+                deadline.check()  # a store that pages for ever stops here
                 names += [str(item["Name"]) for item in page.get("SecretList", [])]
         except (BotoCoreError, ClientError) as exc:
             raise _store_error(exc, "ListSecrets", self._client.where()) from exc
-        # The name filter matches words anywhere in the name; keep true prefixes only.
-        return sorted(name for name in names if name.startswith(prefix))
+        return names
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
+        deadline = Deadline(self._deadline)
         if self._batch:
             groups = list(_chunks(names, BATCH_LIMIT))
-            parts = self._parallel(self._batch_chunk, groups)
+            parts = self._within(
+                lambda ids: self._batch_chunk(ids, deadline),
+                groups,
+                deadline,
+                "BatchGetSecretValue",
+            )
         else:
-            parts = self._parallel(self._get_one, [(name,) for name in names])
+            parts = self._within(
+                lambda ids: self._get_all(ids, deadline),
+                [(name,) for name in names],
+                deadline,
+                "GetSecretValue",
+            )
         secrets: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
         for found, failed in parts:
@@ -358,51 +574,71 @@ class SecretsManagerSource(BaseSource):
         ordered = {n: secrets[n] for n in names if n in secrets}
         return FetchResult(ordered, {n: errors[n] for n in names if n in errors})
 
-    def _parallel(
-        self, work: Callable[[tuple[str, ...]], _Part], groups: list[tuple[str, ...]]
-    ) -> list[_Part]:
-        if len(groups) == 1:
-            return [work(groups[0])]
-        workers = min(self._max_concurrency, len(groups))
-        from concurrent.futures import ThreadPoolExecutor
+    def _within(
+        self,
+        work: Callable[[tuple[str, ...]], _R],
+        groups: list[tuple[str, ...]],
+        deadline: Deadline,
+        op: str,
+    ) -> list[_R]:
+        """`work` over `groups` in parallel; a SourceError when the deadline passes first."""
+        try:
+            return run_within(
+                work, groups, deadline=deadline, workers=self._max_concurrency, name="rideinfra-sm"
+            )
+        except DeadlinePassed:
+            raise SourceError(
+                f"Secrets Manager at {self._client.where()}: {op} did not finish within the "
+                f"fetch deadline of {deadline.seconds:g} s (the store answers too slowly, "
+                "or keeps paginating); retry later, or give the source a longer deadline",
+                code="DeadlineExceeded",
+            ) from None
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rideinfra-sm") as pool:
-            futures = [pool.submit(work, group) for group in groups]
-            try:
-                return [future.result() for future in futures]
-            except BaseException:
-                # A store-level failure: do not start the chunks still queued.
-                for future in futures:
-                    future.cancel()
-                raise
-
-    def _batch_chunk(self, ids: tuple[str, ...]) -> _Part:
+    def _batch_chunk(self, ids: tuple[str, ...], deadline: Deadline) -> _Part:
         found: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
-        wanted = set(ids)
         token: str | None = None
+        answers = 0
         while True:
+            deadline.check()
             response = self._batch_call(ids, token) if self._batch else None
             if response is None:  # the batch call is denied: one GetSecretValue each
-                return self._get_all(ids)
-            for item in response.get("SecretValues", []):
-                name = self._requested_name(item, wanted)
-                try:
-                    found[name] = self._to_secret(name, item)
-                except SourceError as exc:
-                    errors[name] = exc
-            for err in response.get("Errors", []):
-                name = err.get("SecretId", "")
-                errors[name] = _per_secret_error(
-                    name,
-                    err.get("ErrorCode", ""),
-                    err.get("Message", ""),
-                    "BatchGetSecretValue",
-                    self._client.where(),
-                )
+                return self._get_all(ids, deadline)
+            before = len(found) + len(errors)
+            items = response.get("SecretValues", [])
+            failures = response.get("Errors", [])
+            answers += len(items) + len(failures)
+            for item in items:
+                # One secret asked for in several forms (name, ARN) answers each of them.
+                for name in _asked_forms(item, ids):
+                    try:
+                        found[name] = self._to_secret(name, item)
+                    except SourceError as exc:
+                        errors[name] = exc
+            for err in failures:
+                name = str(err.get("SecretId", ""))
+                if name in ids:  # what we asked, not whatever the server says
+                    errors[name] = _per_secret_error(
+                        name,
+                        str(err.get("ErrorCode", "")),
+                        str(err.get("Message", "")),
+                        "BatchGetSecretValue",
+                        self._client.where(),
+                    )
             token = response.get("NextToken")
-            if not token:
+            resolved = len(found) + len(errors)
+            if not token or resolved == len(ids):
                 break
+            if resolved == before or answers > len(ids):
+                # k ids cannot need more than k answers, nor a page that adds none.
+                raise SourceError(
+                    f"Secrets Manager at {self._client.where()}: BatchGetSecretValue kept "
+                    f"paginating ({answers} answer(s) for {len(ids)} ids asked, the last page "
+                    f"{'adding none' if resolved == before else 'past what was asked'}); "
+                    "stopped. The endpoint does not behave like Secrets Manager: check "
+                    "endpoint_url / AWS_ENDPOINT_URL",
+                    code="PaginationNotEnding",
+                )
         for name in ids:
             if name not in found and name not in errors:
                 errors[name] = SourceError(
@@ -435,24 +671,11 @@ class SecretsManagerSource(BaseSource):
         self._log_retries(response, "BatchGetSecretValue")
         return response
 
-    @staticmethod
-    def _requested_name(item: Mapping[str, Any], wanted: set[str]) -> str:
-        # Callers may ask by name, full ARN or partial ARN; report under what they asked.
-        name = str(item.get("Name", ""))
-        arn = str(item.get("ARN", ""))
-        if name in wanted:
-            return name
-        if arn in wanted:
-            return arn
-        for asked in wanted:
-            if asked.startswith("arn:") and arn.startswith(asked):
-                return asked
-        return name
-
-    def _get_all(self, ids: tuple[str, ...]) -> _Part:
+    def _get_all(self, ids: tuple[str, ...], deadline: Deadline) -> _Part:
         found: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
         for name in ids:
+            deadline.check()
             one, failed = self._get_one((name,))
             found.update(one)
             errors.update(failed)
@@ -565,7 +788,7 @@ class SecretsManagerStore:
             code = _error_code(exc)
             raise SourceError(
                 f"secret {name!r}: writing to Secrets Manager at {where} failed: {code}: "
-                f"{_HINTS.get(code, 'see the AWS error code').format(op='PutSecretValue')}",
+                f"{_hint(code, 'PutSecretValue') or 'see the AWS error code'}",
                 secret=name,
                 code=code,
             ) from exc

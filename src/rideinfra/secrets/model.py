@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any, Literal, NoReturn
 
-from rideinfra.errors import SecretFormatError
+from rideinfra.errors import SecretFormatError, SerializationRefused
 
 # This module is on every path, `import rideinfra.secrets` in a service
 # included, so it imports nothing it can do without: no attrs (~20 ms of
@@ -21,9 +22,17 @@ class SecretValue:
     """A string that does not show itself.
 
     ``repr``, ``str``, f-strings, ``%`` formatting and logging all print
-    ``**********``; :meth:`reveal` is the one way to the text. Pickling is
-    refused, so a value cannot leave the process by accident (a cache or
-    multiprocessing queue would otherwise write it out in clear).
+    ``**********``; :meth:`reveal` is the one way to the text.
+
+    Serialisation is refused, so a value cannot leave the process by accident
+    (a cache, a multiprocessing queue or a debug dump would otherwise write it
+    out in clear): every hook a serialiser can use (`__reduce_ex__`,
+    `__reduce__`, `__getstate__`, `__setstate__`) raises `SerializationRefused`,
+    which is not a `TypeError`, so serialisers that catch `TypeError` and fall
+    back to reading attributes (jsonpickle) fail too. There is no `__dict__`
+    (`vars()` refuses), and `json.dumps` refuses an object it does not know.
+    `copy.copy` and `copy.deepcopy` return the value itself: it is immutable,
+    and no second copy of the text is made.
 
     ``structured`` marks the JSON text of a nested object or array, kept for
     the ``flatten`` transform; such a value cannot be written as a variable.
@@ -75,8 +84,17 @@ class SecretValue:
     def __len__(self) -> int:
         return len(self._value)
 
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        _refuse(self)
+
     def __reduce__(self) -> NoReturn:
-        raise TypeError("SecretValue cannot be pickled: call .reveal() explicitly if you must")
+        _refuse(self)
+
+    def __getstate__(self) -> NoReturn:
+        _refuse(self)
+
+    def __setstate__(self, state: object) -> NoReturn:
+        _refuse(self)
 
     def __copy__(self) -> SecretValue:
         return self
@@ -85,8 +103,18 @@ class SecretValue:
         return self
 
 
+def _refuse(obj: object) -> NoReturn:
+    raise SerializationRefused(
+        f"{type(obj).__name__} cannot be pickled or serialised (it holds secret values); "
+        "call .reveal() explicitly where the text must be written"
+    )
+
+
 class _Frozen:
-    """Immutable slotted objects: attributes are set once, in ``__init__``."""
+    """Immutable slotted objects: attributes are set once, in ``__init__``.
+
+    Being immutable, a copy or deep copy is the object itself.
+    """
 
     __slots__ = ()
 
@@ -95,6 +123,12 @@ class _Frozen:
 
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __copy__(self) -> _Frozen:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Frozen:
+        return self
 
 
 class Secret(_Frozen):
@@ -143,6 +177,16 @@ class Secret(_Frozen):
 
     # The fields mapping is not hashable, so neither is a Secret.
     __hash__ = None  # type: ignore[assignment]
+
+    # It holds values: refused like SecretValue itself, by name.
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        _refuse(self)
+
+    def __reduce__(self) -> NoReturn:
+        _refuse(self)
+
+    def __getstate__(self) -> NoReturn:
+        _refuse(self)
 
     def __repr__(self) -> str:
         return (
@@ -239,14 +283,19 @@ def parse_secret_string(
 
     Raises:
         SecretFormatError: the text is empty, or not a JSON object and no
-            ``plain_field`` was given, or a field is null.
+            ``plain_field`` was given, or a field is null, or a JSON object
+            (at any depth) has a key twice.
     """
-    import json
-
     if text == "":
         raise SecretFormatError(f"secret {name!r} is empty; store a JSON object", secret=name)
     try:
-        data = json.loads(text)
+        data = _decoder().decode(text)
+    except _DuplicateKey as exc:
+        raise SecretFormatError(
+            f"secret {name!r} has the key {exc.key!r} twice in one JSON object; JSON readers "
+            "would silently keep one of the values, so remove or rename the other",
+            secret=name,
+        ) from None
     except (ValueError, RecursionError):
         data = _NOT_JSON
     if isinstance(data, dict):
@@ -305,6 +354,35 @@ def parse_secret_binary(
 
 
 _NOT_JSON = object()
+
+
+@cache
+def _decoder() -> Any:
+    # One decoder for every call: json.loads with a hook builds a new one each
+    # time, which on a small secret costs as much as the hook itself.
+    import json
+
+    return json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+class _DuplicateKey(Exception):
+    # Not a ValueError: parse_secret_string reads those as "not JSON".
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json's object_pairs_hook: the dict as json would build it, unless a key
+    # repeats (json itself keeps the last silently). The length check keeps
+    # the common case to one C-level dict() call.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return data
 
 
 def _json_kind(data: object) -> str:
