@@ -21,8 +21,6 @@ exception out for any input, which the tests check on generated files.
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -153,6 +151,8 @@ def did_you_mean(word: object, choices: Sequence[str]) -> str:
     """`"; did you mean `x`?"` for the closest choice, or `""`."""
     if not isinstance(word, str):
         return ""
+    import difflib  # only when refusing: a valid file's start-up need not pay for it
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean `{close[0]}`?" if close else ""
 
@@ -599,6 +599,8 @@ def format_path(loc: Sequence[str | int]) -> str:
         elif re.fullmatch(r"[\w/@+-]+", segment):
             text += f".{segment}" if text else segment
         else:
+            import json
+
             text += f"[{json.dumps(segment)}]"
     return text
 

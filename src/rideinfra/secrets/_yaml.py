@@ -129,6 +129,8 @@ def _construct_mapping(
     loader: SafeConstructor, node: MappingNode, deep: bool = False
 ) -> dict[Any, Any]:
     """SafeConstructor's construct_mapping, refusing a key that appears twice."""
+    if not isinstance(node, MappingNode):  # `!!set [a]`: SafeConstructor says what is wrong
+        return SafeConstructor.construct_mapping(loader, node, deep=deep)
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         if key_node.tag == _MERGE_TAG:
@@ -146,13 +148,13 @@ def _construct_mapping(
 def _construct_object(loader: SafeConstructor, node: Node, deep: bool = False) -> Any:
     """SafeConstructor's construct_object, turning a scalar it cannot convert into an error.
 
-    `!!int abc` raises ValueError, `!!bool maybe` KeyError, `!!timestamp abc`
+    `!!int abc` raises ValueError, `!!int` IndexError, `!!bool maybe` KeyError, `!!timestamp abc`
     AttributeError, `!!set [a]` TypeError, deep inside PyYAML and without a
     position; here they become a ConstructorError at the node.
     """
     try:
         return SafeConstructor.construct_object(loader, node, deep=deep)
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+    except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError):
         raise _BadTagValue(_tag_name(node.tag), node) from None
 
 
@@ -285,6 +287,10 @@ def _load(
         if retry:
             raise _Retry from None
         raise YamlError(f"the {what} is nested too deeply to read") from None
+    except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError):
+        # Not expected (construct_object turns these into positioned errors); should a
+        # PyYAML constructor still raise one, it is a refusal of the input, not a crash.
+        raise YamlError("invalid YAML: a value that does not fit its tag") from None
     finally:
         loader.dispose()
     return YamlDocument(data, node, file)
