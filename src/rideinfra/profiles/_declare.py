@@ -21,10 +21,11 @@ exception out for any input, which the tests check on generated files.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -114,8 +115,6 @@ class Reading:
         Raises:
             Invalid: `~user` names no user (at `at`).
         """
-        import os
-
         try:
             expanded = Path(text).expanduser()
         except RuntimeError:
@@ -162,16 +161,14 @@ def _choices(values: Sequence[object]) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 
-class Node:
+class Node(Protocol):
     """One place in a file: reads a value there, and describes itself as JSON Schema."""
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         """The built value, or `INVALID` after recording why in `reading`."""
-        raise NotImplementedError  # pragma: no cover - every node kind defines it
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         """This node's JSON Schema; named structs go into `defs`."""
-        raise NotImplementedError  # pragma: no cover
 
 
 Convert = Callable[[Any], Any]
@@ -189,7 +186,7 @@ def _converted(convert: Convert | None, value: Any, at: Location, reading: Readi
 
 
 @attrs.frozen
-class Str(Node):
+class Str:
     """A string, optionally non-empty, then `convert`ed (which may raise `Invalid`)."""
 
     min_length: int = 0
@@ -208,7 +205,7 @@ class Str(Node):
 
 
 @attrs.frozen
-class Int(Node):
+class Int:
     """An integer (not a boolean) from `ge` to `le`."""
 
     ge: int
@@ -226,7 +223,7 @@ class Int(Node):
 
 
 @attrs.frozen
-class Number(Node):
+class Number:
     """A number above `gt` and at most `le`, as a float (an int is taken)."""
 
     gt: float
@@ -247,7 +244,7 @@ class Number(Node):
 
 
 @attrs.frozen
-class Bool(Node):
+class Bool:
     """`true` or `false`."""
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
@@ -260,7 +257,7 @@ class Bool(Node):
 
 
 @attrs.frozen
-class Const(Node):
+class Const:
     """Exactly `value` (of its type); `message` may use `{value}` for what was found."""
 
     value: str | int
@@ -280,7 +277,7 @@ class Const(Node):
 
 
 @attrs.frozen
-class Enum(Node):
+class Enum:
     """One of `choices` (strings)."""
 
     choices: tuple[str, ...]
@@ -299,7 +296,7 @@ class Enum(Node):
 
 
 @attrs.frozen
-class Optional(Node):
+class Optional:
     """`null` (None), or what `node` accepts."""
 
     node: Node
@@ -312,7 +309,7 @@ class Optional(Node):
 
 
 @attrs.frozen
-class ListOf(Node):
+class ListOf:
     """A list of `item`s, at least `min_items`, the built list then `convert`ed."""
 
     item: Node
@@ -335,7 +332,7 @@ class ListOf(Node):
 
 
 @attrs.frozen
-class MapOf(Node):
+class MapOf:
     """A mapping of string keys (each read by `key`) to `value`s; the dict then `convert`ed."""
 
     value: Node
@@ -386,7 +383,7 @@ class Field:
 
 
 @attrs.frozen
-class Struct(Node):
+class Struct:
     """A mapping with known keys, each a `Field`; `build` makes the object from them.
 
     Attributes:
@@ -502,7 +499,7 @@ def _copy(value: Any) -> Any:
 
 
 @attrs.frozen
-class Deferred(Node):
+class Deferred:
     """A node declared later (a union that contains itself); `get` returns it."""
 
     get: Callable[[], Node]
@@ -515,7 +512,7 @@ class Deferred(Node):
 
 
 @attrs.frozen
-class Union(Node):
+class Union:
     """Mappings told apart by the `tag` key (`type: file`); each variant a `Struct`."""
 
     variants: tuple[Struct, ...]
@@ -562,7 +559,7 @@ class Union(Node):
 
 
 @attrs.frozen
-class Shorthand(Node):
+class Shorthand:
     """A string standing for `{key: string}` of `struct` (`- app/db` for `- name: app/db`)."""
 
     struct: Struct

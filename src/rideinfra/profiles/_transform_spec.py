@@ -98,7 +98,7 @@ TRANSFORM_NAMES = tuple(sorted(_TRANSFORMS))
 
 
 @attrs.frozen
-class TransformItem(Node):
+class TransformItem:
     """One `transforms:` list item, built into its `Transform`."""
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:

@@ -28,7 +28,6 @@ from rideinfra.profiles._declare import (
     Invalid,
     ListOf,
     MapOf,
-    Node,
     Number,
     Optional,
     Reading,
@@ -102,7 +101,7 @@ def _variable_names(names: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-class _FileMode(Node):
+class _FileMode:
     """`output.file_mode`: an octal string (or YAML octal number) that passes the one rule."""
 
     def read(self, value: Any, at: tuple[str | int, ...], reading: Reading) -> Any:

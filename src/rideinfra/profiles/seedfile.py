@@ -34,7 +34,6 @@ from rideinfra.profiles._declare import (
     Invalid,
     Location,
     MapOf,
-    Node,
     Reading,
     Str,
     Struct,
@@ -95,7 +94,7 @@ def _generate(spec: object) -> Generate:
     return Generate(spec)
 
 
-class _FieldValue(Node):
+class _FieldValue:
     """A field: a literal (text; numbers and booleans as their JSON text) or `{generate: ...}`."""
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
