@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rideinfra.profiles import config_json_schema
-from rideinfra.profiles._validate import _build_transform
+from rideinfra.profiles._transform_spec import build_transform
 from rideinfra.secrets.model import Secret, SecretValue
 from rideinfra.secrets.transforms import entries_from_secret
 
@@ -77,7 +77,7 @@ def _example(config_item: Any, fields: Mapping[str, Any]) -> list[tuple[str, str
             for key, v in fields.items()
         },
     )
-    out = _build_transform(config_item)(entries_from_secret(secret))
+    out = build_transform(config_item)(entries_from_secret(secret))
     return [(entry.name, entry.value.reveal()) for entry in out]
 
 

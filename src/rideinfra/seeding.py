@@ -20,52 +20,28 @@ value in every secret that has it (the platform's existing convention).
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import re
 import secrets as random
 import string
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Literal, Protocol
 
-import attrs
-
-from rideinfra.errors import ConfigError
-from rideinfra.profiles._yaml import load_yaml_file
+# The seed file's reading and checks live with rideinfra.yaml's, in one declarative reader.
+from rideinfra.profiles.seedfile import (
+    GENERATE_SPEC as _GENERATE,
+)
+from rideinfra.profiles.seedfile import (
+    FieldSpec,
+    Generate,
+    SeedSpec,
+    load_seed_spec,
+)
 
 __all__ = ["Generate", "SeedSpec", "SeedStore", "apply_seed", "generate_value", "load_seed_spec"]
 
 log = logging.getLogger("rideinfra.seed")
 
-_GENERATE = re.compile(r"^(fernet|hex:(\d+)|password:(\d+))$")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
-# Bounds that keep a generated value useful and inside Secrets Manager's 64 KiB.
-_MIN_LEN, _MAX_LEN = 8, 4096
-
-
-@attrs.frozen
-class Generate:
-    """A field whose value is generated once: ``fernet``, ``hex:N`` or ``password:N``."""
-
-    spec: str
-
-    def __repr__(self) -> str:
-        return f"Generate({self.spec!r})"
-
-
-FieldSpec = str | Generate
-
-
-@attrs.frozen
-class SeedSpec:
-    """The parsed seed file: secret name -> field -> literal value or Generate."""
-
-    path: str
-    secrets: Mapping[str, Mapping[str, FieldSpec]] = attrs.field(repr=False)
-
-    def __repr__(self) -> str:
-        return f"SeedSpec(path={self.path!r}, secrets={list(self.secrets)})"
 
 
 def generate_value(spec: str) -> str:
@@ -83,61 +59,6 @@ def generate_value(spec: str) -> str:
     if match.group(2):
         return random.token_hex(int(match.group(2)))
     return "".join(random.choice(_PASSWORD_ALPHABET) for _ in range(int(match.group(3))))
-
-
-def _field_spec(value: object, file: str, path: str) -> FieldSpec:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return json.dumps(value)
-    if isinstance(value, dict) and set(value) == {"generate"}:
-        spec = value["generate"]
-        match = _GENERATE.match(spec) if isinstance(spec, str) else None
-        if not match:
-            raise ConfigError(
-                f"generate must be fernet, hex:N or password:N, not {spec!r}", file=file, path=path
-            )
-        size = int(match.group(2) or match.group(3) or 32)
-        if not _MIN_LEN <= size <= _MAX_LEN:
-            raise ConfigError(
-                f"generate size must be between {_MIN_LEN} and {_MAX_LEN}", file=file, path=path
-            )
-        return Generate(spec)
-    raise ConfigError(
-        "a field is a string or {generate: fernet|hex:N|password:N}", file=file, path=path
-    )
-
-
-def load_seed_spec(path: str | Path) -> SeedSpec:
-    """Read and validate a seed file.
-
-    Raises:
-        ConfigError: the file is missing, not YAML, or not in the shape above;
-            the message names the file and the path inside it.
-    """
-    file = str(path)
-    data = load_yaml_file(Path(path), what="seed").data
-    if not isinstance(data, dict):
-        raise ConfigError("a seed file is a mapping with version and secrets", file=file)
-    unknown = sorted(set(data) - {"version", "secrets"})
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) {', '.join(map(str, unknown))}; valid: version, secrets", file=file
-        )
-    if data.get("version") != 1:
-        raise ConfigError("version must be 1", file=file, path="version")
-    raw = data.get("secrets")
-    if not isinstance(raw, dict) or not raw:
-        raise ConfigError("secrets must map secret names to fields", file=file, path="secrets")
-    parsed: dict[str, dict[str, FieldSpec]] = {}
-    for name, fields in raw.items():
-        where = f"secrets.{name}"
-        if not isinstance(fields, dict) or not fields:
-            raise ConfigError("a secret maps field names to values", file=file, path=where)
-        parsed[str(name)] = {
-            str(key): _field_spec(value, file, f"{where}.{key}") for key, value in fields.items()
-        }
-    return SeedSpec(file, parsed)
 
 
 class SeedStore(Protocol):

@@ -8,7 +8,6 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import get_args
 
 import jsonschema
 import pytest
@@ -27,9 +26,10 @@ from rideinfra.profiles import (
     config_json_schema,
     load_config,
 )
-from rideinfra.profiles._validate import _Output
-from rideinfra.profiles._yaml import MAX_BYTES, load_yaml_text
+from rideinfra.profiles._read import MAX_BYTES
 from rideinfra.profiles.model import OUTPUT_FORMATS
+from rideinfra.render.formats import FORMATS
+from rideinfra.secrets._yaml import load_yaml_text
 from rideinfra.secrets.transforms import Airflow, Pipeline, Prefix, Qualify, Rename, Uppercase
 from support.render_values import nasty_values
 
@@ -198,8 +198,10 @@ class TestModel:
             config.select(["monitor"])
 
     def test_output_formats_match_the_validator(self) -> None:
-        """OUTPUT_FORMATS and the accepted format names are the same list."""
-        assert get_args(_Output.model_fields["format"].annotation) == OUTPUT_FORMATS
+        """OUTPUT_FORMATS, the schema's format names and the renderers' are the same list."""
+        output = config_json_schema()["$defs"]["_Output"]["properties"]["format"]
+        assert tuple(output["enum"]) == OUTPUT_FORMATS
+        assert sorted(OUTPUT_FORMATS) == sorted(FORMATS)
 
 
 class TestErrors:

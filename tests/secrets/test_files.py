@@ -141,11 +141,14 @@ class TestFileSourceJsonYaml:
             (".json", '{"a": {"K": "' + SENTINEL + '"},\n "a": {}}', "'a' appears twice"),
             (".json", '["' + SENTINEL + '"]', "mapping of secret name"),
             (".json", "", "line 1, column 1: invalid JSON"),
-            (".yaml", "a:\n  K: '" + SENTINEL + "'\n  K: x\n", "line 3, .*appears twice"),
-            (".yaml", 'a:\n  K: "' + SENTINEL + '\\q"\n', "line 2, .*invalid YAML"),
+            (".yaml", "a:\n  K: '" + SENTINEL + "'\n  K: x\n", "line 3: .*appears twice.*column 3"),
+            (".yaml", 'a:\n  K: "' + SENTINEL + '\\q"\n', "line 2: invalid YAML.*column"),
             (".yaml", "a: {K: '" + SENTINEL + "'\n", "invalid YAML"),
-            (".yaml", "a:\n\tK: " + SENTINEL + "\n", "line 2, .*invalid YAML"),
-            (".yaml", "a: &x {K: '" + SENTINEL + "'}\nb: *x\n", "line 2, .*aliases"),
+            (".yaml", "a:\n\tK: " + SENTINEL + "\n", "line 2: invalid YAML.*column 1"),
+            (".yaml", "a: &x {K: [*x, '" + SENTINEL + "']}\n", "alias bomb"),
+            (".yaml", "a: {K: *" + SENTINEL + "}\n", "line 1: invalid YAML: an alias to no anchor"),
+            (".yaml", "a: {K: !" + SENTINEL + " v}\n", "line 1: invalid YAML: an unknown tag"),
+            (".yaml", "a: {K: !!int " + SENTINEL + "}\n", "explicit tag !!int.*column 8"),
             (".yaml", "a: {K: '" + SENTINEL + "\x07'}\n", "control character"),
             (".yaml", "a: !!python/object:os.system {K: v}\n", "invalid YAML"),
             (".yaml", "- " + SENTINEL + "\n", "mapping of secret name"),
@@ -182,8 +185,14 @@ class TestFileSourceJsonYaml:
         with pytest.raises(SecretFormatError, match=message):
             FileSource(path).fetch("a")
 
+    def test_small_aliases_are_expanded(self, tmp_path: Path) -> None:
+        """Anchors and aliases that add little are read, as in rideinfra.yaml (one policy)."""
+        path = write(tmp_path / "s.yaml", "a: &x {K: v}\nb: *x\nc: {<<: *x, L: w}\n")
+        assert revealed(FileSource(path).fetch("b")) == {"K": "v"}
+        assert revealed(FileSource(path).fetch("c")) == {"K": "v", "L": "w"}
+
     def test_alias_bomb_is_refused_quickly(self, tmp_path: Path) -> None:
-        """A billion-laughs file is refused at its first alias instead of expanding."""
+        """A billion-laughs file is refused by measuring its aliases, before expanding them."""
         lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
         lines += [f"l{i}: &l{i} [{','.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
         path = write(tmp_path / "bomb.yaml", "\n".join(lines) + "\n")

@@ -1,28 +1,359 @@
-"""Loading rideinfra.yaml (version 1) into :class:`~rideinfra.profiles.model.Config`.
+"""rideinfra.yaml (version 1): its one declaration, and loading it into `Config`.
 
-Two readers share the work. ``_fast.build`` checks every rule and builds the
-Config for a valid file, without pydantic (an init container's start-up is
-~95 ms shorter for it). Anything it does not accept goes to the pydantic
-models in ``_validate``, which say what is wrong, where and how to fix it, in
-one :class:`~rideinfra.errors.ConfigError`. Tests hold the two to the same
-verdict on generated configs (tests/profiles/test_config_fast.py).
+Every key is declared once below, as `rideinfra.profiles._declare` nodes:
+its type, default, checks, message and description. The same declaration
+builds the `Config` for a valid file, explains a refusal (file, dotted path,
+line, what is wrong, the valid choices, the closest name) and gives the JSON
+Schema. Adding a key is one `Field` here plus its test.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import attrs
 from yaml.nodes import ScalarNode
 
-from rideinfra.profiles import _fast
-from rideinfra.profiles._yaml import YamlDocument, load_yaml_file
-from rideinfra.profiles.model import Config
+from rideinfra.errors import ConfigError
+from rideinfra.profiles._declare import (
+    INVALID,
+    Const,
+    Deferred,
+    Enum,
+    Field,
+    Int,
+    Invalid,
+    ListOf,
+    MapOf,
+    Number,
+    Optional,
+    Reading,
+    Shorthand,
+    Str,
+    Struct,
+    Union,
+    did_you_mean,
+    kind_of,
+    read,
+    refusal,
+)
+from rideinfra.profiles._read import read_yaml_file
+from rideinfra.profiles._transform_spec import TRANSFORM_NAMES, TRANSFORMS_NODE
+from rideinfra.profiles.file_mode import FILE_MODE_PATTERN, file_mode_problem, parse_file_mode
+from rideinfra.profiles.model import (
+    OUTPUT_FORMATS,
+    AwsSourceConfig,
+    ChainSourceConfig,
+    Config,
+    DirectorySourceConfig,
+    EnvSourceConfig,
+    FileSourceConfig,
+    OutputConfig,
+    Profile,
+    SecretConfig,
+    SecretRef,
+)
+from rideinfra.secrets._yaml import YamlDocument
+from rideinfra.secrets.transforms import Pipeline, is_env_name
 
 __all__ = ["TRANSFORM_NAMES", "config_json_schema", "load_config", "parse_config"]
 
-#: The transforms rideinfra.yaml knows, by name.
-TRANSFORM_NAMES = _fast.TRANSFORM_NAMES
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+# --- checks and converters ------------------------------------------------------------------
+
+
+def _endpoint_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise Invalid("endpoint_url must start with http:// or https://")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise Invalid("endpoint_url has a port that is not a number from 0 to 65535") from None
+    if not parts.hostname:
+        raise Invalid("endpoint_url names no host; write it like http://127.0.0.1:4566")
+    return url
+
+
+def _profile_name(name: str) -> str:
+    if not PROFILE_NAME.fullmatch(name):
+        raise Invalid(
+            f"profile name {name!r} is also a file name: use letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def _variable_names(names: list[str]) -> tuple[str, ...]:
+    problems = []
+    for i, name in enumerate(names):
+        if not is_env_name(name):
+            problems.append(((i,), f"{name!r} is not a valid variable name"))
+        elif name in names[:i]:
+            problems.append(((i,), f"{name} is listed twice"))
+    if problems:
+        (at, message), *more = problems
+        raise Invalid(message, at=at, more=more)
+    return tuple(names)
+
+
+class _FileMode:
+    """`output.file_mode`: an octal string (or YAML octal number) that passes the one rule."""
+
+    def read(self, value: Any, at: tuple[str | int, ...], reading: Reading) -> Any:
+        written = reading.doc.node_at(at) if reading.doc is not None else None
+        if (
+            isinstance(written, ScalarNode)
+            and written.tag.endswith(":int")
+            and not written.value.startswith("0")
+        ):
+            # YAML reads `file_mode: 600` as decimal 600, which is not the 0600 meant.
+            return reading.refuse(
+                at,
+                f"file_mode {written.value} is a decimal number in YAML; write the octal "
+                f"mode as a string: '0{written.value}'",
+            )
+        try:
+            mode = parse_file_mode(value)
+        except ValueError as exc:
+            return reading.refuse(at, str(exc))
+        problem = file_mode_problem(mode)
+        return mode if problem is None else reading.refuse(at, problem)
+
+    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "anyOf": [{"type": "integer"}, {"type": "string", "pattern": FILE_MODE_PATTERN}],
+            "description": "mode of written files, an octal string like '0600'",
+        }
+
+
+# --- sources --------------------------------------------------------------------------------
+
+_PATH = Str(min_length=1)
+_SECONDS = Optional(Number(gt=0, le=300, unit=" seconds"))
+
+_AWS = Struct(
+    {
+        "type": Field(
+            Const("aws-secretsmanager"), description="AWS Secrets Manager (or LocalStack)"
+        ),
+        "region": Field(
+            Optional(Str()),
+            default=None,
+            description="else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1",
+        ),
+        "endpoint_url": Field(
+            Optional(Str(convert=_endpoint_url)),
+            default=None,
+            description="else AWS_ENDPOINT_URL (LocalStack, moto); unset: real AWS",
+        ),
+        "retry_mode": Field(
+            Optional(Enum(("standard", "adaptive"))),
+            default=None,
+            description="botocore retry mode (default standard)",
+        ),
+        "max_attempts": Field(
+            Optional(Int(ge=1, le=20)),
+            default=None,
+            description="attempts per request, first included (default 5)",
+        ),
+        "max_concurrency": Field(
+            Optional(Int(ge=1, le=64)),
+            default=None,
+            description="batch requests in flight at once (default 50)",
+        ),
+        "connect_timeout": Field(
+            _SECONDS, default=None, description="seconds to wait for a connection (default 5)"
+        ),
+        "read_timeout": Field(
+            _SECONDS, default=None, description="seconds to wait for an answer (default 10)"
+        ),
+    },
+    build=lambda f, _: AwsSourceConfig(
+        region=f["region"],
+        endpoint_url=f["endpoint_url"],
+        retry_mode=f["retry_mode"],
+        max_attempts=f["max_attempts"],
+        max_concurrency=f["max_concurrency"],
+        connect_timeout=f["connect_timeout"],
+        read_timeout=f["read_timeout"],
+    ),
+    title="aws-secretsmanager source",
+    ref="_AwsSource",
+)
+_FILE = Struct(
+    {
+        "type": Field(Const("file"), description="one JSON, YAML or dotenv file"),
+        "path": Field(_PATH, description="relative to the config file's directory"),
+        "name": Field(
+            Optional(Str(min_length=1)),
+            default=None,
+            description="for a dotenv file: the one secret's name",
+        ),
+    },
+    build=lambda f, r: FileSourceConfig(r.path(f["path"], at=("path",)), f["name"]),
+    title="file source",
+    ref="_FileSource",
+)
+_DIRECTORY = Struct(
+    {
+        "type": Field(Const("directory"), description="<dir>/<secret>/<field> files (k8s, Docker)"),
+        "path": Field(_PATH, description="relative to the config file's directory"),
+    },
+    build=lambda f, r: DirectorySourceConfig(r.path(f["path"], at=("path",))),
+    title="directory source",
+    ref="_DirectorySource",
+)
+_ENV = Struct(
+    {
+        "type": Field(Const("env"), description="secrets as JSON in environment variables"),
+        "prefix": Field(
+            Optional(Str()), default=None, description="variable prefix (default RIDEINFRA_SECRET_)"
+        ),
+    },
+    build=lambda f, _: EnvSourceConfig(f["prefix"]),
+    title="env source",
+    ref="_EnvSource",
+)
+_CHAIN = Struct(
+    {
+        "type": Field(Const("chain"), description="first source that has the secret wins"),
+        "sources": Field(
+            ListOf(Deferred(lambda: SOURCE), min_items=1), description="sources, in order"
+        ),
+    },
+    build=lambda f, _: ChainSourceConfig(tuple(f["sources"])),
+    title="chain source",
+    ref="_ChainSource",
+)
+SOURCE: Union = Union((_AWS, _FILE, _DIRECTORY, _ENV, _CHAIN), what="source")
+
+# --- secrets, profiles, output --------------------------------------------------------------
+
+_SECRET = Struct(
+    {
+        "transforms": Field(
+            TRANSFORMS_NODE, default=[], description="applied wherever the secret is used"
+        )
+    },
+    build=lambda f, _: Pipeline(*f["transforms"]),
+    title="transforms bound to a secret",
+    ref="_Secret",
+)
+_SECRET_REF = Struct(
+    {
+        "name": Field(Str(min_length=1), description="the secret's name in the store"),
+        "transforms": Field(
+            TRANSFORMS_NODE,
+            default=[],
+            description="applied after the secret-bound ones, for this use only",
+        ),
+    },
+    build=lambda f, _: SecretRef(f["name"], Pipeline(*f["transforms"])),
+    title="a secret used by a profile",
+    ref="_SecretRef",
+)
+_PROFILE = Struct(
+    {
+        "secrets": Field(
+            ListOf(Shorthand(_SECRET_REF, key="name"), min_items=1),
+            description="names, or {name, transforms}; merged in this order",
+        ),
+        "keys": Field(
+            Optional(ListOf(Str(), min_items=1, convert=_variable_names)),
+            default=None,
+            description="allow-list of variables to keep",
+        ),
+    },
+    build=lambda f, _: (tuple(f["secrets"]), f["keys"]),
+    title="profile",
+    ref="_Profile",
+)
+_OUTPUT = Struct(
+    {
+        "dir": Field(
+            Optional(Str(min_length=1)),
+            default=None,
+            description="after --out and SECRETS_OUTPUT_DIR; else /secrets",
+        ),
+        "format": Field(
+            Enum(OUTPUT_FORMATS), default="env", description="file format (see formats.md)"
+        ),
+        "file_mode": Field(_FileMode(), default=0o600),
+    },
+    build=lambda f, r: OutputConfig(
+        r.path(f["dir"], at=("dir",)) if f["dir"] else None, f["format"], f["file_mode"]
+    ),
+    title="output",
+    ref="_Output",
+)
+
+
+def _config(f: dict[str, Any], reading: Reading) -> Config:
+    profiles = {name: Profile(name, refs, keys) for name, (refs, keys) in f["profiles"].items()}
+    used = sorted({ref.name for p in profiles.values() for ref in p.secrets})
+    unused = [
+        (
+            ("secrets", name),
+            f"secret {name!r} has transforms but no profile uses it{did_you_mean(name, used)} "
+            "(a misspelt name here would silently skip its transforms)",
+        )
+        for name in f["secrets"]
+        if name not in used
+    ]
+    if unused:
+        (at, message), *more = unused
+        raise Invalid(message, at=at, more=more)
+    return Config(
+        source=f["source"],
+        secrets={name: SecretConfig(name, p) for name, p in f["secrets"].items()},
+        profiles=profiles,
+        output=f["output"],
+        seed=reading.path(f["seed"], at=("seed",)) if f["seed"] else None,
+        path=None,
+        version=f["version"],
+    )
+
+
+CONFIG = Struct(
+    {
+        "version": Field(
+            Const(1, message="unsupported version {value}; this rideinfra reads `version: 1`"),
+            description="the config format version",
+            gate=True,
+        ),
+        "source": Field(
+            SOURCE,
+            default={"type": "aws-secretsmanager"},
+            show_default=False,
+            description="where secrets are read (default aws-secretsmanager)",
+        ),
+        "secrets": Field(
+            MapOf(_SECRET),
+            default={},
+            description="transforms bound to a secret, by secret name",
+        ),
+        "profiles": Field(
+            MapOf(_PROFILE, key=Str(convert=_profile_name), min_items=1),
+            description="profile name -> its secrets; one output file each",
+        ),
+        "output": Field(_OUTPUT, default={}, description="where and how files are written"),
+        "seed": Field(
+            Optional(Str(min_length=1)),
+            default=None,
+            description="seed file for `rideinfra seed`, relative",
+        ),
+    },
+    build=_config,
+    title="rideinfra.yaml",
+    description="rideinfra.yaml, version 1.",
+)
+
+# --- loading --------------------------------------------------------------------------------
 
 
 def parse_config(
@@ -32,44 +363,27 @@ def parse_config(
     base_dir: Path | None = None,
     document: YamlDocument | None = None,
 ) -> Config:
-    """Validate already-parsed config data (a dict, as from YAML) into a :class:`Config`.
+    """Validate already-parsed config data (a dict, as from YAML) into a `Config`.
 
     Args:
         data: the parsed file.
         file: the name errors use.
         base_dir: what relative paths are relative to (default: the working directory).
-        document: the YAML nodes, so errors can name lines.
+        document: the YAML nodes, so errors can name lines (and the Config its file).
 
     Raises:
         ConfigError: the data is not a valid version 1 config.
     """
-    base = (base_dir or Path.cwd()).absolute()
-    path = Path(file) if document is not None else None
-    config = _fast.build(data, base, path)
-    if config is not None:
-        return config
-    from rideinfra.profiles import _validate  # imports pydantic: only to explain a refusal
-
-    return _validate.validate(data, document or YamlDocument(data, None, file), base, path)
-
-
-def _decimal_file_mode(doc: YamlDocument) -> str | None:
-    """The text of ``file_mode: 600``, which YAML reads as decimal 600, not octal 0600."""
-    node = doc.node
-    for segment in ("output", "file_mode"):
-        found = None
-        if node is not None and hasattr(node, "value") and isinstance(node.value, list):
-            for key, value in node.value:
-                if isinstance(key, ScalarNode) and key.value == segment:
-                    found = value
-        node = found
-    if (
-        isinstance(node, ScalarNode)
-        and node.tag.endswith(":int")
-        and not node.value.startswith("0")
-    ):
-        return str(node.value)
-    return None
+    if data is None:
+        raise ConfigError("the config is empty; it starts with `version: 1`", file=file)
+    if not isinstance(data, dict):
+        raise ConfigError(f"the config must be a mapping of keys, not {kind_of(data)}", file=file)
+    reading = Reading((base_dir or Path.cwd()).absolute(), document)
+    config: Config = read(CONFIG, data, reading)
+    if config is INVALID:
+        raise refusal(reading.problems, file, document)
+    # The Config names its file only when it came from one (load_config passes the nodes).
+    return config if document is None else attrs.evolve(config, path=Path(file))
 
 
 def load_config(path: str | Path) -> Config:
@@ -83,18 +397,16 @@ def load_config(path: str | Path) -> Config:
             version 1 config; the message names the file, path and line.
     """
     path = Path(path)
-    doc = load_yaml_file(path)
-    if isinstance(doc.data, dict):
-        decimal = _decimal_file_mode(doc)
-        if decimal is not None:
-            from rideinfra.profiles import _validate
-
-            raise _validate.decimal_mode_error(doc, decimal)
+    doc = read_yaml_file(path)
     return parse_config(doc.data, file=str(path), base_dir=path.parent, document=doc)
 
 
 def config_json_schema() -> dict[str, Any]:
     """The JSON Schema of rideinfra.yaml version 1, for editors and CI checks."""
-    from rideinfra.profiles import _validate
-
-    return _validate.config_json_schema()
+    defs: dict[str, Any] = {}
+    schema = CONFIG.schema(defs)
+    return {
+        "$defs": dict(sorted(defs.items())),
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import attrs
 
 from rideinfra.errors import WriteError
+from rideinfra.profiles.file_mode import file_mode_problem
 from rideinfra.render import _dirfd
 
 __all__ = ["DATA_LINK", "LOCK_NAME", "WriteReport", "check_files", "write_files"]
@@ -187,8 +188,9 @@ def _check_files(files: Mapping[str, bytes]) -> tuple[str, ...]:
 
 
 def _check_modes(file_mode: int, dir_mode: int) -> None:
-    if file_mode & ~0o777 or not file_mode & 0o400:
-        raise ValueError(f"file_mode {file_mode:#o} must be within 0o777 and owner-readable")
+    problem = file_mode_problem(file_mode)  # the rule output.file_mode is read with
+    if problem is not None:
+        raise ValueError(problem)
     if dir_mode & ~0o777 or dir_mode & 0o700 != 0o700:
         raise ValueError(f"dir_mode {dir_mode:#o} must be within 0o777 and give the owner rwx")
 

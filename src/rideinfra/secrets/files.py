@@ -9,10 +9,8 @@ as every other source, so a value means the same wherever it is stored.
 
 from __future__ import annotations
 
-import functools
 import os
-import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from rideinfra.errors import ConfigError, SecretFormatError, SecretNotFound, SourceError
@@ -24,8 +22,6 @@ from rideinfra.secrets.model import DEFAULT_PARSE, ParseOptions, Secret, parse_s
 # service's start-up path, and pathlib alone costs it ~5 ms (urllib.parse, ipaddress).
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import yaml
 
 __all__ = ["MAX_FILE_BYTES", "DirectorySource", "FileFormat", "FileSource"]
 
@@ -41,7 +37,6 @@ _SUFFIXES: dict[str, FileFormat] = {
     ".env": "dotenv",
     ".dotenv": "dotenv",
 }
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 class _FileFailure(Exception):
@@ -278,71 +273,15 @@ def _load_json(text: str, path: Path) -> object:
         raise _FileFailure(SecretFormatError, f"{path}: the JSON is nested too deeply") from None
 
 
-@functools.cache
-def _secrets_loader() -> type[yaml.SafeLoader]:
-    """The YAML loader class, built on first use: PyYAML costs ~20 ms to import."""
-    import yaml
-
-    class _SecretsLoader(yaml.SafeLoader):
-        """``yaml.safe_load``'s loader, refusing aliases and duplicate keys.
-
-        An alias can make a small file expand into an unbounded value (the
-        "billion laughs"), and a duplicate key silently drops one of two values:
-        both are refused with their line.
-        """
-
-        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
-                raise yaml.composer.ComposerError(
-                    None,
-                    None,
-                    "aliases (*name) are not allowed in a secrets file",
-                    event.start_mark,
-                )
-            return super().compose_node(parent, index)
-
-        def construct_mapping(
-            self, node: yaml.MappingNode, deep: bool = False
-        ) -> dict[Hashable, Any]:
-            seen: set[object] = set()
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = self.construct_object(key_node, deep=True)
-                if isinstance(key, Hashable) and key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, "a key appears twice in one mapping", key_node.start_mark
-                    )
-                if isinstance(key, Hashable):
-                    seen.add(key)
-            return super().construct_mapping(node, deep)
-
-    return _SecretsLoader
-
-
 def _load_yaml(text: str, path: Path) -> object:
-    import yaml
+    # The one YAML loader (rideinfra.secrets._yaml has its policy); imported here, as
+    # PyYAML costs ~20 ms and `import rideinfra.secrets` is on every service's start-up.
+    from rideinfra.secrets._yaml import YamlError, load_yaml_text
 
     try:
-        return yaml.load(text, Loader=_secrets_loader())  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        # Problems quote the offending characters, which may be part of a value.
-        problem = _QUOTED.sub("(...)", exc.problem or exc.context or "syntax error")
-        raise _FileFailure(SecretFormatError, f"{path}: {where}invalid YAML: {problem}") from None
-    except yaml.reader.ReaderError as exc:
-        raise _FileFailure(
-            SecretFormatError,
-            f"{path}: character {exc.position}: invalid YAML: a control character YAML does not "
-            "allow; "
-            'write it as an escape in a double-quoted string ("\\x1b")',
-        ) from None
-    except yaml.YAMLError:
-        raise _FileFailure(SecretFormatError, f"{path}: invalid YAML") from None
-    except RecursionError:
-        raise _FileFailure(SecretFormatError, f"{path}: the YAML is nested too deeply") from None
+        return load_yaml_text(text, what="secrets file", file=str(path)).data
+    except YamlError as exc:
+        raise _FileFailure(SecretFormatError, f"{path}: {exc}") from None
 
 
 def _secrets_of(document: object, path: Path) -> tuple[Mapping[str, object], bool]:
