@@ -1,27 +1,33 @@
-"""The ``rideinfra`` command: one console script, one subcommand per job.
+"""The command line: `rideinfra COMMAND`, and what `python -m rideinfra.fetch` / `.seed` run.
 
-Each subcommand is thin: it parses its arguments and calls the same library
-functions ``python -m rideinfra.fetch`` / ``.seed`` use.
+One module per command (`fetch`, `seed`, `explain`, `diff`, `check`,
+`schema`, `render`, `demo`, `completion`), each declaring its parser and a
+handler that calls `rideinfra.operations`; `options` declares the shared
+options once; `base` is the one place that turns exceptions into exit codes.
+Only the `python -m` shims import this package (tests/test_layers.py keeps it so).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from collections.abc import Mapping, Sequence
+import typing
 
-from rideinfra import commands, demo, fetch, render_commands, seed
-from rideinfra.__about__ import __version__
-from rideinfra.runner import EXIT_CODES_HELP, add_log_arguments, run_command
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["build_parser", "main"]
 
-log = logging.getLogger("rideinfra.cli")
+_log = logging.getLogger("rideinfra.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``rideinfra`` parser with every subcommand."""
+    """The `rideinfra` parser with every subcommand."""
+    # Imported here: `python -m rideinfra.fetch` loads this package but needs no other command.
+    from rideinfra.__about__ import __version__
+    from rideinfra.cli import check, completion, demo, diff, explain, fetch, render, schema, seed
+    from rideinfra.cli.options import EXIT_CODES_HELP
+
     parser = argparse.ArgumentParser(
         prog="rideinfra",
         description="Fetch, transform, render and write secrets for every deployment profile.",
@@ -31,44 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    fetch_parser = sub.add_parser(
-        "fetch", help="fetch secrets and write one file per profile", **fetch.parser_options()
-    )
-    fetch.add_arguments(fetch_parser)
-    fetch_parser.set_defaults(handler=fetch.run)
-
-    seed_parser = sub.add_parser(
-        "seed", help="create or update secrets from a seed file", **seed.parser_options()
-    )
-    seed.add_arguments(seed_parser)
-    seed_parser.set_defaults(handler=seed.run)
-
-    commands.add_explain(sub)
-    commands.add_diff(sub)
-    commands.add_check(sub)
-    commands.add_schema(sub)
-    render_commands.add_render(sub)
-
-    demo_parser = sub.add_parser(
-        "demo",
-        help="seed an embedded Secrets Manager and run the real fetch against it",
-        description=demo.__doc__,
-        epilog="example:\n  rideinfra demo --out demo-secrets\n\n" + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    demo.add_arguments(demo_parser)
-    add_log_arguments(demo_parser)
-    demo_parser.set_defaults(handler=demo.run)
-
-    commands.add_completion(sub, parser)
+    for command in (fetch, seed, explain, diff, check, schema, render, demo):  # --help's order
+        command.register(sub)
+    completion.register(sub, parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Console script entry: parse, dispatch, map errors to exit codes."""
-    return run_command(build_parser(), argv, environ, log)
+    """The `rideinfra` console script: parse, dispatch, map errors to exit codes.
 
+    Args:
+        argv: the arguments (default: `sys.argv[1:]`).
+        environ: the environment (default: `os.environ`).
 
-if __name__ == "__main__":
-    sys.exit(main())
+    Returns:
+        The exit code: 0 done, 1 a fetch/transform/render/write failure, 2 bad usage or config.
+    """
+    from rideinfra.cli.base import run_command
+
+    return run_command(build_parser(), argv, environ, _log)

@@ -1,65 +1,39 @@
-"""``rideinfra render k8s|iam|helm-values``: manifests and policies from the same profiles.
+"""`rideinfra render k8s|iam|helm-values`: manifests and policies from the same profiles.
 
-The outputs hold names only (no values), so they are plain files meant for
-git: each is written with its own temp file + rename, without the ``..data``
-versioning that secret files get.
+The outputs hold names only (no values): printed, or written as plain files
+meant for git by `write_plain`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 
-from rideinfra.errors import ConfigError, WriteError
-from rideinfra.runner import (
+from rideinfra.cli.options import (
     EXIT_CODES_HELP,
-    add_config_arguments,
-    add_log_arguments,
-    build_source,
-    load_config_from_args,
+    SubParsers,
+    add_config_option,
+    add_log_options,
+    add_out_option,
+    add_profile_option,
+    add_source_option,
+    config_from_args,
+    source_for,
 )
+from rideinfra.errors import ConfigError
 
-__all__ = ["add_render", "write_plain"]
-
-log = logging.getLogger("rideinfra.render")
-
-
-def write_plain(directory: Path, files: Mapping[str, str]) -> None:
-    """Write each file atomically (temp + fsync + rename); files 0644, the dir created 0755.
-
-    Raises:
-        WriteError: the directory cannot be created or written.
-    """
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, text in sorted(files.items()):
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.chmod(tmp, 0o644)  # manifests and policies hold no values
-                os.replace(tmp, directory / name)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-    except OSError as exc:
-        raise WriteError(f"cannot write {directory}: {exc.strerror}; check the path") from None
-    log.info("wrote %d file(s) to %s: %s", len(files), directory, ", ".join(sorted(files)))
+__all__ = ["register"]
 
 
 def _emit(args: argparse.Namespace, files: Mapping[str, str]) -> int:
     """Write the files to --out, or print them: one JSON object of several policies, or
     the YAML documents one after another (each file already starts its documents)."""
     if args.out:
-        write_plain(Path(args.out), files)
+        from rideinfra.operations import write_plain
+
+        write_plain(args.out, files)
         return 0
     names = sorted(files)
     if len(names) > 1 and all(name.endswith(".json") for name in names):
@@ -81,10 +55,9 @@ def _labels(pairs: list[str] | None) -> dict[str, str]:
 
 
 def _k8s(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from rideinfra.commands import source_from_option
     from rideinfra.render.eso import EsoOptions, eso_from_source
 
-    config = load_config_from_args(args, environ)
+    config = config_from_args(args, environ)
     options = EsoOptions(
         api_version=args.api_version,
         namespace=args.namespace,
@@ -104,18 +77,14 @@ def _k8s(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         compact=not args.no_compact,
         split=args.split,
     )
-    source = (
-        source_from_option(args.source, environ)
-        if args.source
-        else build_source(config.source, environ)
-    )
+    source = source_for(args, config, environ)
     return _emit(args, eso_from_source(config, source, options, profiles=args.profile))
 
 
 def _iam(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.render.iam import IamOptions, render_iam
 
-    config = load_config_from_args(args, environ)
+    config = config_from_args(args, environ)
     options = IamOptions(
         region=args.region,
         account=args.account,
@@ -138,14 +107,14 @@ def _helm(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def _common(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
     if config:
-        add_config_arguments(parser)
-        parser.add_argument("--profile", action="append", metavar="NAME", help="repeatable")
-    parser.add_argument("--out", metavar="DIR", help="write files here (default: stdout)")
-    add_log_arguments(parser)
+        add_config_option(parser)
+        add_profile_option(parser)
+    add_out_option(parser, "write files here (default: stdout)")
+    add_log_options(parser)
 
 
-def add_render(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``rideinfra render k8s|iam|helm-values``."""
+def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
+    """`rideinfra render k8s|iam|helm-values`."""
     render = sub.add_parser(
         "render",
         help="Kubernetes (ESO) manifests, IAM policies, Helm values from the profiles",
@@ -173,7 +142,7 @@ def add_render(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=fmt,
     )
     _common(k8s)
-    k8s.add_argument("--source", metavar="SPEC", help="file:PATH, directory:PATH, env or aws")
+    add_source_option(k8s, "file:PATH, directory:PATH, env or aws")
     k8s.add_argument("--api-version", choices=("v1", "v1beta1"), default="v1")
     k8s.add_argument("--namespace", help="metadata.namespace of every object")
     k8s.add_argument("--name-template", default="{profile}", help="ExternalSecret name")

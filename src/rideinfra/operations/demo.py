@@ -1,51 +1,65 @@
-"""``rideinfra demo``: the whole secrets-init job on an embedded Secrets Manager.
+"""The demo: the whole secrets-init job on an embedded Secrets Manager.
 
-Starts a local Secrets Manager endpoint (a moto server, from the ``local``
-extra) on 127.0.0.1, seeds the rideshare example into it, and runs the real
-``fetch`` against it over HTTP, exactly as an init container talks to
-LocalStack. No Docker, no network, no AWS account.
+`run_demo` starts a local Secrets Manager endpoint (a moto server, from the
+`local` extra) on 127.0.0.1, seeds the bundled rideshare example into it and
+runs the real fetch against it over HTTP, exactly as an init container talks
+to LocalStack. No Docker, no network, no AWS account.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
-import re
+import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rideinfra.errors import ConfigError
-from rideinfra.secrets.model import MASK
 
-__all__ = ["example_dir", "run"]
+if TYPE_CHECKING:
+    from rideinfra.render import WriteReport
+
+__all__ = ["example_dir", "run_demo"]
 
 log = logging.getLogger("rideinfra.demo")
 
-_VARIABLE = re.compile(r"^(?:export )?([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
+#: The caller's settings that would point the demo elsewhere than its own endpoint and --out.
+_DROPPED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "SECRETS_OUTPUT_DIR")
 
 
 def example_dir() -> Path:
-    """The bundled rideshare example: in the wheel, or in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "examples" / "rideshare", here.parents[1] / "examples" / "rideshare"):
+    """The bundled rideshare example: in the wheel, or in a source checkout.
+
+    Raises:
+        ConfigError: neither has it.
+    """
+    package = Path(__file__).resolve().parents[1]  # src/rideinfra, or site-packages/rideinfra
+    for candidate in (
+        package / "examples" / "rideshare",  # the wheel's force-include
+        package.parents[1] / "examples" / "rideshare",  # a source checkout
+    ):
         if (candidate / "rideinfra.yaml").is_file():
             return candidate
     raise ConfigError("the bundled rideshare example is missing from this installation")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``rideinfra demo``."""
-    parser.add_argument(
-        "--out",
-        metavar="DIR",
-        default="demo-secrets",
-        help="where to write the profile files (default: ./demo-secrets)",
-    )
+def run_demo(out: str | os.PathLike[str], environ: Mapping[str, str]) -> WriteReport:
+    """Start the embedded endpoint, seed the example into it, fetch into `out`; stop the endpoint.
 
+    Args:
+        out: where the profile files are written.
+        environ: the caller's environment; its AWS endpoint, credentials,
+            profile and SECRETS_OUTPUT_DIR are replaced by the demo's.
 
-def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Start the endpoint, seed, fetch, show the files with values masked."""
-    from rideinfra import fetch, seed
+    Raises:
+        ConfigError: the `local` extra (moto) is not installed.
+        RideinfraError: the seed or the fetch failed, as for `seed_secrets` and `fetch_and_write`.
+    """
+    from rideinfra.operations.fetch import fetch_and_write
+    from rideinfra.operations.seed import load_seed_spec, seed_secrets, seed_source
+    from rideinfra.operations.setup import build_source, read_config
+    from rideinfra.profiles import load_config
+    from rideinfra.render import get_format
 
     try:
         from moto.server import ThreadedMotoServer
@@ -60,37 +74,23 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         log.info("embedded Secrets Manager endpoint at %s", endpoint)
-        env = {
-            **environ,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "demo",
-            "AWS_SECRET_ACCESS_KEY": "demo",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-        env.pop("AWS_SESSION_TOKEN", None)
-        env.pop("AWS_PROFILE", None)
-        env.pop("SECRETS_OUTPUT_DIR", None)
-        config = str(example_dir() / "rideinfra.yaml")
-        common = ["--config", config, "--log-format", args.log_format]
-        code = seed.run(seed.build_parser().parse_args(common), env)
-        if code:
-            return code
-        fetch_args = fetch.build_parser().parse_args([*common, "--out", args.out])
-        code = fetch.run(fetch_args, env)
+        env = {k: v for k, v in environ.items() if k not in _DROPPED}
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_ACCESS_KEY_ID": "demo",
+                "AWS_SECRET_ACCESS_KEY": "demo",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
+        )
+        path = example_dir() / "rideinfra.yaml"
+        # Seed, then fetch, as the two commands would run one after the other.
+        seeding = load_config(path)
+        if seeding.seed is None:
+            raise ConfigError("the bundled example names no seed file", file=str(path))
+        seed_secrets(load_seed_spec(seeding.seed), seed_source(seeding, env), env)
+        config = read_config(path)
+        fmt = get_format(config.output.format)
+        return fetch_and_write(config, build_source(config.source, env), out, output_format=fmt)
     finally:
         server.stop()
-    if code == 0:
-        show(Path(args.out))
-    return code
-
-
-def show(directory: Path) -> None:
-    """Print each profile file's variables with their values masked."""
-    print(f"Files written to {directory}/ (values masked):")
-    for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        names = _VARIABLE.findall(path.read_text(encoding="utf-8"))
-        print(f"\n{path.name}  ({len(names)} variables)")
-        for name in names:
-            print(f"  {name}={MASK}")

@@ -1,0 +1,33 @@
+"""`rideinfra schema`: the JSON Schema of rideinfra.yaml, for editors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+
+from rideinfra.cli.options import SubParsers, add_command, add_log_options
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Print the schema."""
+    from rideinfra.profiles import config_json_schema
+
+    del args, environ
+    print(json.dumps(config_json_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
+    """`rideinfra schema`."""
+    parser = add_command(
+        sub,
+        "schema",
+        "print the JSON Schema of rideinfra.yaml",
+        "Print the JSON Schema of rideinfra.yaml, for editor completion and validation.",
+        "  rideinfra schema > rideinfra.schema.json",
+    )
+    add_log_options(parser)
+    parser.set_defaults(handler=run)

@@ -1,0 +1,10 @@
+"""`python -m rideinfra.fetch`: the secrets-init job (the same as `rideinfra fetch`)."""
+
+import sys
+
+from rideinfra.cli.fetch import main
+
+__all__ = ["main"]
+
+if __name__ == "__main__":
+    sys.exit(main())
