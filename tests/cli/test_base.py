@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rideinfra.cli.base import Handler, run_command
-from rideinfra.cli.options import add_log_options
+from rideinfra.cli.options import add_log
 from rideinfra.errors import ConfigError, SourceError
 
 SENTINEL = "s3cr3t-Sentinel-51ab"
@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "rideinfra"
 
 def parser() -> argparse.ArgumentParser:
     made = argparse.ArgumentParser(prog="t")
-    add_log_options(made)
+    add_log(made)
     return made
 
 

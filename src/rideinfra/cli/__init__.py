@@ -37,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (fetch, seed, explain, diff, check, schema, render, demo):  # --help's order
-        command.register(sub)
+    for command in (fetch.COMMAND, seed.COMMAND, explain, diff, check, schema, render, demo):
+        command.register(sub)  # in the order of `rideinfra --help`
     completion.register(sub, parser)
     return parser
 

@@ -223,7 +223,7 @@ def cli_reference() -> str:
             f"Same options as `rideinfra {title.rsplit('.', 1)[-1]}`.",
             "",
             "```text",
-            _help(module.build_parser()).splitlines()[0],
+            _help(module.COMMAND.build_parser()).splitlines()[0],
             "```",
         ]
     return "\n".join(lines) + "\n"

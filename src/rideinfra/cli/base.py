@@ -14,11 +14,17 @@ import os
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
 
 from rideinfra.cli.logs import configure
 from rideinfra.errors import RideinfraError
 
-__all__ = ["Handler", "internal_error", "run_command"]
+if TYPE_CHECKING:
+    from rideinfra.cli.options import ParserOptions, SubParsers
+
+__all__ = ["Handler", "ModuleCommand", "internal_error", "run_command"]
 
 #: What a command module gives the parser: parsed arguments and the environment in, exit code out.
 Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
@@ -65,3 +71,43 @@ def internal_error(log: logging.Logger, exc: BaseException) -> int:
         where,
     )
     return 1
+
+
+@attrs.frozen
+class ModuleCommand:
+    """A command that is also `python -m rideinfra.NAME`: one set of options, two parsers.
+
+    Attributes:
+        name: `fetch` is `rideinfra fetch` and `python -m rideinfra.fetch`.
+        summary: its line in `rideinfra --help`.
+        parser_options: description, epilog and formatter of both parsers.
+        add_arguments: declares the options, the same for both.
+        run: what the command does; errors go to the `rideinfra.NAME` logger.
+    """
+
+    name: str
+    summary: str
+    parser_options: ParserOptions
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Handler
+
+    def register(self, sub: SubParsers[argparse.ArgumentParser]) -> None:
+        """Add `rideinfra NAME` to the root parser."""
+        parser = sub.add_parser(self.name, help=self.summary, **self.parser_options)
+        self.add_arguments(parser)
+        parser.set_defaults(handler=self.run)
+
+    def build_parser(self) -> argparse.ArgumentParser:
+        """The `python -m rideinfra.NAME` parser."""
+        parser = argparse.ArgumentParser(
+            prog=f"python -m rideinfra.{self.name}", **self.parser_options
+        )
+        self.add_arguments(parser)
+        return parser
+
+    def main(
+        self, argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+    ) -> int:
+        """`python -m rideinfra.NAME`: parse `argv`, run, map errors to the exit codes."""
+        log = logging.getLogger(f"rideinfra.{self.name}")
+        return run_command(self.build_parser(), argv, environ, log, self.run)

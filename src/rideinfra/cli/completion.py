@@ -8,7 +8,7 @@ import shlex
 import sys
 from collections.abc import Mapping
 
-from rideinfra.cli.options import SubParsers, add_command, add_log_options
+from rideinfra.cli import options
 
 __all__ = ["bash_completion", "register", "zsh_completion"]
 
@@ -132,17 +132,10 @@ def zsh_completion(parser: argparse.ArgumentParser) -> str:
     return "\n".join(lines)
 
 
-def register(sub: SubParsers[argparse.ArgumentParser], root: argparse.ArgumentParser) -> None:
+def register(
+    sub: options.SubParsers[argparse.ArgumentParser], root: argparse.ArgumentParser
+) -> None:
     """`rideinfra completion bash|zsh`, generated from `root` when it runs."""
-    parser = add_command(
-        sub,
-        "completion",
-        "print a bash or zsh completion script",
-        "Print a shell completion script generated from this command's own parser.",
-        '  eval "$(rideinfra completion bash)"\n  rideinfra completion zsh > ~/.zfunc/_rideinfra',
-    )
-    parser.add_argument("shell", choices=("bash", "zsh"))
-    add_log_options(parser)
 
     def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         del environ
@@ -150,4 +143,12 @@ def register(sub: SubParsers[argparse.ArgumentParser], root: argparse.ArgumentPa
         sys.stdout.write(script)
         return 0
 
-    parser.set_defaults(handler=run)
+    options.add_command(
+        sub,
+        "completion",
+        "print a bash or zsh completion script",
+        "Print a shell completion script generated from this command's own parser.",
+        '  eval "$(rideinfra completion bash)"\n  rideinfra completion zsh > ~/.zfunc/_rideinfra',
+        run=run,
+        add_options=lambda parser: parser.add_argument("shell", choices=("bash", "zsh")),
+    )

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from rideinfra.cli.options import EXIT_CODES_HELP, SubParsers, add_log_options
+from rideinfra.cli import options
 
 __all__ = ["register", "run", "show"]
 
@@ -46,14 +46,14 @@ def show(directory: Path) -> None:
             print(f"  {name}={MASK}")
 
 
-def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra demo`."""
-    parser = sub.add_parser(
+    parser = options.add_parser(
+        sub,
         "demo",
-        help="seed an embedded Secrets Manager and run the real fetch against it",
-        description=DESCRIPTION,
-        epilog="example:\n  rideinfra demo --out demo-secrets\n\n" + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "seed an embedded Secrets Manager and run the real fetch against it",
+        DESCRIPTION,
+        "example:\n  rideinfra demo --out demo-secrets",
     )
     parser.add_argument(
         "--out",
@@ -61,5 +61,5 @@ def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
         default="demo-secrets",
         help="where to write the profile files (default: ./demo-secrets)",
     )
-    add_log_options(parser)
+    options.add_log(parser)
     parser.set_defaults(handler=run)

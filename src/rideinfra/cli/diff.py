@@ -8,24 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from rideinfra.cli.options import (
-    SubParsers,
-    add_command,
-    add_config_option,
-    add_format_option,
-    add_json_option,
-    add_log_options,
-    add_out_option,
-    add_profile_option,
-    add_source_option,
-    config_from_args,
-    output_dir,
-    source_for,
-)
+from rideinfra.cli import options
 from rideinfra.cli.tables import print_table
 
+if TYPE_CHECKING:
+    from rideinfra.operations import FileDiff
+
 __all__ = ["register", "run"]
+
+HEADERS = ("FILE", "CHANGE", "VARIABLE", "OLD", "NEW")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -35,36 +28,60 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.operations import diff_output
     from rideinfra.render import get_format
 
-    config = config_from_args(args, environ)
+    config = options.config_from_args(args, environ)
     fmt = get_format(args.format or config.output.format)
-    source = source_for(args, config, environ)
-    out = output_dir(args.out, environ, config)
+    source = options.source_for(args, config, environ)
+    out = options.output_dir(args.out, environ, config)
     diffs = diff_output(
         config, source, out, profiles=args.profile, output_format=fmt, show_values=args.show_values
     )
     if args.json:
         print(json.dumps([attrs.asdict(d) for d in diffs], indent=2))
         return 0
-    rows: list[tuple[str, ...]] = []
-    for d in diffs:
-        if d.state != "changed" or not d.detailed:
-            detail = "" if d.detailed else "(old file not readable as variables)"
-            rows.append((d.file, d.state, detail, "", ""))
-            continue
-        for change, names in (("added", d.added), ("removed", d.removed), ("changed", d.changed)):
-            for name in names:
-                old, new = d.shown.get(name, ("", ""))
-                rows.append((d.file, change, name, old, new))
-    headers: tuple[str, ...] = ("FILE", "CHANGE", "VARIABLE", "OLD", "NEW")
-    if not args.show_values:
-        headers, rows = headers[:3], [row[:3] for row in rows]
-    print_table(headers, rows, environ)
+    rows = [row for d in diffs for row in _rows(d)]
+    if args.show_values:
+        print_table(HEADERS, rows, environ)
+    else:
+        print_table(HEADERS[:3], [row[:3] for row in rows], environ)
     return 0
 
 
-def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
+def _rows(diff: FileDiff) -> list[tuple[str, ...]]:
+    """One row per changed variable of a file, or one for the whole file."""
+    if diff.state != "changed" or not diff.detailed:
+        detail = "" if diff.detailed else "(old file not readable as variables)"
+        return [(diff.file, diff.state, detail, "", "")]
+    rows: list[tuple[str, ...]] = []
+    for change, names in (
+        ("added", diff.added),
+        ("removed", diff.removed),
+        ("changed", diff.changed),
+    ):
+        for name in names:
+            old, new = diff.shown.get(name, ("", ""))
+            rows.append((diff.file, change, name, old, new))
+    return rows
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """--config, --out, --profile, --format, --source, --show-values, --json."""
+    options.add_config(parser)
+    options.add_out(parser, "output directory (as for fetch)")
+    options.add_profile(parser)
+    options.add_format(parser)
+    options.add_source(parser)
+    parser.add_argument(
+        "--show-values",
+        action="store_true",
+        help="also show old and new values of changed variables, all but the last 2 "
+        "characters masked (an explicit opt-in: do not use it in shared logs)",
+    )
+    options.add_json(parser)
+
+
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra diff`."""
-    parser = add_command(
+    options.add_command(
         sub,
         "diff",
         "what a fetch would change, per file and variable (names only)",
@@ -73,18 +90,6 @@ def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
         "added, removed or changed. Writes nothing.",
         "  rideinfra diff --out /secrets\n"
         "  rideinfra diff --profile core --show-values   # masked: ********ab",
+        run=run,
+        add_options=add_options,
     )
-    add_config_option(parser)
-    add_out_option(parser, "output directory (as for fetch)")
-    add_profile_option(parser)
-    add_format_option(parser)
-    add_source_option(parser)
-    parser.add_argument(
-        "--show-values",
-        action="store_true",
-        help="also show old and new values of changed variables, all but the last 2 "
-        "characters masked (an explicit opt-in: do not use it in shared logs)",
-    )
-    add_json_option(parser)
-    add_log_options(parser)
-    parser.set_defaults(handler=run)

@@ -6,16 +6,7 @@ import argparse
 import json
 from collections.abc import Mapping
 
-from rideinfra.cli.options import (
-    SubParsers,
-    add_command,
-    add_config_option,
-    add_json_option,
-    add_log_options,
-    add_source_option,
-    config_from_args,
-    source_for,
-)
+from rideinfra.cli import options
 from rideinfra.cli.tables import print_table
 
 __all__ = ["register", "run"]
@@ -28,20 +19,27 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.operations import explain
     from rideinfra.profiles.explain import EXPLAIN_HEADERS
 
-    config = config_from_args(args, environ)
-    rows = explain(
-        config, source_for(args, config, environ), profiles=[args.profile] if args.profile else None
-    )
+    config = options.config_from_args(args, environ)
+    source = options.source_for(args, config, environ)
+    rows = explain(config, source, profiles=[args.profile] if args.profile else None)
     if args.json:
         print(json.dumps([attrs.asdict(row) for row in rows], indent=2))
-        return 0
-    print_table(EXPLAIN_HEADERS, [row.cells() for row in rows], environ)
+    else:
+        print_table(EXPLAIN_HEADERS, [row.cells() for row in rows], environ)
     return 0
 
 
-def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, --config, --source, --json."""
+    parser.add_argument("profile", nargs="?", help="one profile (default: all)")
+    options.add_config(parser)
+    options.add_source(parser)
+    options.add_json(parser, "one JSON array instead of a table")
+
+
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra explain [PROFILE]`."""
-    parser = add_command(
+    options.add_command(
         sub,
         "explain",
         "show where each variable comes from (no values)",
@@ -49,10 +47,6 @@ def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
         "secrets (their field names decide some variable names) but never shows a value.",
         "  rideinfra explain data-pipeline\n"
         "  rideinfra explain --source file:examples/rideshare/seed.yaml --json",
+        run=run,
+        add_options=add_options,
     )
-    parser.add_argument("profile", nargs="?", help="one profile (default: all)")
-    add_config_option(parser)
-    add_source_option(parser)
-    add_json_option(parser, "one JSON array instead of a table")
-    add_log_options(parser)
-    parser.set_defaults(handler=run)

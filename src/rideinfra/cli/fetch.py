@@ -8,27 +8,15 @@ file per profile and write them all-or-nothing: `fetch_and_write`, or
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from rideinfra.__about__ import __version__
-from rideinfra.cli.base import run_command
-from rideinfra.cli.options import (
-    EXIT_CODES_HELP,
-    ParserOptions,
-    SubParsers,
-    add_config_option,
-    add_format_option,
-    add_log_options,
-    add_out_option,
-    add_profile_option,
-    config_from_args,
-    output_dir,
-)
+from rideinfra.cli import options
+from rideinfra.cli.base import ModuleCommand
 
-__all__ = ["build_parser", "main", "register", "run"]
+__all__ = ["COMMAND", "main", "run"]
 
-log = logging.getLogger("rideinfra.fetch")
+SUMMARY = "fetch secrets and write one file per profile"
 
 DESCRIPTION = """\
 Fetch secrets and write one file per profile (the secrets-init job).
@@ -54,21 +42,21 @@ environment:
 
 """
 
-PARSER_OPTIONS = ParserOptions(
+PARSER_OPTIONS = options.ParserOptions(
     description=DESCRIPTION,
-    epilog=EXAMPLES + EXIT_CODES_HELP,
+    epilog=EXAMPLES + options.EXIT_CODES_HELP,
     formatter_class=argparse.RawDescriptionHelpFormatter,
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The fetch options, the same for the module and the subcommand."""
-    add_config_option(parser)
-    add_out_option(
+    options.add_config(parser)
+    options.add_out(
         parser, "output directory (default: SECRETS_OUTPUT_DIR, then output.dir, then /secrets)"
     )
-    add_profile_option(parser, "write only this profile; repeatable (default: every profile)")
-    add_format_option(
+    options.add_profile(parser, "write only this profile; repeatable (default: every profile)")
+    options.add_format(
         parser,
         "env (default), shell, compose, dotenv, raw, json or k8s-secret "
         "(default: output.format of the config)",
@@ -84,24 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 1 if the files on disk differ from what the store gives; write nothing",
     )
-    add_log_options(parser)
+    options.add_log(parser)
     parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
-
-
-def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra fetch`."""
-    parser = sub.add_parser(
-        "fetch", help="fetch secrets and write one file per profile", **PARSER_OPTIONS
-    )
-    add_arguments(parser)
-    parser.set_defaults(handler=run)
-
-
-def build_parser(prog: str = "python -m rideinfra.fetch") -> argparse.ArgumentParser:
-    """The `python -m rideinfra.fetch` command line."""
-    parser = argparse.ArgumentParser(prog=prog, **PARSER_OPTIONS)
-    add_arguments(parser)
-    return parser
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -109,8 +81,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.operations import build_source, check_output, fetch_and_write
     from rideinfra.render import get_format
 
-    config = config_from_args(args, environ)
-    out = output_dir(args.out, environ, config)
+    config = options.config_from_args(args, environ)
+    out = options.output_dir(args.out, environ, config)
     fmt = get_format(args.format or config.output.format)
     source = build_source(config.source, environ)
     if args.check:
@@ -122,6 +94,5 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """`python -m rideinfra.fetch`: parse `argv`, run, map errors to the documented exit codes."""
-    return run_command(build_parser(), argv, environ, log, run)
+COMMAND = ModuleCommand("fetch", SUMMARY, PARSER_OPTIONS, add_arguments, run)
+main = COMMAND.main  # `python -m rideinfra.fetch`

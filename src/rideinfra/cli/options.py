@@ -8,13 +8,14 @@ option, variable or config key wins, so each precedence rule is in one place.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from rideinfra.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rideinfra.cli.base import Handler
     from rideinfra.profiles import Config
     from rideinfra.secrets.base import SecretSource
 
@@ -25,13 +26,14 @@ __all__ = [
     "ParserOptions",
     "SubParsers",
     "add_command",
-    "add_config_option",
-    "add_format_option",
-    "add_json_option",
-    "add_log_options",
-    "add_out_option",
-    "add_profile_option",
-    "add_source_option",
+    "add_config",
+    "add_format",
+    "add_json",
+    "add_log",
+    "add_out",
+    "add_parser",
+    "add_profile",
+    "add_source",
     "config_from_args",
     "config_path",
     "output_dir",
@@ -61,24 +63,52 @@ class ParserOptions(TypedDict):
     formatter_class: type[argparse.HelpFormatter]
 
 
+def add_parser(
+    sub: SubParsers[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    epilog: str,
+) -> argparse.ArgumentParser:
+    """A subparser whose help shows its text as written, ending in `epilog` and the exit codes."""
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=f"{epilog}\n\n{EXIT_CODES_HELP}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def add_command(
     sub: SubParsers[argparse.ArgumentParser],
     name: str,
     summary: str,
     description: str,
     examples: str,
-) -> argparse.ArgumentParser:
-    """A subcommand whose help ends with its examples and the exit codes."""
-    return sub.add_parser(
-        name,
-        help=summary,
-        description=description,
-        epilog=f"examples:\n{examples}\n\n{EXIT_CODES_HELP}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    *,
+    run: Handler,
+    add_options: Callable[[argparse.ArgumentParser], object] | None = None,
+) -> None:
+    """A subcommand: its options, then the log options; its help ends with examples and exit codes.
+
+    Args:
+        sub: the root parser's subcommands.
+        name: the command's word (`rideinfra NAME`).
+        summary: its line in `rideinfra --help`.
+        description: the top of its own `--help`.
+        examples: command lines, indented by two spaces, one a line.
+        run: what the command does with its parsed arguments.
+        add_options: adds the command's own arguments.
+    """
+    parser = add_parser(sub, name, summary, description, f"examples:\n{examples}")
+    if add_options is not None:
+        add_options(parser)
+    add_log(parser)
+    parser.set_defaults(handler=run)
 
 
-def add_config_option(parser: argparse.ArgumentParser) -> None:
+def add_config(parser: argparse.ArgumentParser) -> None:
     """`--config`, for every command that reads rideinfra.yaml."""
     parser.add_argument(
         "--config",
@@ -87,7 +117,7 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_log_options(parser: argparse.ArgumentParser) -> None:
+def add_log(parser: argparse.ArgumentParser) -> None:
     """`--log-format` and `--log-level`, for every command (`run_command` reads them)."""
     parser.add_argument(
         "--log-format",
@@ -104,22 +134,22 @@ def add_log_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_out_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+def add_out(parser: argparse.ArgumentParser, help_text: str) -> None:
     """`--out DIR`; what it defaults to differs by command, so each says it."""
     parser.add_argument("--out", metavar="DIR", help=help_text)
 
 
-def add_profile_option(parser: argparse.ArgumentParser, help_text: str = "repeatable") -> None:
+def add_profile(parser: argparse.ArgumentParser, help_text: str = "repeatable") -> None:
     """`--profile NAME`, repeatable; none given means every profile."""
     parser.add_argument("--profile", action="append", metavar="NAME", help=help_text)
 
 
-def add_format_option(parser: argparse.ArgumentParser, help_text: str = "as for fetch") -> None:
+def add_format(parser: argparse.ArgumentParser, help_text: str = "as for fetch") -> None:
     """`--format FORMAT`: one of the render formats (default: the config's `output.format`)."""
     parser.add_argument("--format", metavar="FORMAT", help=help_text)
 
 
-def add_source_option(
+def add_source(
     parser: argparse.ArgumentParser,
     help_text: str = "read secrets from file:PATH, directory:PATH, env or aws "
     "instead of the config's source",
@@ -128,9 +158,7 @@ def add_source_option(
     parser.add_argument("--source", metavar="SPEC", help=help_text)
 
 
-def add_json_option(
-    parser: argparse.ArgumentParser, help_text: str = "JSON instead of a table"
-) -> None:
+def add_json(parser: argparse.ArgumentParser, help_text: str = "JSON instead of a table") -> None:
     """`--json`: machine-readable output instead of a table."""
     parser.add_argument("--json", action="store_true", help=help_text)
 

@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Mapping
 
-from rideinfra.cli.options import SubParsers, add_command, add_log_options
+from rideinfra.cli import options
 
 __all__ = ["register", "run"]
 
@@ -20,14 +20,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra schema`."""
-    parser = add_command(
+    options.add_command(
         sub,
         "schema",
         "print the JSON Schema of rideinfra.yaml",
         "Print the JSON Schema of rideinfra.yaml, for editor completion and validation.",
         "  rideinfra schema > rideinfra.schema.json",
+        run=run,
     )
-    add_log_options(parser)
-    parser.set_defaults(handler=run)

@@ -8,29 +8,21 @@ work is `seed_secrets`; this module decides which seed file and which store.
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rideinfra.__about__ import __version__
-from rideinfra.cli.base import run_command
-from rideinfra.cli.options import (
-    EXIT_CODES_HELP,
-    ParserOptions,
-    SubParsers,
-    add_config_option,
-    add_log_options,
-    config_path,
-)
+from rideinfra.cli import options
+from rideinfra.cli.base import ModuleCommand
 from rideinfra.errors import ConfigError
 
 if TYPE_CHECKING:
     from rideinfra.profiles import Config
 
-__all__ = ["build_parser", "main", "register", "run"]
+__all__ = ["COMMAND", "main", "run"]
 
-log = logging.getLogger("rideinfra.seed")
+SUMMARY = "create or update secrets from a seed file"
 
 EXAMPLES = """\
 examples:
@@ -45,41 +37,25 @@ seed file:
 
 """
 
-PARSER_OPTIONS = ParserOptions(
+PARSER_OPTIONS = options.ParserOptions(
     description="Create or update secrets in AWS Secrets Manager from a seed file.\n\n"
     "Unchanged secrets get no new version; generate: values are made once and kept;\n"
     "OVERRIDE_<FIELD> in the environment replaces that field in every secret having it.",
-    epilog=EXAMPLES + EXIT_CODES_HELP,
+    epilog=EXAMPLES + options.EXIT_CODES_HELP,
     formatter_class=argparse.RawDescriptionHelpFormatter,
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The seed options, the same for the module and the subcommand."""
-    add_config_option(parser)
+    options.add_config(parser)
     parser.add_argument(
         "--spec", metavar="PATH", help="seed file (default: the config's seed: entry)"
     )
     parser.add_argument("--endpoint-url", metavar="URL", help="default: AWS_ENDPOINT_URL")
     parser.add_argument("--region", help="default: the config's, then AWS_DEFAULT_REGION")
-    add_log_options(parser)
+    options.add_log(parser)
     parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
-
-
-def register(sub: SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra seed`."""
-    parser = sub.add_parser(
-        "seed", help="create or update secrets from a seed file", **PARSER_OPTIONS
-    )
-    add_arguments(parser)
-    parser.set_defaults(handler=run)
-
-
-def build_parser(prog: str = "python -m rideinfra.seed") -> argparse.ArgumentParser:
-    """The `python -m rideinfra.seed` command line."""
-    parser = argparse.ArgumentParser(prog=prog, **PARSER_OPTIONS)
-    add_arguments(parser)
-    return parser
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -92,7 +68,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.profiles import load_config
 
     spec_path: Path | None = Path(args.spec) if args.spec else None
-    path = config_path(args.config, environ)
+    path = options.config_path(args.config, environ)
     config: Config | None = None
     if spec_path is None or path.exists():
         config = load_config(path)
@@ -108,6 +84,5 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """`python -m rideinfra.seed`: parse `argv`, run, map errors to the documented exit codes."""
-    return run_command(build_parser(), argv, environ, log, run)
+COMMAND = ModuleCommand("seed", SUMMARY, PARSER_OPTIONS, add_arguments, run)
+main = COMMAND.main  # `python -m rideinfra.seed`
