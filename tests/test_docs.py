@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from rideinfra import _docgen
+from rideinfra.cli import _docgen
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("page", sorted(_docgen.PAGES))
 def test_generated_reference_is_current(page: str) -> None:
-    """docs/reference/PAGE is what `python -m rideinfra._docgen` writes today."""
+    """docs/reference/PAGE is what `python -m rideinfra.cli._docgen` writes today."""
     committed = (REPO / "docs" / "reference" / page).read_text(encoding="utf-8")
     assert committed == _docgen.PAGES[page](), (
-        f"docs/reference/{page} is stale: run `python -m rideinfra._docgen`"
+        f"docs/reference/{page} is stale: run `python -m rideinfra.cli._docgen`"
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
 import types
 
 import pytest
@@ -13,6 +15,8 @@ PACKAGES = [
     "rideinfra.secrets.transforms",
     "rideinfra.profiles",
     "rideinfra.render",
+    "rideinfra.operations",
+    "rideinfra.cli",
 ]
 
 
@@ -27,6 +31,8 @@ def test_all_is_sorted_and_complete(package: str) -> None:
     module = importlib.import_module(package)
     names = list(module.__all__)
     assert names == sorted(names, key=ruff_order)
+    for name in names:  # a lazy package (operations) imports a name on first use
+        getattr(module, name)
     public = {
         name
         for name, value in vars(module).items()
@@ -36,3 +42,16 @@ def test_all_is_sorted_and_complete(package: str) -> None:
     assert set(names) == public - {"annotations"}
     for name in names:
         assert getattr(module, name) is not None
+
+
+def test_lazy_exports_name_their_real_home() -> None:
+    """rideinfra.operations: `_HOME`, its TYPE_CHECKING imports and `__all__` agree."""
+    module = importlib.import_module("rideinfra.operations")
+    typed: dict[str, str] = {}
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            typed.update({alias.name: node.module for alias in node.names})
+    assert typed == module._HOME
+    assert sorted(module._HOME) == sorted(module.__all__)
+    for name, home in module._HOME.items():
+        assert getattr(module, name) is getattr(importlib.import_module(home), name)

@@ -502,7 +502,7 @@ class _Spec:
         if source is None:
             if loaded is None:
                 raise ConfigError(f"{label}: secrets= needs source= or config=")
-            from rideinfra.runner import build_source
+            from rideinfra.operations import build_source
 
             environ = os.environ if self.environ is None else self.environ
             source = build_source(loaded.source, environ)

@@ -30,7 +30,7 @@ from rideinfra import seed
 from rideinfra.errors import ConfigError, SecretFormatError, SourceError
 from rideinfra.profiles import load_config
 from rideinfra.secrets.files import FileSource
-from rideinfra.seeding import load_seed_spec
+from rideinfra.profiles.seedfile import load_seed_spec
 
 pytestmark = pytest.mark.faults
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import rideinfra.seeding
+import rideinfra.operations.seed
 from rideinfra.errors import ConfigError
 from rideinfra.profiles import seedfile
 from rideinfra.profiles.seedfile import Generate, load_seed_spec
@@ -21,10 +21,10 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_seeding_uses_the_profiles_reader() -> None:
-    """rideinfra.seeding re-exports the one reader's names (one implementation)."""
-    assert rideinfra.seeding.load_seed_spec is seedfile.load_seed_spec
-    assert rideinfra.seeding.Generate is seedfile.Generate
-    assert rideinfra.seeding.SeedSpec is seedfile.SeedSpec
+    """rideinfra.operations.seed re-exports the one reader's names (one implementation)."""
+    assert rideinfra.operations.seed.load_seed_spec is seedfile.load_seed_spec
+    assert rideinfra.operations.seed.Generate is seedfile.Generate
+    assert rideinfra.operations.seed.SeedSpec is seedfile.SeedSpec
 
 
 def test_valid_seed_file(tmp_path: Path) -> None:

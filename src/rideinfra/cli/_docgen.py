@@ -1,6 +1,6 @@
 """Generate the reference pages that must not drift: config keys, transforms, CLI help.
 
-``python -m rideinfra._docgen`` rewrites docs/reference/*.md; a test fails
+`python -m rideinfra.cli._docgen` rewrites docs/reference/*.md; a test fails
 when the committed pages differ from what this produces, so the reference
 always matches the code (the JSON Schema, the transforms, the parsers).
 """
@@ -127,7 +127,7 @@ def config_reference() -> str:
     lines = [
         "# Config reference (generated)",
         "",
-        "Generated from the config model by `python -m rideinfra._docgen`; a test keeps it",
+        "Generated from the config model by `python -m rideinfra.cli._docgen`; a test keeps it",
         "in step with the code. The narrative guide is [config.md](../config.md).",
         "",
         "## Top level",
@@ -196,13 +196,13 @@ def _help(parser: argparse.ArgumentParser) -> str:
 
 def cli_reference() -> str:
     """Every command's --help, as one page."""
-    from rideinfra import cli, fetch, seed
+    from rideinfra.cli import build_parser, fetch, seed
 
-    root = cli.build_parser()
+    root = build_parser()
     lines = [
         "# CLI reference (generated)",
         "",
-        "Generated from the parsers by `python -m rideinfra._docgen`; a test keeps it in",
+        "Generated from the parsers by `python -m rideinfra.cli._docgen`; a test keeps it in",
         "step with the code. Exit codes are the same for every command.",
         "",
         "## rideinfra",
@@ -223,7 +223,7 @@ def cli_reference() -> str:
             f"Same options as `rideinfra {title.rsplit('.', 1)[-1]}`.",
             "",
             "```text",
-            _help(module.build_parser()).splitlines()[0],
+            _help(module.COMMAND.build_parser()).splitlines()[0],
             "```",
         ]
     return "\n".join(lines) + "\n"

@@ -1,12 +1,16 @@
-"""Shell completion scripts generated from the argparse parser, so they cannot drift."""
+"""`rideinfra completion bash|zsh`: scripts made from the parser itself, so they cannot drift."""
 
 from __future__ import annotations
 
 import argparse
 import re
 import shlex
+import sys
+from collections.abc import Mapping
 
-__all__ = ["bash_completion", "zsh_completion"]
+from rideinfra.cli import options
+
+__all__ = ["bash_completion", "register", "zsh_completion"]
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -33,7 +37,7 @@ def bash_completion(parser: argparse.ArgumentParser) -> str:
     """A bash completion script: subcommands, their options, and option choices.
 
     Values of options without fixed choices fall back to file names
-    (``complete -o default``).
+    (`complete -o default`).
     """
     prog = parser.prog
     func = "_" + re.sub(r"\W", "_", prog)
@@ -87,7 +91,7 @@ def _zsh_escape(text: str) -> str:
 
 
 def zsh_completion(parser: argparse.ArgumentParser) -> str:
-    """A zsh completion script (``#compdef``) using ``_arguments`` per subcommand."""
+    """A zsh completion script (`#compdef`) using `_arguments` per subcommand."""
     prog = parser.prog
     func = "_" + re.sub(r"\W", "_", prog)
     commands = _commands(parser)
@@ -126,3 +130,25 @@ def zsh_completion(parser: argparse.ArgumentParser) -> str:
         lines.append("            _arguments -s " + " ".join(specs) + " '*:file:_files';;")
     lines += ["    esac", "}", f'{func} "$@"', ""]
     return "\n".join(lines)
+
+
+def register(
+    sub: options.SubParsers[argparse.ArgumentParser], root: argparse.ArgumentParser
+) -> None:
+    """`rideinfra completion bash|zsh`, generated from `root` when it runs."""
+
+    def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+        del environ
+        script = bash_completion(root) if args.shell == "bash" else zsh_completion(root)
+        sys.stdout.write(script)
+        return 0
+
+    options.add_command(
+        sub,
+        "completion",
+        "print a bash or zsh completion script",
+        "Print a shell completion script generated from this command's own parser.",
+        '  eval "$(rideinfra completion bash)"\n  rideinfra completion zsh > ~/.zfunc/_rideinfra',
+        run=run,
+        add_options=lambda parser: parser.add_argument("shell", choices=("bash", "zsh")),
+    )

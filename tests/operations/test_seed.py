@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rideinfra.errors import ConfigError
+from rideinfra.operations.seed import Generate, apply_seed, generate_value, load_seed_spec
 from rideinfra.secrets import SecretsManagerSource, SecretsManagerStore
-from rideinfra.seeding import Generate, apply_seed, generate_value, load_seed_spec
 from support.moto import MotoEndpoint
 
 

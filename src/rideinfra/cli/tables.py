@@ -6,10 +6,11 @@ Colour (a bold header) only on a terminal, and never when NO_COLOR is set
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-__all__ = ["format_table", "use_color"]
+__all__ = ["format_table", "print_table", "use_color"]
 
 _BOLD, _RESET = "\033[1m", "\033[0m"
 
@@ -41,3 +42,11 @@ def format_table(
     if color:
         head = _BOLD + head + _RESET
     return "\n".join([head, *(line(row) for row in rows)])
+
+
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], environ: Mapping[str, str]
+) -> None:
+    """Print a table on stdout: aligned (and coloured, if allowed) on a terminal, else tabs."""
+    tty = sys.stdout.isatty()
+    print(format_table(headers, rows, aligned=tty, color=use_color(sys.stdout, environ)))

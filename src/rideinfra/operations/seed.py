@@ -24,7 +24,7 @@ import logging
 import secrets as random
 import string
 from collections.abc import Mapping
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 # The seed file's reading and checks live with rideinfra.yaml's, in one declarative reader.
 from rideinfra.profiles.seedfile import (
@@ -113,4 +113,68 @@ def apply_seed(
         outcome[name] = result
         extra = f" (overridden: {', '.join(overridden)})" if overridden else ""
         log.info("seed %s: %s, %d field(s)%s", name, result, len(planned), extra)
+    return outcome
+
+
+# The seed operation (`rideinfra seed`): which store, and seeding it with a report.
+
+if TYPE_CHECKING:
+    from rideinfra.profiles import Config
+    from rideinfra.secrets import SecretsManagerSource
+
+__all__ += ["seed_secrets", "seed_source"]
+
+
+def seed_source(
+    config: Config | None,
+    environ: Mapping[str, str],
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> SecretsManagerSource:
+    """The Secrets Manager a seed writes to.
+
+    Args:
+        config: the loaded config, if any; its `aws-secretsmanager` source
+            gives the region and endpoint not passed here.
+        environ: the environment (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, credentials).
+        region: wins over the config's.
+        endpoint_url: wins over the config's.
+    """
+    from rideinfra.profiles import AwsSourceConfig
+    from rideinfra.secrets import SecretsManagerSource
+
+    if config is not None and isinstance(config.source, AwsSourceConfig):
+        region = region or config.source.region
+        endpoint_url = endpoint_url or config.source.endpoint_url
+    return SecretsManagerSource(region=region, endpoint_url=endpoint_url, environ=environ)
+
+
+def seed_secrets(
+    spec: SeedSpec, source: SecretsManagerSource, environ: Mapping[str, str]
+) -> dict[str, str]:
+    """Seed: create or update every secret of `spec` in `source`; return name -> what happened.
+
+    Args:
+        spec: the parsed seed file (`load_seed_spec`).
+        source: the store written to (`seed_source`).
+        environ: where `OVERRIDE_<FIELD>` values are looked up.
+
+    Raises:
+        SourceError: the store could not be read or written; names the secret.
+    """
+    from rideinfra.secrets import SecretsManagerStore
+
+    log.info(
+        "seeding %d secret(s) from %s into %s, region %s",
+        len(spec.secrets),
+        spec.path,
+        source.endpoint_url or "AWS",
+        source.region,
+    )
+    outcome = apply_seed(spec, SecretsManagerStore(source), environ)
+    counts = {
+        state: sum(1 for s in outcome.values() if s == state) for state in set(outcome.values())
+    }
+    log.info("seeded: %s", ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
     return outcome

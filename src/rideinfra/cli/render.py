@@ -1,65 +1,34 @@
-"""``rideinfra render k8s|iam|helm-values``: manifests and policies from the same profiles.
+"""`rideinfra render k8s|iam|helm-values`: manifests and policies from the same profiles.
 
-The outputs hold names only (no values), so they are plain files meant for
-git: each is written with its own temp file + rename, without the ``..data``
-versioning that secret files get.
+The outputs hold names only (no values): printed, or written as plain files
+meant for git by `write_plain`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rideinfra.errors import ConfigError, WriteError
-from rideinfra.runner import (
-    EXIT_CODES_HELP,
-    add_config_arguments,
-    add_log_arguments,
-    build_source,
-    load_config_from_args,
-)
+from rideinfra.cli import options
+from rideinfra.errors import ConfigError
 
-__all__ = ["add_render", "write_plain"]
+if TYPE_CHECKING:
+    from rideinfra.cli.base import Handler
+    from rideinfra.render.eso import EsoOptions
 
-log = logging.getLogger("rideinfra.render")
-
-
-def write_plain(directory: Path, files: Mapping[str, str]) -> None:
-    """Write each file atomically (temp + fsync + rename); files 0644, the dir created 0755.
-
-    Raises:
-        WriteError: the directory cannot be created or written.
-    """
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, text in sorted(files.items()):
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.chmod(tmp, 0o644)  # manifests and policies hold no values
-                os.replace(tmp, directory / name)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-    except OSError as exc:
-        raise WriteError(f"cannot write {directory}: {exc.strerror}; check the path") from None
-    log.info("wrote %d file(s) to %s: %s", len(files), directory, ", ".join(sorted(files)))
+__all__ = ["register"]
 
 
 def _emit(args: argparse.Namespace, files: Mapping[str, str]) -> int:
     """Write the files to --out, or print them: one JSON object of several policies, or
     the YAML documents one after another (each file already starts its documents)."""
     if args.out:
-        write_plain(Path(args.out), files)
+        from rideinfra.operations import write_plain
+
+        write_plain(args.out, files)
         return 0
     names = sorted(files)
     if len(names) > 1 and all(name.endswith(".json") for name in names):
@@ -81,11 +50,18 @@ def _labels(pairs: list[str] | None) -> dict[str, str]:
 
 
 def _k8s(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from rideinfra.commands import source_from_option
-    from rideinfra.render.eso import EsoOptions, eso_from_source
+    from rideinfra.render.eso import eso_from_source
 
-    config = load_config_from_args(args, environ)
-    options = EsoOptions(
+    config = options.config_from_args(args, environ)
+    eso = _eso_options(args)
+    source = options.source_for(args, config, environ)
+    return _emit(args, eso_from_source(config, source, eso, profiles=args.profile))
+
+
+def _eso_options(args: argparse.Namespace) -> EsoOptions:
+    from rideinfra.render.eso import EsoOptions
+
+    return EsoOptions(
         api_version=args.api_version,
         namespace=args.namespace,
         name_template=args.name_template,
@@ -104,26 +80,20 @@ def _k8s(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         compact=not args.no_compact,
         split=args.split,
     )
-    source = (
-        source_from_option(args.source, environ)
-        if args.source
-        else build_source(config.source, environ)
-    )
-    return _emit(args, eso_from_source(config, source, options, profiles=args.profile))
 
 
 def _iam(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.render.iam import IamOptions, render_iam
 
-    config = load_config_from_args(args, environ)
-    options = IamOptions(
+    config = options.config_from_args(args, environ)
+    iam = IamOptions(
         region=args.region,
         account=args.account,
         partition=args.partition,
         batch=not args.no_batch,
         kms_keys=tuple(args.kms_key or ()),
     )
-    return _emit(args, render_iam(config, options, profiles=args.profile))
+    return _emit(args, render_iam(config, iam, profiles=args.profile))
 
 
 def _helm(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -136,44 +106,54 @@ def _helm(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return _emit(args, {"external-secrets-values.yaml": text})
 
 
-def _common(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
+def _add_target(
+    targets: options.SubParsers[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    example: str,
+    *,
+    run: Handler,
+    config: bool = True,
+) -> argparse.ArgumentParser:
+    """`rideinfra render NAME` with the options every target has; the caller adds its own."""
+    parser = options.add_parser(targets, name, summary, description, f"example:\n  {example}")
     if config:
-        add_config_arguments(parser)
-        parser.add_argument("--profile", action="append", metavar="NAME", help="repeatable")
-    parser.add_argument("--out", metavar="DIR", help="write files here (default: stdout)")
-    add_log_arguments(parser)
+        options.add_config(parser)
+        options.add_profile(parser)
+    options.add_out(parser, "write files here (default: stdout)")
+    options.add_log(parser)
+    parser.set_defaults(handler=run)
+    return parser
 
 
-def add_render(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``rideinfra render k8s|iam|helm-values``."""
-    render = sub.add_parser(
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
+    """`rideinfra render k8s|iam|helm-values`."""
+    render = options.add_parser(
+        sub,
         "render",
-        help="Kubernetes (ESO) manifests, IAM policies, Helm values from the profiles",
-        description="Generate what other systems need from the same rideinfra.yaml: "
+        "Kubernetes (ESO) manifests, IAM policies, Helm values from the profiles",
+        "Generate what other systems need from the same rideinfra.yaml: "
         "External Secrets Operator manifests, per-profile IAM policies, and the ESO "
         "Helm values for a LocalStack endpoint. Names only: no value enters these files.",
-        epilog="examples:\n  rideinfra render k8s --config rideinfra.yaml --out k8s/\n"
+        "examples:\n  rideinfra render k8s --config rideinfra.yaml --out k8s/\n"
         "  rideinfra render iam --account 123456789012 --region us-east-1 --out iam/\n"
-        "  rideinfra render helm-values --eso-endpoint http://localstack.default:4566\n\n"
-        + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "  rideinfra render helm-values --eso-endpoint http://localstack.default:4566",
     )
     targets = render.add_subparsers(dest="target", metavar="TARGET", required=True)
-    fmt = argparse.RawDescriptionHelpFormatter
 
-    k8s = targets.add_parser(
+    k8s = _add_target(
+        targets,
         "k8s",
-        help="ExternalSecret + SecretStore manifests (External Secrets Operator)",
-        description="One ExternalSecret per profile whose target Secret holds exactly the "
+        "ExternalSecret + SecretStore manifests (External Secrets Operator)",
+        "One ExternalSecret per profile whose target Secret holds exactly the "
         "variables the env file holds, and the SecretStore for AWS Secrets Manager. The "
         "store is read once for field names (never values); --source file:seed.yaml works "
         "without AWS.",
-        epilog="example:\n  rideinfra render k8s --namespace rideshare --out k8s/\n\n"
-        + EXIT_CODES_HELP,
-        formatter_class=fmt,
+        "rideinfra render k8s --namespace rideshare --out k8s/",
+        run=_k8s,
     )
-    _common(k8s)
-    k8s.add_argument("--source", metavar="SPEC", help="file:PATH, directory:PATH, env or aws")
+    options.add_source(k8s, "file:PATH, directory:PATH, env or aws")
     k8s.add_argument("--api-version", choices=("v1", "v1beta1"), default="v1")
     k8s.add_argument("--namespace", help="metadata.namespace of every object")
     k8s.add_argument("--name-template", default="{profile}", help="ExternalSecret name")
@@ -195,36 +175,33 @@ def add_render(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     k8s.add_argument("--role", help="IAM role ARN to assume")
     k8s.add_argument("--no-compact", action="store_true", help="always per-variable data")
     k8s.add_argument("--split", action="store_true", help="one file per object")
-    k8s.set_defaults(handler=_k8s)
 
-    iam = targets.add_parser(
+    iam = _add_target(
+        targets,
         "iam",
-        help="per-profile least-privilege IAM policies",
-        description="For each profile, an IAM policy allowing exactly GetSecretValue (and "
+        "per-profile least-privilege IAM policies",
+        "For each profile, an IAM policy allowing exactly GetSecretValue (and "
         "BatchGetSecretValue) on that profile's secrets, for IRSA or task roles.",
-        epilog="example:\n  rideinfra render iam --account 123456789012 --out iam/\n\n"
-        + EXIT_CODES_HELP,
-        formatter_class=fmt,
+        "rideinfra render iam --account 123456789012 --out iam/",
+        run=_iam,
     )
-    _common(iam)
     iam.add_argument("--region", help="default: the config's source.region, else *")
     iam.add_argument("--account", default="*", help="12-digit account id (default * : weaker)")
     iam.add_argument("--partition", default="aws")
     iam.add_argument("--no-batch", action="store_true", help="omit BatchGetSecretValue")
     iam.add_argument("--kms-key", action="append", metavar="ARN", help="repeatable")
-    iam.set_defaults(handler=_iam)
 
-    helm = targets.add_parser(
+    helm = _add_target(
+        targets,
         "helm-values",
-        help="Helm values giving the ESO controller a LocalStack endpoint",
-        description="ESO's AWS provider has no per-store endpoint; the controller reads "
+        "Helm values giving the ESO controller a LocalStack endpoint",
+        "ESO's AWS provider has no per-store endpoint; the controller reads "
         "AWS_SECRETSMANAGER_ENDPOINT from its environment. These values set it.",
-        epilog="example:\n  rideinfra render helm-values --eso-endpoint "
-        "http://localstack.localstack:4566 > values.yaml\n\n" + EXIT_CODES_HELP,
-        formatter_class=fmt,
+        "rideinfra render helm-values --eso-endpoint "
+        "http://localstack.localstack:4566 > values.yaml",
+        run=_helm,
+        config=False,
     )
-    _common(helm, config=False)
     helm.add_argument("--eso-endpoint", metavar="URL", help="in-cluster Secrets Manager URL")
     helm.add_argument("--sts-endpoint", metavar="URL", help="in-cluster STS URL")
     helm.add_argument("--role", help="IAM role ARN for the controller (IRSA)")
-    helm.set_defaults(handler=_helm)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from rideinfra import cli, fetch, seed
-from rideinfra.drift import mask_tail
-from rideinfra.tables import format_table, use_color
+from rideinfra.cli.tables import format_table, use_color
+from rideinfra.operations import mask_tail
 from support.moto import MotoEndpoint
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
-"""Logging for the entrypoints: one line per step on stderr, text or JSON, never a value.
+"""Logging for the command line: one line per step on stderr, text or JSON, never a value.
 
-The library itself only creates loggers under ``rideinfra``; it never
-configures handlers. The entrypoints call :func:`configure` once.
+The library itself only creates loggers under `rideinfra`; it never
+configures handlers. The command line (`rideinfra.cli.base`) calls `configure` once.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import attrs
 import yaml
@@ -202,3 +202,43 @@ def check_store(
     if look and isinstance(source, ListableSource):
         unused = tuple(sorted(set(source.list_names(look)) - set(used)))
     return CheckReport(missing, tuple(problems), unused, look)
+
+
+# The diff operation (`rideinfra diff`): fetch, render and compare in one call.
+
+if TYPE_CHECKING:
+    from rideinfra.render import OutputFormat
+
+__all__ += ["diff_output"]
+
+
+def diff_output(
+    config: Config,
+    source: SecretSource,
+    out: str | os.PathLike[str],
+    *,
+    profiles: Sequence[str] | None = None,
+    output_format: OutputFormat | None = None,
+    show_values: bool = False,
+) -> list[FileDiff]:
+    """What a fetch into `out` would change, per file and variable; writes nothing.
+
+    Args:
+        config: the loaded config.
+        source: where the secrets are read.
+        out: the output directory to compare with.
+        profiles: the profiles to compare (default: all).
+        output_format: default: the config's `output.format`.
+        show_values: add masked old and new values (all but the last 2 characters).
+
+    Raises:
+        RideinfraError: a secret could not be read, transformed or rendered.
+    """
+    from rideinfra.operations.fetch import render_files
+    from rideinfra.profiles.resolve import resolve
+    from rideinfra.render import get_format
+
+    fmt = output_format or get_format(config.output.format)
+    envs = resolve(config, source, profiles=list(profiles) if profiles is not None else None)
+    files = render_files(envs, fmt)
+    return diff_files(out, envs, files, extension=fmt.extension, show_values=show_values)

@@ -1,0 +1,7 @@
+"""`python -m rideinfra.cli`: the `rideinfra` command."""
+
+import sys
+
+from rideinfra.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""`rideinfra explain [PROFILE]`: where each variable comes from, never a value."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+
+from rideinfra.cli import options
+from rideinfra.cli.tables import print_table
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """A table (or `--json`) of variable <- secret:field via transforms."""
+    import attrs
+
+    from rideinfra.operations import explain
+    from rideinfra.profiles.explain import EXPLAIN_HEADERS
+
+    config = options.config_from_args(args, environ)
+    source = options.source_for(args, config, environ)
+    rows = explain(config, source, profiles=[args.profile] if args.profile else None)
+    if args.json:
+        print(json.dumps([attrs.asdict(row) for row in rows], indent=2))
+    else:
+        print_table(EXPLAIN_HEADERS, [row.cells() for row in rows], environ)
+    return 0
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, --config, --source, --json."""
+    parser.add_argument("profile", nargs="?", help="one profile (default: all)")
+    options.add_config(parser)
+    options.add_source(parser)
+    options.add_json(parser, "one JSON array instead of a table")
+
+
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
+    """`rideinfra explain [PROFILE]`."""
+    options.add_command(
+        sub,
+        "explain",
+        "show where each variable comes from (no values)",
+        "A table of variable <- secret:field via transforms, per profile. Reads the "
+        "secrets (their field names decide some variable names) but never shows a value.",
+        "  rideinfra explain data-pipeline\n"
+        "  rideinfra explain --source file:examples/rideshare/seed.yaml --json",
+        run=run,
+        add_options=add_options,
+    )

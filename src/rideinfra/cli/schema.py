@@ -1,0 +1,32 @@
+"""`rideinfra schema`: the JSON Schema of rideinfra.yaml, for editors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+
+from rideinfra.cli import options
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Print the schema."""
+    from rideinfra.profiles import config_json_schema
+
+    del args, environ
+    print(json.dumps(config_json_schema(), indent=2, sort_keys=True))
+    return 0
+
+
+def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
+    """`rideinfra schema`."""
+    options.add_command(
+        sub,
+        "schema",
+        "print the JSON Schema of rideinfra.yaml",
+        "Print the JSON Schema of rideinfra.yaml, for editor completion and validation.",
+        "  rideinfra schema > rideinfra.schema.json",
+        run=run,
+    )

@@ -1,0 +1,88 @@
+"""The first two steps of every operation: read the config, build the source it names."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rideinfra.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rideinfra.profiles import Config, SourceConfig
+    from rideinfra.secrets.base import SecretSource
+
+__all__ = ["build_source", "read_config"]
+
+# The steps log under the package logger, as they did when the command line held them.
+log = logging.getLogger("rideinfra")
+
+#: Options of `source: {type: aws-secretsmanager}` passed on only when the config sets them.
+_AWS_OPTIONS = ("retry_mode", "max_attempts", "max_concurrency", "connect_timeout", "read_timeout")
+
+
+def read_config(path: str | Path) -> Config:
+    """Load a rideinfra.yaml and log one line saying what it holds (names and counts only).
+
+    Raises:
+        ConfigError: the file is missing or invalid; the message names the file and the key.
+    """
+    from rideinfra.profiles import load_config
+
+    config = load_config(path)
+    log.info(
+        "config %s: %d profile(s), %d secret(s) bound",
+        path,
+        len(config.profiles),
+        len(config.secrets),
+    )
+    return config
+
+
+def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource:
+    """The `SecretSource` a config's `source:` section describes.
+
+    Args:
+        spec: the loaded `source:` section (`config.source`).
+        environ: the environment the source reads (AWS endpoint, region,
+            credentials; the variables of an `env` source).
+
+    Raises:
+        ConfigError: the source type is unknown.
+    """
+    from rideinfra.secrets import (
+        ChainSource,
+        DirectorySource,
+        EnvSource,
+        FileSource,
+        SecretsManagerSource,
+    )
+
+    # Read by name: each source type has its own fields, and optional ones may be absent.
+    section: Any = spec
+    kind = section.type
+    if kind == "aws-secretsmanager":
+        options: dict[str, Any] = {
+            "region": section.region,
+            "endpoint_url": section.endpoint_url,
+            "environ": environ,
+        }
+        for name in _AWS_OPTIONS:
+            value = getattr(section, name, None)
+            if value is not None:
+                options[name] = value
+        source = SecretsManagerSource(**options)
+        where = source.endpoint_url or "AWS"
+        log.info("source aws-secretsmanager: %s, region %s", where, source.region)
+        return source
+    if kind == "file":
+        return FileSource(section.path, name=getattr(section, "name", None))
+    if kind == "directory":
+        return DirectorySource(section.path)
+    if kind == "env":
+        prefix = getattr(section, "prefix", None)
+        return EnvSource(environ, prefix=prefix) if prefix else EnvSource(environ)
+    if kind == "chain":
+        return ChainSource(*(build_source(part, environ) for part in section.sources))
+    raise ConfigError(f"unknown source type {kind!r}")  # pragma: no cover - config validates
