@@ -164,7 +164,8 @@ def env_entries(
         if reserved and name in reserved:
             raise RenderError(
                 f"variable {name} cannot be set by `set -a; . file`: {reserved[name]}; "
-                "rename it, or use format json or k8s-secret",
+                "rename it, or use a format no shell reads (compose, dotenv, raw, json "
+                "or k8s-secret)",
                 variable=name,
             )
         if "\0" in text:
