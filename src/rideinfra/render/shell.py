@@ -3,7 +3,9 @@
 Exact for every value without NUL: a value is written bare when it is made of
 characters no shell treats specially, else in single quotes, inside which sh
 expands nothing; a ``'`` in the value is written ``'\\''`` (close, an escaped
-quote, reopen). Nothing in the file can run a command.
+quote, reopen). Nothing in the file can run a command. The first line is the
+comment ``# rideinfra: format=shell``, so that rideinfra's own reader
+(`rideinfra.secrets.envfile.parse_env_file`) reads the file in this dialect.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from types import MappingProxyType
 
 from rideinfra.render.base import Values, env_entries
+from rideinfra.secrets.envfile import dialect_marker
 
 __all__ = [
     "SHELL_RESERVED",
@@ -144,4 +147,4 @@ def render_shell(values: Values) -> str:
         f"{name}={text if sh_bare_ok(text) else sh_single_quote(text)}\n"
         for name, text in env_entries(values, fmt="shell", reserved=SHELL_RESERVED)
     ]
-    return "".join(lines)
+    return dialect_marker("shell") + "".join(lines)
