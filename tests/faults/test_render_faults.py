@@ -65,12 +65,19 @@ class TestDialectFiles:
     def test_a_marked_file_in_another_form_is_refused(self, bench: Bench) -> None:
         """A file that says format=compose but holds `$X`: refused naming the file and line."""
         config = self._config(bench, '# rideinfra: format=compose\nTOKEN="$X"\n')
-        words = ("'b/s'", "local.env", "line 2", "a value of TOKEN not written as format compose")
+        words = (
+            "'b/s'",
+            "local.env",
+            "line 2",
+            "the value of TOKEN is not written the way format compose",
+        )
         bench.refused(config, 1, words)
 
 
 class TestOutputSpelling:
-    @pytest.mark.parametrize("suffix", ["/.", "/./", "/../link"])
+    @pytest.mark.parametrize(
+        "suffix", ["/.", "/./", "/../link"], ids=["link-dot", "link-dot-slash", "real-up-link"]
+    )
     def test_a_symlinked_output_directory_in_any_spelling(
         self, bench: Bench, tmp_path: Path, suffix: str
     ) -> None:

@@ -155,7 +155,10 @@ def _read_dialect(text: str, file: str, fmt: str, value_at: _ValueReader) -> dic
         found = value_at(text, match.end())
         if found is None:
             _dialect_fail(
-                file, line, fmt, f"a value of {name} not written as format {fmt} writes it"
+                file,
+                line,
+                fmt,
+                f"the value of {name} is not written the way format {fmt} writes values",
             )
         value, end = found
         if not text.startswith("\n", end) and end != len(text):
@@ -169,9 +172,9 @@ def _read_dialect(text: str, file: str, fmt: str, value_at: _ValueReader) -> dic
 
 def _dialect_fail(file: str, line: int, fmt: str, what: str) -> NoReturn:
     raise ConfigError(
-        f"{what}, which rideinfra's {fmt} format never writes; the file says it is in "
-        f"format {fmt}: render it again with `rideinfra fetch`, or remove the first line "
-        "to read it as a plain env file",
+        f"{what}, which rideinfra's {fmt} renderer never writes; the file's first line says "
+        f"it is in format {fmt}: render it again with `rideinfra fetch`, or delete that "
+        "line to read the file as a plain env file",
         file=file,
         path=f"line {line}",
     )
