@@ -251,7 +251,7 @@ def _entry_bytes(name: str, text: str) -> int:
 
 
 def line_too_long(name: str, line: str, limit: Limit, *, fmt: str) -> RenderError | None:
-    """The refusal when ``line`` (without its newline) is over ``limit``, else None."""
+    """The refusal when `line` (without its newline) is over `limit`, else None."""
     size = len(line) if line.isascii() else len(line.encode())
     if size <= limit.max_bytes:
         return None

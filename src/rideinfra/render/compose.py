@@ -5,7 +5,7 @@ Every value is double-quoted. Inside double quotes Compose decodes ``\\\\``
 interpolates ``$NAME``, ``${NAME}`` from its own environment, with ``$$`` for
 a literal ``$``. So ``\\`` and ``"`` are escaped, newline and CR written as
 escapes and every ``$`` doubled. Exact for every value without NUL. The first
-line is the comment ``# rideinfra: format=compose`` (see `rideinfra.secrets.envfile`).
+line is the comment `# rideinfra: format=compose` (see `rideinfra.secrets.envfile`).
 """
 
 from __future__ import annotations

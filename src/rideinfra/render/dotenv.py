@@ -8,7 +8,7 @@ python-dotenv replaces every ``${NAME}`` / ``${NAME:-default}`` (quoted or not)
 and has no escape for it; ``${`` is therefore written ``${=:-$}{``: a
 reference to the variable named ``=``, which no environment can hold, whose
 default is ``$``. Exact for every value without NUL. The first line is the
-comment ``# rideinfra: format=dotenv`` (see `rideinfra.secrets.envfile`).
+comment `# rideinfra: format=dotenv` (see `rideinfra.secrets.envfile`).
 """
 
 from __future__ import annotations

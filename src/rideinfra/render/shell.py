@@ -4,7 +4,7 @@ Exact for every value without NUL: a value is written bare when it is made of
 characters no shell treats specially, else in single quotes, inside which sh
 expands nothing; a ``'`` in the value is written ``'\\''`` (close, an escaped
 quote, reopen). Nothing in the file can run a command. The first line is the
-comment ``# rideinfra: format=shell``, so that rideinfra's own reader
+comment `# rideinfra: format=shell`, so that rideinfra's own reader
 (`rideinfra.secrets.envfile.parse_env_file`) reads the file in this dialect.
 """
 

@@ -1,13 +1,13 @@
 """A small, strict reader for dotenv (``KEY=value``) files, and for rideinfra's dialects.
 
-A file rideinfra writes in a dialect format (``shell``, ``compose``,
-``dotenv``, ``raw``) starts with the line ``# rideinfra: format=NAME``, which
-every reader of those formats skips as a comment. `parse_env_file` reads such
-a file exactly in its dialect: ``shell`` (bare words, ``'...'`` and ``\\'``),
-``compose`` (``"..."`` with ``\\\\ \\" \\n \\r`` and ``$$``), ``raw`` (the rest
-of the line), ``dotenv`` (the grammar below), and refuses any other form in
-it, and any format it does not know, naming the file. A file without the
-line (an ``env`` file, or one written by hand) is read with the grammar below.
+A file rideinfra writes in a dialect format (`shell`, `compose`, `dotenv`,
+`raw`) starts with the line `# rideinfra: format=NAME`, which every reader of
+those formats skips as a comment. `parse_env_file` reads such a file exactly
+in its dialect: `shell` (bare words, `'...'` and `\\'`), `compose` (`"..."`
+with the escapes `\\\\ \\" \\n \\r` and `$$`), `raw` (the rest of the line),
+`dotenv` (the grammar below), and refuses any other form in it, and any
+format it does not know, naming the file. A file without the line (an `env`
+file, or one written by hand) is read with the grammar below.
 
 It reads what rideinfra's ``env`` and ``dotenv`` renderers write, and the
 hand-written ``.env`` files people keep next to a service, and it refuses
@@ -64,8 +64,8 @@ __all__ = ["DIALECTS", "MARKER_PREFIX", "dialect_marker", "parse_env_file"]
 
 #: How the first line of a dialect file starts; the format's name follows.
 MARKER_PREFIX = "# rideinfra: format="
-#: The formats whose files carry the marker (``env`` files do not: an
-#: unmarked file is read as ``env``, the form every reader shares).
+#: The formats whose files carry the marker (`env` files do not: an
+#: unmarked file is read as `env`, the form every reader shares).
 DIALECTS = ("shell", "compose", "dotenv", "raw")
 _MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([^\n]*)(?:\n|\Z)")
 
@@ -79,12 +79,12 @@ _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 
 
 def dialect_marker(fmt: str) -> str:
-    """The first line (with its newline) of a file rendered in dialect ``fmt``."""
+    """The first line (with its newline) of a file rendered in dialect `fmt`."""
     return f"{MARKER_PREFIX}{fmt}\n"
 
 
 def parse_env_file(text: str, *, file: str = "<string>") -> dict[str, str]:
-    """Read env text into ``{NAME: value}``, in file order, in the dialect it names.
+    """Read env text into `{NAME: value}`, in file order, in the dialect it names.
 
     Args:
         text: the file's content (already decoded).
