@@ -123,9 +123,14 @@ def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> set[str]:
     return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
 
 
+#: Parameters the shells derive from the clock or a random source: they may
+#: change between two listings in any run, even when no control run saw it.
+VOLATILE = frozenset({"SECONDS", "EPOCHSECONDS", "EPOCHREALTIME", "RANDOM", "SRANDOM", "TTYIDLE"})
+
+
 def natural_changes(controls: Sequence[Observation]) -> tuple[set[str], set[str]]:
     """(set, env) names that change between two listings in a run that sets only CONTROL_NAME."""
-    in_set: set[str] = set()
+    in_set: set[str] = set(VOLATILE)
     in_env: set[str] = set()
     for seen in controls:
         if seen.status != 0 or seen.stderr:
