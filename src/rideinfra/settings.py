@@ -158,9 +158,11 @@ class RideinfraSettingsSource(EnvSettingsSource):
     - ``secrets``: secret names or :class:`~rideinfra.profiles.SecretRef`
       (with transforms); a ``config``, if given, adds its secret-bound
       transforms;
-    - ``env_file``: a file rendered by ``rideinfra fetch`` (``env``/``dotenv``
-      formats, read with :func:`rideinfra.secrets.envfile.parse_env_file`;
-      ``.json`` files as ``{VAR: value}``).
+    - `env_file`: a file rendered by `rideinfra fetch` (`env`, or a
+      `shell`/`compose`/`dotenv`/`raw` file, which names its format on its
+      first line and is read exactly in it, by
+      `rideinfra.secrets.envfile.parse_env_file`; `.json` files as
+      `{VAR: value}`).
 
     The variables are read once, when the source is built (pydantic-settings
     builds its sources at each model instantiation). Values are revealed only
@@ -547,7 +549,7 @@ def _reveal(env: Mapping[str, Any]) -> dict[str, str]:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """The variables of a file written by ``rideinfra fetch`` (env/dotenv, or ``.json``).
+    """The variables of a file written by `rideinfra fetch` (an env-like format, or `.json`).
 
     Raises:
         ConfigError: the file is missing, not UTF-8, or not in the format;

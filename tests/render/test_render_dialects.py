@@ -100,5 +100,5 @@ class TestRaw:
         """Quotes, `$` and `#` are written as they are, and Compose raw reads them so."""
         values = {"A": "'q'", "B": '"q"', "C": "$HOME ${X}", "D": "a #c", "E": "  sp  "}
         text = render_raw(values)
-        assert text == "A='q'\nB=\"q\"\nC=$HOME ${X}\nD=a #c\nE=  sp  \n"
+        assert text == "# rideinfra: format=raw\nA='q'\nB=\"q\"\nC=$HOME ${X}\nD=a #c\nE=  sp  \n"
         assert read_back(text, ["compose-raw"])["compose-raw"] == values

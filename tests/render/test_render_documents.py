@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from rideinfra.errors import RenderError
 from rideinfra.render import KubernetesSecret, render, render_json
+from rideinfra.secrets.model import SecretValue
 from support.render_values import nasty_values
 
 # Unicode without lone surrogates, which no UTF-8 file can hold.
@@ -38,6 +39,13 @@ class TestJson:
         """Byte for byte what json.dumps(indent=2, sort_keys=True) writes, which it replaced."""
         expected = json.dumps(values, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         assert render_json(values) == expected
+
+    @settings(max_examples=150)
+    @given(values=st.dictionaries(st.text(), any_text, max_size=20))
+    def test_secret_values_give_the_same_text_as_json_dumps(self, values: dict[str, str]) -> None:
+        """The same bytes when the values are SecretValues, as an Env holds them."""
+        expected = json.dumps(values, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        assert render_json({k: SecretValue(v) for k, v in values.items()}) == expected
 
     def test_empty_profile_is_an_empty_object(self) -> None:
         assert render_json({}) == "{}\n"

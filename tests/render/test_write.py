@@ -348,6 +348,55 @@ class TestOutputDirectoryPolicy:
         with pytest.raises(WriteError, match="is a symlink"):
             write_files(tmp_path / "link", {"core.env": b""}, dry_run=True)
 
+    @pytest.mark.parametrize(
+        "spelling",
+        [
+            "link/.",
+            "link/./",
+            "./link",
+            "a/../link",
+            "link/",
+            "link//",
+            "link/./.",
+            "./a/../link/.",
+        ],
+        # Ids without "/": docs/reliability.md names tests by id.
+        ids=lambda spelling: spelling.replace("/", "|"),
+    )
+    def test_every_spelling_of_a_symlinked_directory_is_refused(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+    ) -> None:
+        """Regression (issue 14 item 16): `link/.` wrote into the link's target."""
+        real = tmp_path / "real"
+        real.mkdir()
+        (tmp_path / "a").mkdir()
+        (tmp_path / "link").symlink_to("real")
+        monkeypatch.chdir(tmp_path)
+        for absolute in (False, True):
+            given = str(tmp_path / spelling) if absolute else spelling
+            with pytest.raises(WriteError, match="is a symlink"):
+                write_files(given, {"core.env": b"A=1\n"})
+            with pytest.raises(WriteError, match="is a symlink"):
+                write_files(given, {"core.env": b"A=1\n"}, dry_run=True)
+            with pytest.raises(WriteError, match="is a symlink"):
+                check_files(given, {"core.env": b"A=1\n"})
+        assert os.listdir(real) == []
+
+    def test_dot_dot_after_a_link_is_resolved_as_the_kernel_does(self, tmp_path: Path) -> None:
+        """`alias/../out` with `alias` a link is the out beside the link's target, not ./out."""
+        (tmp_path / "deep" / "real").mkdir(parents=True)
+        (tmp_path / "alias").symlink_to("deep/real")
+        report = write_files(str(tmp_path / "alias" / ".." / "out"), {"core.env": b"A=1\n"})
+        assert (tmp_path / "deep" / "out" / "core.env").read_bytes() == b"A=1\n"
+        assert not (tmp_path / "out").exists()
+        assert report.directory == str(tmp_path / "deep" / "out")
+
+    def test_dot_dot_after_a_missing_directory_is_refused(self, tmp_path: Path) -> None:
+        """`missing/../out` leads nowhere (the kernel says ENOENT): refused, nothing created."""
+        with pytest.raises(WriteError, match="is not a directory"):
+            write_files(str(tmp_path / "missing" / ".." / "out"), {"core.env": b""})
+        assert os.listdir(tmp_path) == []
+
     def test_dangling_symlink_is_refused(self, tmp_path: Path) -> None:
         """A dangling symlink is refused too, and its target is not created."""
         (tmp_path / "link").symlink_to("nowhere")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
@@ -11,8 +12,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rideinfra.errors import ConfigError, RenderError
-from rideinfra.render import render_dotenv, render_env
+from rideinfra.render import (
+    SHELL_RESERVED,
+    render_compose,
+    render_dotenv,
+    render_env,
+    render_raw,
+    render_shell,
+)
 from rideinfra.secrets.envfile import parse_env_file
+from rideinfra.settings import read_env_file
+from support.consumers import read_with
 from support.render_values import nasty_values
 
 SENTINEL = "s3cr3t-Sentinel-9f8e7d"
@@ -176,3 +186,89 @@ class TestAgreement:
         theirs = list(parse_stream(io.StringIO(text)))
         assert not any(binding.error for binding in theirs)
         assert ours == dotenv_values(stream=io.StringIO(text))
+
+
+DIALECT_RENDERERS = {
+    "shell": render_shell,
+    "compose": render_compose,
+    "dotenv": render_dotenv,
+    "raw": render_raw,
+}
+TRICKY = {"A": '$$ $HOME ${X} it\'s "q" \\ \\n', "B": "", "C": "#x", "D": "  sp  "}
+
+
+class TestDialects:
+    @pytest.mark.parametrize("fmt", ["shell", "compose", "raw"])
+    def test_each_dialect_reads_back_exactly(self, fmt: str) -> None:
+        """Regression (issue 14 item 7): a compose, shell or raw file read with wrong values."""
+        text = DIALECT_RENDERERS[fmt](TRICKY)
+        assert text.startswith(f"# rideinfra: format={fmt}\n")
+        assert parse_env_file(text) == TRICKY
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        values=st.dictionaries(
+            st.from_regex(r"[A-Z_][A-Z0-9_]{0,6}", fullmatch=True), any_values, max_size=5
+        )
+    )
+    @pytest.mark.parametrize("fmt", sorted(DIALECT_RENDERERS))
+    def test_reads_back_whatever_a_dialect_renderer_writes(
+        self, fmt: str, values: dict[str, str]
+    ) -> None:
+        """Property: every file a dialect renderer accepts reads back byte for byte."""
+        values = {name: value for name, value in values.items() if name not in SHELL_RESERVED}
+        try:
+            text = DIALECT_RENDERERS[fmt](values)
+        except RenderError:
+            return
+        assert parse_env_file(text) == values
+
+    def test_settings_read_a_compose_file_exactly(self, tmp_path: Path) -> None:
+        """`settings.read_env_file` (settings_from(env_file=...)) reads `$$` as `$`."""
+        path = tmp_path / "core.env"
+        path.write_text(render_compose({"TOKEN": "a$b$$c"}), encoding="utf-8")
+        assert read_env_file(path) == {"TOKEN": "a$b$$c"}
+
+    @pytest.mark.parametrize(
+        ("text", "match"),
+        [
+            ("# rideinfra: format=compose\nA=plain\n", "line 2: the value of A is not written"),
+            ('# rideinfra: format=compose\nA="$X"\n', "line 2: the value of A"),
+            ('# rideinfra: format=compose\nA="\\t"\n', "line 2: the value of A"),
+            ('# rideinfra: format=compose\nA="x" # c\n', "line 2: text after the value of A"),
+            ("# rideinfra: format=shell\nA='x'\nB=$HOME\n", "line 3: text after the value of B"),
+            ("# rideinfra: format=shell\nA='x\ny'\nB=\"q\"\n", "line 4: text after the value"),
+            ("# rideinfra: format=shell\nA='open\n", "line 2"),
+            ("# rideinfra: format=shell\nexport A=1\n", "line 2: a line that is not NAME=value"),
+            ("# rideinfra: format=raw\nA=x\r\n", "line 2: the value of A"),
+            ("# rideinfra: format=raw\nA=1\nA=2\n", "A is set twice"),
+            ("# rideinfra: format=json\n{}\n", "line 1: the file says it is in format 'json'"),
+            ("# rideinfra: format=\nA=1\n", "format ''"),
+        ],
+    )
+    def test_other_forms_in_a_marked_file_are_refused(self, text: str, match: str) -> None:
+        """A file that names its dialect is read in that dialect or refused, by file and line."""
+        with pytest.raises(ConfigError, match=match) as info:
+            parse_env_file(text.replace("x", SENTINEL), file="/secrets/core.env")
+        assert "/secrets/core.env" in str(info.value)
+        assert SENTINEL not in str(info.value)
+
+    def test_marked_files_stay_readable_by_their_readers(self, tmp_path: Path) -> None:
+        """The first line is a comment to sh, Compose (both formats) and python-dotenv."""
+        path = tmp_path / "p.env"
+        readers = {
+            "shell": ["dash", "bash", "bash-posix"],
+            "compose": ["compose"],
+            "dotenv": ["dotenv"],
+            "raw": ["compose-raw"],
+        }
+        for fmt, consumers in readers.items():
+            path.write_text(DIALECT_RENDERERS[fmt]({"A": "1", "B": "x y"}), encoding="utf-8")
+            for consumer in consumers:
+                assert read_with(consumer, path) == {"A": "1", "B": "x y"}, (fmt, consumer)
+
+    def test_unmarked_files_keep_the_env_grammar(self) -> None:
+        """No first line: today's reading (an env file, or one written by hand)."""
+        assert parse_env_file(render_env(TRICKY | {"A": "it's"})) == TRICKY | {"A": "it's"}
+        assert parse_env_file('A="$$"\n') == {"A": "$$"}
+        assert parse_env_file("# rideinfra: a note\nA=1\n") == {"A": "1"}

@@ -17,13 +17,20 @@ from rideinfra.errors import RenderError
 from rideinfra.secrets.model import SecretValue
 
 __all__ = [
+    "ENV_ENTRY_LIMIT",
+    "GO_LINE_LIMIT",
+    "K8S_LAST_APPLIED_LIMIT",
+    "K8S_SECRET_LIMIT",
+    "LIMITS",
     "MAX_ENV_ENTRY_BYTES",
     "NAME_PATTERN",
     "Format",
+    "Limit",
     "OutputFormat",
     "Values",
     "entries",
     "env_entries",
+    "line_too_long",
 ]
 
 #: Variable name -> value, as the renderers take them.
@@ -32,10 +39,58 @@ Values = Mapping[str, SecretValue | str]
 #: The names every env-like format accepts: sh runs anything else as a command.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-#: Longest ``NAME=value`` (UTF-8 bytes) a process can be started with. Linux
-#: refuses (E2BIG) any environment string longer than MAX_ARG_STRLEN = 32 pages
-#: = 131072 bytes with 4 KiB pages, and that count includes the terminating NUL.
-MAX_ENV_ENTRY_BYTES = 131071
+
+@attrs.frozen
+class Limit:
+    """A size some reader cannot go past, in bytes.
+
+    Attributes:
+        max_bytes: the largest size the reader accepts.
+        counted: what is counted.
+        reader: whose limit it is, and where it comes from.
+    """
+
+    max_bytes: int
+    counted: str
+    reader: str
+
+
+#: Linux refuses (E2BIG) to start a process with an environment string longer
+#: than MAX_ARG_STRLEN = 32 pages = 131072 bytes with 4 KiB pages, NUL included.
+ENV_ENTRY_LIMIT = Limit(
+    131071,
+    "NAME=value in UTF-8 (every env-like format)",
+    "Linux execve: MAX_ARG_STRLEN 131072, including the terminating NUL",
+)
+#: Go's bufio.Scanner stops at MaxScanTokenSize = 64 KiB, the newline
+#: included: Compose reads a 65,535-byte line and fails on 65,536
+#: (tests/render/test_render_limits.py measures it with the real binary).
+GO_LINE_LIMIT = Limit(
+    65535,
+    "one line without its newline (format raw: NAME=value)",
+    "Go bufio.Scanner (64 KiB): Compose `format: raw`, docker --env-file, kustomize envs:",
+)
+#: The API server's validation sums the Secret's data values (stringData
+#: is merged into data first); keys and metadata are not counted.
+K8S_SECRET_LIMIT = Limit(
+    1024 * 1024,
+    "the Secret's values in UTF-8 (format k8s-secret)",
+    "the Kubernetes API server (ValidateSecret: MaxSecretSize)",
+)
+#: kubectl's client-side apply copies the whole manifest, as JSON, into the
+#: last-applied-configuration annotation; all annotations together may hold
+#: 256 KiB. Over it, only `kubectl apply --server-side` (or create) works.
+K8S_LAST_APPLIED_LIMIT = Limit(
+    256 * 1024,
+    "the manifest as compact JSON (format k8s-secret; a warning, not a refusal)",
+    "kubectl apply (client side): TotalAnnotationSizeLimitB",
+)
+
+#: Every size limit the renderers enforce, in one place (docs/formats.md, "Limits").
+LIMITS = (ENV_ENTRY_LIMIT, GO_LINE_LIMIT, K8S_SECRET_LIMIT, K8S_LAST_APPLIED_LIMIT)
+
+#: Longest ``NAME=value`` (UTF-8 bytes) a process can be started with.
+MAX_ENV_ENTRY_BYTES = ENV_ENTRY_LIMIT.max_bytes
 
 
 class OutputFormat(Protocol):
@@ -164,7 +219,8 @@ def env_entries(
         if reserved and name in reserved:
             raise RenderError(
                 f"variable {name} cannot be set by `set -a; . file`: {reserved[name]}; "
-                "rename it, or use format json or k8s-secret",
+                "rename it, or use a format no shell reads (compose, dotenv, raw, json "
+                "or k8s-secret)",
                 variable=name,
             )
         if "\0" in text:
@@ -173,11 +229,7 @@ def env_entries(
                 "can hold; use format json",
                 variable=name,
             )
-        # A code point is at most 4 UTF-8 bytes, so a value short enough is under the
-        # limit without being encoded; only long ones are counted exactly.
-        size = len(name) + 1 + 4 * len(text)  # name is ASCII: it matched NAME_PATTERN
-        if size > MAX_ENV_ENTRY_BYTES:
-            size = len(name) + 1 + len(text.encode())
+        size = _entry_bytes(name, text)
         if size > MAX_ENV_ENTRY_BYTES:
             raise RenderError(
                 f"variable {name} is {size} bytes as NAME=value; Linux refuses to start a "
@@ -187,3 +239,25 @@ def env_entries(
                 variable=name,
             )
         yield name, text
+
+
+def _entry_bytes(name: str, text: str) -> int:
+    # A code point is at most 4 UTF-8 bytes, so a value short enough is under
+    # every limit without being encoded; only long ones are counted exactly.
+    size = len(name) + 1 + 4 * len(text)  # name is ASCII: it matched NAME_PATTERN
+    if size > MAX_ENV_ENTRY_BYTES:
+        size = len(name) + 1 + len(text.encode())
+    return size
+
+
+def line_too_long(name: str, line: str, limit: Limit, *, fmt: str) -> RenderError | None:
+    """The refusal when `line` (without its newline) is over `limit`, else None."""
+    size = len(line) if line.isascii() else len(line.encode())
+    if size <= limit.max_bytes:
+        return None
+    return RenderError(
+        f"variable {name} makes a {size}-byte line in format {fmt}; its readers "
+        f"({limit.reader}) cannot read a line over {limit.max_bytes} bytes; use format "
+        "compose, shell or dotenv, or mount it as a file (json or k8s-secret)",
+        variable=name,
+    )

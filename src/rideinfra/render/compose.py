@@ -4,12 +4,14 @@ Every value is double-quoted. Inside double quotes Compose decodes ``\\\\``
 ``\\"`` ``\\n`` ``\\r`` (other backslash pairs stay as they are) and then
 interpolates ``$NAME``, ``${NAME}`` from its own environment, with ``$$`` for
 a literal ``$``. So ``\\`` and ``"`` are escaped, newline and CR written as
-escapes and every ``$`` doubled. Exact for every value without NUL.
+escapes and every ``$`` doubled. Exact for every value without NUL. The first
+line is the comment `# rideinfra: format=compose` (see `rideinfra.secrets.envfile`).
 """
 
 from __future__ import annotations
 
 from rideinfra.render.base import Values, env_entries
+from rideinfra.secrets.envfile import dialect_marker
 
 __all__ = ["compose_quote", "render_compose"]
 
@@ -33,6 +35,6 @@ def render_compose(values: Values) -> str:
         RenderError: a name is invalid, a value holds NUL, is structured, or
             is over the kernel's size limit.
     """
-    return "".join(
+    return dialect_marker("compose") + "".join(
         f"{name}={compose_quote(text)}\n" for name, text in env_entries(values, fmt="compose")
     )

@@ -7,12 +7,14 @@ universal newlines, which would turn a raw CR into a newline). After decoding,
 python-dotenv replaces every ``${NAME}`` / ``${NAME:-default}`` (quoted or not)
 and has no escape for it; ``${`` is therefore written ``${=:-$}{``: a
 reference to the variable named ``=``, which no environment can hold, whose
-default is ``$``. Exact for every value without NUL.
+default is ``$``. Exact for every value without NUL. The first line is the
+comment `# rideinfra: format=dotenv` (see `rideinfra.secrets.envfile`).
 """
 
 from __future__ import annotations
 
 from rideinfra.render.base import Values, env_entries
+from rideinfra.secrets.envfile import dialect_marker
 
 __all__ = ["dotenv_quote", "render_dotenv"]
 
@@ -38,6 +40,6 @@ def render_dotenv(values: Values) -> str:
         RenderError: a name is invalid, a value holds NUL, is structured, or
             is over the kernel's size limit.
     """
-    return "".join(
+    return dialect_marker("dotenv") + "".join(
         f"{name}={dotenv_quote(text)}\n" for name, text in env_entries(values, fmt="dotenv")
     )

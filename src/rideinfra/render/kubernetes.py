@@ -17,7 +17,7 @@ from types import MappingProxyType
 import attrs
 
 from rideinfra.errors import ConfigError, RenderError
-from rideinfra.render.base import Values, entries
+from rideinfra.render.base import K8S_LAST_APPLIED_LIMIT, K8S_SECRET_LIMIT, Values, entries
 
 __all__ = [
     "KubernetesSecret",
@@ -36,8 +36,10 @@ _LABEL_KEY = re.compile(
     r"(?=[^/]{1,63}\Z)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 )
 
-#: The API server refuses a Secret whose data exceeds 1 MiB.
-MAX_SECRET_BYTES = 1024 * 1024
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+#: The API server refuses a Secret whose values exceed 1 MiB.
+MAX_SECRET_BYTES = K8S_SECRET_LIMIT.max_bytes
 
 # Characters outside YAML's printable set, plus the ones YAML reads as line
 # breaks (NEL, LS, PS), which a double-quoted scalar would fold.
@@ -98,7 +100,9 @@ class KubernetesSecret:
         Raises:
             RenderError: the Secret name (the profile's, when not configured)
                 is invalid, a key is not a valid Secret key, a value holds
-                NUL or is structured, or the data exceeds 1 MiB.
+                NUL or is structured, or the values exceed 1 MiB (what the API
+                server counts). Over 256 KiB as JSON, a warning is logged: `kubectl
+                apply` needs `--server-side` for it.
         """
         name = self.secret_name if self.secret_name is not None else profile
         if not _SUBDOMAIN.fullmatch(name):
@@ -116,6 +120,7 @@ class KubernetesSecret:
             ]
         lines += ["type: Opaque", "stringData:" if values else "stringData: {}"]
         total = 0
+        data: dict[str, str] = {}
         for key, text in entries(values, fmt=self.name):
             if not _KEY.fullmatch(key):
                 raise RenderError(
@@ -129,11 +134,52 @@ class KubernetesSecret:
                     "variable can hold; use format json",
                     variable=key,
                 )
-            total += len(key.encode()) + len(text.encode())
+            # What the API server counts: the values' bytes (keys are not counted).
+            total += len(text) if text.isascii() else len(text.encode())
+            data[key] = text
             lines.append(f"  {yaml_quote(key)}: {yaml_quote(text)}")
         if total > MAX_SECRET_BYTES:
             raise RenderError(
-                f"profile {profile!r}: the Secret's data is {total} bytes; Kubernetes "
-                f"refuses Secrets over {MAX_SECRET_BYTES} bytes; split the profile"
+                f"profile {profile!r}: the Secret's values are {total} bytes; the Kubernetes "
+                f"API server refuses a Secret whose values exceed {MAX_SECRET_BYTES} bytes "
+                "(1 MiB); split the profile, or mount the values another way"
             )
+        self._warn_if_too_big_for_client_side_apply(profile, name, data)
         return "\n".join(lines) + "\n"
+
+    def _warn_if_too_big_for_client_side_apply(
+        self, profile: str, name: str, data: Mapping[str, str]
+    ) -> None:
+        """Warn when `kubectl apply` (client side) cannot store its last-applied copy."""
+        limit = K8S_LAST_APPLIED_LIMIT.max_bytes
+        # JSON escaping only lengthens the text: when the raw sizes are far below,
+        # the manifest cannot reach the limit and is not encoded.
+        if sum(len(k) + 4 * len(v) for k, v in data.items()) < limit - 4096:
+            return
+        metadata: dict[str, object] = {"annotations": {}, "name": name}
+        if self.labels:
+            metadata["labels"] = dict(self.labels)
+        if self.namespace is not None:
+            metadata["namespace"] = self.namespace
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": metadata,
+            "stringData": data,
+            "type": "Opaque",
+        }
+        # The annotation's key, and its value: the compact JSON plus a newline.
+        text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
+        size = len(_LAST_APPLIED) + len(text.encode()) + 1
+        if size > limit:
+            import logging
+
+            logging.getLogger("rideinfra.render").warning(
+                "profile %s: the Secret's last-applied-configuration annotation would be %d "
+                "bytes; `kubectl apply` (client side) copies the manifest into it and fails "
+                "over %d bytes: apply it with `kubectl apply --server-side` (or kubectl "
+                "create / replace)",
+                profile,
+                size,
+                limit,
+            )

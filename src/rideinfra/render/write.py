@@ -160,13 +160,34 @@ def check_files(directory: str | os.PathLike[str], files: Mapping[str, bytes]) -
 
 
 def _normpath(directory: str | os.PathLike[str]) -> str:
+    """The output directory spelled so that its last component names it.
+
+    The symlink check looks at the last component only (links in parents are
+    followed, as for /var -> /private/var), so `link/.`, `link/./`, `./link`,
+    `a/../link` and `link/` must all end in `link`: empty and `.` components
+    are dropped, and each `..` is resolved the way the kernel does, from the
+    real directory before it (so `a/..` with `a` a link is not cut lexically).
+    """
     path = os.fspath(directory)
     if not isinstance(path, str):
         raise TypeError(f"directory must be a str path, not {type(path).__name__}")
     if not path:
         raise ValueError("directory must not be empty")
-    # A trailing slash would make the kernel follow a symlinked directory.
-    return path.rstrip("/") or "/"
+    normal = "/" if path.startswith("/") else ""
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            real = os.path.realpath(normal or ".")
+            if not os.path.isdir(real):
+                raise WriteError(
+                    f"output directory {path}: {normal or '.'} is not a directory, so "
+                    "'..' after it leads nowhere; choose another output directory"
+                )
+            normal = os.path.dirname(real)
+            continue
+        normal = os.path.join(normal, part)
+    return normal or "."
 
 
 def _check_files(files: Mapping[str, bytes]) -> tuple[str, ...]:

@@ -1,4 +1,13 @@
-"""A small, strict reader for dotenv (``KEY=value``) files.
+"""A small, strict reader for dotenv (``KEY=value``) files, and for rideinfra's dialects.
+
+A file rideinfra writes in a dialect format (`shell`, `compose`, `dotenv`,
+`raw`) starts with the line `# rideinfra: format=NAME`, which every reader of
+those formats skips as a comment. `parse_env_file` reads such a file exactly
+in its dialect: `shell` (bare words, `'...'` and `\\'`), `compose` (`"..."`
+with the escapes `\\\\ \\" \\n \\r` and `$$`), `raw` (the rest of the line),
+`dotenv` (the grammar below), and refuses any other form in it, and any
+format it does not know, naming the file. A file without the line (an `env`
+file, or one written by hand) is read with the grammar below.
 
 It reads what rideinfra's ``env`` and ``dotenv`` renderers write, and the
 hand-written ``.env`` files people keep next to a service, and it refuses
@@ -46,11 +55,19 @@ rideinfra's ``dotenv`` renderer writes a literal ``${`` (``${=:-$}{``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NoReturn
 
 from rideinfra.errors import ConfigError
 
-__all__ = ["parse_env_file"]
+__all__ = ["DIALECTS", "MARKER_PREFIX", "dialect_marker", "parse_env_file"]
+
+#: How the first line of a dialect file starts; the format's name follows.
+MARKER_PREFIX = "# rideinfra: format="
+#: The formats whose files carry the marker (`env` files do not: an
+#: unmarked file is read as `env`, the form every reader shares).
+DIALECTS = ("shell", "compose", "dotenv", "raw")
+_MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([^\n]*)(?:\n|\Z)")
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BLANKS = re.compile(r"[ \t]*")
@@ -61,18 +78,134 @@ _REFERENCE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 
 
+def dialect_marker(fmt: str) -> str:
+    """The first line (with its newline) of a file rendered in dialect `fmt`."""
+    return f"{MARKER_PREFIX}{fmt}\n"
+
+
 def parse_env_file(text: str, *, file: str = "<string>") -> dict[str, str]:
-    """Read dotenv text into ``{NAME: value}``, in file order.
+    """Read env text into `{NAME: value}`, in file order, in the dialect it names.
 
     Args:
         text: the file's content (already decoded).
         file: what to call the file in error messages.
 
     Raises:
-        ConfigError: the text is not in the grammar above; the message names
-            the file, the line and (where known) the variable, never a value.
+        ConfigError: the text is not in its dialect (the grammar above when it
+            names none), or names a format this reader cannot read; the
+            message names the file, the line and (where known) the variable,
+            never a value.
     """
-    return _Reader(text.removeprefix("\ufeff"), file).read()
+    text = text.removeprefix("\ufeff")
+    marker = _MARKER.match(text)
+    if marker is None:
+        return _Reader(text, file).read()
+    fmt = marker.group(1).strip()
+    if fmt == "dotenv":
+        return _Reader(text, file).read()  # the marker line is a comment to it
+    reader = _DIALECT_READERS.get(fmt)
+    if reader is None:
+        raise ConfigError(
+            f"the file says it is in format {fmt!r}, which this reader cannot read "
+            f"(it reads {', '.join(DIALECTS)} and unmarked env files); write it in one "
+            "of those, or read it with its own reader",
+            file=file,
+            path="line 1",
+        )
+    return reader(text[marker.end() :], file, fmt)
+
+
+# -- rideinfra's dialects: exactly the forms their renderers write ---------------
+
+# One assignment, NAME=, at the start of a line.
+_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+# shell: a value is bare sh-safe characters, '...' (newlines included) and \'.
+_SHELL_VALUE = re.compile(r"(?:[A-Za-z0-9_@%+,./:=-]+|'[^']*'|\\')*")
+_SHELL_PART = re.compile(r"'([^']*)'|\\(')|([^'\\]+)")
+# compose: "..." holding only \\ \" \n \r escapes and $$ pairs.
+_COMPOSE_VALUE = re.compile(r'"((?:[^"\\$\n\r]|\\[\\"nr]|\$\$)*)"')
+_COMPOSE_ESCAPE = re.compile(r'\\([\\"nr])|\$\$')
+# Reads one value starting at a position: (value, where it ends), or None.
+_ValueReader = Callable[[str, int], "tuple[str, int] | None"]
+_COMPOSE_DECODED = {"\\": "\\", '"': '"', "n": "\n", "r": "\r"}
+
+
+def _read_dialect(text: str, file: str, fmt: str, value_at: _ValueReader) -> dict[str, str]:
+    values: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    pos, line = 0, 2  # line 1 is the marker
+    while pos < len(text):
+        if text.startswith("\n", pos) or text.startswith("#", pos):
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            if "\r" in text[pos:end]:
+                _dialect_fail(file, line, fmt, "a carriage return")
+            pos, line = end + 1, line + 1
+            continue
+        match = _ASSIGN.match(text, pos)
+        if match is None:
+            _dialect_fail(file, line, fmt, "a line that is not NAME=value")
+        name = match.group(1)
+        if name in lines:
+            raise ConfigError(
+                f"{name} is set twice (lines {lines[name]} and {line}); keep one",
+                file=file,
+                path=f"line {line}",
+            )
+        found = value_at(text, match.end())
+        if found is None:
+            _dialect_fail(
+                file,
+                line,
+                fmt,
+                f"the value of {name} is not written the way format {fmt} writes values",
+            )
+        value, end = found
+        if not text.startswith("\n", end) and end != len(text):
+            _dialect_fail(file, line, fmt, f"text after the value of {name}")
+        lines[name] = line
+        values[name] = value
+        line += text.count("\n", pos, end + 1)
+        pos = end + 1
+    return values
+
+
+def _dialect_fail(file: str, line: int, fmt: str, what: str) -> NoReturn:
+    raise ConfigError(
+        f"{what}, which rideinfra's {fmt} renderer never writes; the file's first line says "
+        f"it is in format {fmt}: render it again with `rideinfra fetch`, or delete that "
+        "line to read the file as a plain env file",
+        file=file,
+        path=f"line {line}",
+    )
+
+
+def _shell_value(text: str, pos: int) -> tuple[str, int] | None:
+    match = _SHELL_VALUE.match(text, pos)
+    assert match is not None  # noqa: S101 - the pattern matches the empty string
+    parts = []
+    for part in _SHELL_PART.finditer(match.group()):
+        quoted, quote, bare = part.groups()
+        parts.append(quoted if quoted is not None else quote or bare)
+    return "".join(parts), match.end()
+
+
+def _compose_value(text: str, pos: int) -> tuple[str, int] | None:
+    match = _COMPOSE_VALUE.match(text, pos)
+    if match is None:
+        return None
+    decoded = _COMPOSE_ESCAPE.sub(
+        lambda m: _COMPOSE_DECODED[m.group(1)] if m.group(1) else "$", match.group(1)
+    )
+    return decoded, match.end()
+
+
+def _raw_value(text: str, pos: int) -> tuple[str, int] | None:
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    value = text[pos:end]
+    # Compose drops a CR before the newline and docker may not: no single reading.
+    return None if "\r" in value else (value, end)
 
 
 class _Reader:
@@ -256,3 +389,10 @@ class _Reader:
 
     def _fail(self, message: str, *, line: int | None = None) -> NoReturn:
         raise ConfigError(message, file=self._file, path=f"line {line or self._line}")
+
+
+_DIALECT_READERS: dict[str, Callable[[str, str, str], dict[str, str]]] = {
+    "shell": lambda text, file, fmt: _read_dialect(text, file, fmt, _shell_value),
+    "compose": lambda text, file, fmt: _read_dialect(text, file, fmt, _compose_value),
+    "raw": lambda text, file, fmt: _read_dialect(text, file, fmt, _raw_value),
+}
