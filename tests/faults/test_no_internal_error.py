@@ -214,8 +214,10 @@ def _mutate_text(text: str, rng: random.Random) -> str:
     lines = text.splitlines(keepends=True)
     for _ in range(rng.randint(1, 3)):
         choice = rng.randrange(5)
-        if choice == 0:  # a hostile token somewhere
-            at = rng.randrange(len(text) + 1)
+        if choice == 0:  # a hostile token where YAML reads a new token (not inside a word:
+            # `v!Zq9Secretersion` would be a key, which errors rightly name)
+            starts = [i for i in range(len(text) + 1) if i == 0 or text[i - 1] in " \n-:"]
+            at = rng.choice(starts)
             text = text[:at] + rng.choice(HOSTILE) + text[at:]
         elif choice == 1 and lines:  # a line dropped
             del lines[rng.randrange(len(lines))]
