@@ -216,7 +216,7 @@ def _mutate_text(text: str, rng: random.Random) -> str:
         choice = rng.randrange(5)
         if choice == 0:  # a hostile token where YAML reads a new token (not inside a word:
             # `v!Zq9Secretersion` would be a key, which errors rightly name)
-            starts = [i for i in range(len(text) + 1) if i == 0 or text[i - 1] in " \n-:"]
+            starts = [i for i in range(len(text) + 1) if i == 0 or text[i - 1] in " \n"]
             at = rng.choice(starts)
             text = text[:at] + rng.choice(HOSTILE) + text[at:]
         elif choice == 1 and lines:  # a line dropped
