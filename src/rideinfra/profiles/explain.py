@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from rideinfra.errors import printable
 from rideinfra.profiles.model import Config, Env
 from rideinfra.profiles.resolve import resolve
 from rideinfra.secrets.base import SecretSource
@@ -64,10 +65,11 @@ def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:
     """An aligned text table, one line per row (plus a header line), ending in a newline.
 
     Columns: profile, variable, ``secret:field``, the transforms applied
-    (joined with `` | ``; ``-`` for none).
+    (joined with `` | ``; ``-`` for none). Each cell is escaped by `printable`
+    (a field name from the store can hold a newline or an escape sequence).
     """
-    table = [EXPLAIN_HEADERS] if header else []
-    table += [row.cells() for row in rows]
+    table: list[tuple[str, ...]] = [EXPLAIN_HEADERS] if header else []
+    table += [tuple(printable(cell) for cell in row.cells()) for row in rows]
     if not table:
         return ""
     widths = [max(len(line[i]) for line in table) for i in range(3)]
