@@ -1,7 +1,7 @@
 """Human output: aligned tables on a terminal, tab-separated when piped.
 
 Colour (a bold header) only on a terminal, and never when NO_COLOR is set
-(https://no-color.org) or TERM is ``dumb``. Every cell goes through
+(https://no-color.org) or TERM is `dumb`. Every cell goes through
 `rideinfra.errors.printable`: names come from the store and can hold a
 newline, a tab (which would shift the piped columns) or an escape sequence.
 """
@@ -20,7 +20,7 @@ _BOLD, _RESET = "\033[1m", "\033[0m"
 
 
 def use_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """Whether to colour output written to ``stream``."""
+    """Whether to colour output written to `stream`."""
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
     return stream.isatty()
@@ -33,7 +33,7 @@ def format_table(
     aligned: bool,
     color: bool = False,
 ) -> str:
-    """Rows under a header line: space-aligned when ``aligned``, else tab-separated.
+    """Rows under a header line: space-aligned when `aligned`, else tab-separated.
 
     One line per row, whatever the cells hold: each is escaped by `printable`.
     """

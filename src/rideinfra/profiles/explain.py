@@ -25,7 +25,7 @@ class ExplainRow:
     transforms: tuple[str, ...]
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none)."""
+        """The row as table cells: profile, variable, `secret:field`, transforms (`-`: none)."""
         return (
             self.profile,
             self.variable,
@@ -34,7 +34,7 @@ class ExplainRow:
         )
 
 
-#: Column headings for :meth:`ExplainRow.cells`.
+#: Column headings for `ExplainRow.cells`.
 EXPLAIN_HEADERS = ("PROFILE", "VARIABLE", "FROM", "VIA")
 
 
@@ -56,7 +56,7 @@ def explain(
     """Resolve the profiles (one fetch) and say where each variable comes from.
 
     The store is read because variable names can depend on a secret's fields
-    (``airflow`` maps unlisted fields by prefix). Raises what :func:`resolve` raises.
+    (`airflow` maps unlisted fields by prefix). Raises what `resolve` raises.
     """
     return explain_envs(resolve(config, source, profiles=profiles))
 
@@ -64,8 +64,8 @@ def explain(
 def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:
     """An aligned text table, one line per row (plus a header line), ending in a newline.
 
-    Columns: profile, variable, ``secret:field``, the transforms applied
-    (joined with `` | ``; ``-`` for none). Each cell is escaped by `printable`
+    Columns: profile, variable, `secret:field`, the transforms applied
+    (joined with ` | `; `-` for none). Each cell is escaped by `printable`
     (a field name from the store can hold a newline or an escape sequence).
     """
     table: list[tuple[str, ...]] = [EXPLAIN_HEADERS] if header else []

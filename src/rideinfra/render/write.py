@@ -1,6 +1,6 @@
 """Write one run's files into an output directory: all of them or none.
 
-On disk (see docs/writing.md)::
+On disk (see docs/writing.md):
 
     /secrets/
       .rideinfra.lock                               writers flock it; always empty
@@ -149,7 +149,7 @@ def write_files(
 
 @attrs.frozen
 class OnDisk:
-    """What a reader of ``directory/<name>`` gets now, read the way the writer reads it.
+    """What a reader of `directory/<name>` gets now, read the way the writer reads it.
 
     Attributes:
         content: the bytes, or None when there is no such file; not in the repr.
@@ -167,7 +167,7 @@ class OnDisk:
 def read_output(
     directory: str | os.PathLike[str], files: Mapping[str, bytes], *, file_mode: int = 0o600
 ) -> dict[str, OnDisk]:
-    """Read each name of ``files`` in ``directory`` as the writer would, and compare.
+    """Read each name of `files` in `directory` as the writer would, and compare.
 
     Reads one consistent version, takes no lock and writes nothing. Like the
     writer, it never follows a symlink it did not make and never opens a
@@ -202,7 +202,7 @@ def read_output(
 def check_files(
     directory: str | os.PathLike[str], files: Mapping[str, bytes], *, file_mode: int = 0o600
 ) -> tuple[str, ...]:
-    """Return the names (sorted) that a write of ``files`` would change (bytes or mode).
+    """Return the names (sorted) that a write of `files` would change (bytes or mode).
 
     The same comparison as `write_files` and its dry run (see `read_output`).
 
