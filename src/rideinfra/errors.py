@@ -16,12 +16,13 @@ Messages name the secret, field, variable, file or AWS error code involved and
 say what to do. They never contain a secret value: callers build them from
 names only, and no constructor here accepts a value. Text from outside
 (a server's message, an HTTP body, a URL, a library's exception) enters a
-message only through `foreign_text`.
+message only through `foreign_text`. Names we print (a field name from
+the store can hold any character) go through `printable`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 __all__ = [
     "ConfigError",
@@ -36,6 +37,7 @@ __all__ = [
     "TransformError",
     "WriteError",
     "foreign_text",
+    "printable",
 ]
 
 
@@ -174,12 +176,35 @@ def foreign_text(text: object, limit: int = FOREIGN_LIMIT) -> str:
         text: the foreign text (anything; `str()` is applied).
         limit: the number of characters to keep.
     """
-    line = " ".join(str(text).split())
-    if not line.isprintable():
-        line = "".join(ch if ch.isprintable() else _escape(ch) for ch in line)
+    line = printable(" ".join(str(text).split()))
     if len(line) > limit:
         line = f"{line[:limit]}... ({len(line) - limit} more characters)"
     return line
+
+
+def printable(text: object, escape: Callable[[str], str] | None = None) -> str:
+    """`text` with every character that could break a line or drive a terminal escaped.
+
+    The one rule for what reaches a terminal or a log: a character Python
+    does not call printable (`str.isprintable`: C0 controls and DEL, C1
+    controls such as `\\x85` and `\\x9b`, the line and paragraph separators
+    U+2028/U+2029, bidi overrides U+202A-U+202E and U+2066-U+2069, other
+    format characters, lone surrogates, spaces other than U+0020) becomes its
+    escape (`\\n`, `\\x1b`, `\\u202e`); everything else, backslashes
+    included, is kept. So the result is one line that shows what was there,
+    and printing it cannot forge a log record or move the cursor. Applying it
+    twice changes nothing.
+
+    Args:
+        text: anything; `str()` is applied.
+        escape: how one character is written (default: as Python's `repr`
+            writes it); the JSON log format passes JSON's own escape.
+    """
+    line = str(text)
+    if line.isprintable():
+        return line
+    write = escape or _escape
+    return "".join(ch if ch.isprintable() else write(ch) for ch in line)
 
 
 def _escape(ch: str) -> str:

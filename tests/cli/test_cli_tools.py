@@ -41,7 +41,7 @@ class TestDiff:
         """New files, then per-variable changed/added/removed after the store changes."""
         out = tmp_path / "secrets"
         base = ["diff", "--config", str(CONFIG), "--out", str(out), "--json"]
-        assert cli.main(base, seeded) == 0
+        assert cli.main(base, seeded) == 1  # differs: exit 1, as diff(1)
         first = json.loads(capsys.readouterr().out)
         assert {d["file"]: d["state"] for d in first} == {
             "core.env": "new",
@@ -53,7 +53,7 @@ class TestDiff:
         put(sm, "rideshare/grafana", {"ADMIN_USER": "grafana", "ADMIN_PASSWORD": "new-secret-99"})
         put(sm, "rideshare/kafka", {"KAFKA_SASL_USERNAME": "kafka", "KAFKA_SASL_EXTRA": "x1"})
         capsys.readouterr()
-        assert cli.main(base, seeded) == 0
+        assert cli.main(base, seeded) == 1
         diffs = {d["file"]: d for d in json.loads(capsys.readouterr().out)}
         assert diffs["monitoring.env"]["changed"] == ["GF_SECURITY_ADMIN_PASSWORD"]
         assert diffs["core.env"]["added"] == ["KAFKA_SASL_EXTRA"]
@@ -75,11 +75,11 @@ class TestDiff:
         put(sm, "rideshare/grafana", {"ADMIN_USER": "grafana", "ADMIN_PASSWORD": "new-secret-99"})
         capsys.readouterr()
         argv = ["diff", "--config", str(CONFIG), "--out", str(out), "--profile", "monitoring"]
-        assert cli.main(argv, seeded) == 0
+        assert cli.main(argv, seeded) == 1
         plain = capsys.readouterr().out
         assert "GF_SECURITY_ADMIN_PASSWORD" in plain
         assert "ss" not in plain.split("GF_SECURITY_ADMIN_PASSWORD")[1]
-        assert cli.main([*argv, "--show-values"], seeded) == 0
+        assert cli.main([*argv, "--show-values"], seeded) == 1
         shown = capsys.readouterr().out
         assert "********ss" in shown  # grafana-dev-pass
         assert "********99" in shown

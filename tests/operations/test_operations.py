@@ -216,7 +216,7 @@ class TestManifests:
 class TestDemo:
     def test_run_demo_writes_the_example(self, tmp_path: Path, aws_env: dict[str, str]) -> None:
         """run_demo seeds its own endpoint and writes the example's four profiles."""
-        report = run_demo(tmp_path / "demo", {"AWS_PROFILE": "not-used"})
+        report = run_demo(tmp_path / "demo", {"AWS_PROFILE": "not-used"}).report
         assert report.changed == (
             "core.env",
             "data-pipeline.env",

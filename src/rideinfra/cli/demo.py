@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Mapping
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rideinfra.cli import options
+from rideinfra.errors import printable
+
+if TYPE_CHECKING:
+    from rideinfra.operations.demo import DemoRun
 
 __all__ = ["register", "run", "show"]
 
@@ -20,30 +23,28 @@ extra) on 127.0.0.1, seeds the rideshare example into it, and runs the real
 LocalStack. No Docker, no network, no AWS account.
 """
 
-_VARIABLE = re.compile(r"^(?:export )?([A-Za-z_][A-Za-z0-9_]*)=", re.MULTILINE)
-
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run the demo, then show the files it wrote with their values masked."""
+    """Run the demo, then list the files it wrote with their values masked."""
     from rideinfra.operations import run_demo
 
-    run_demo(args.out, environ)
-    show(Path(args.out))
+    show(args.out, run_demo(args.out, environ))
     return 0
 
 
-def show(directory: Path) -> None:
-    """Print each profile file's variables with their values masked."""
+def show(directory: str, demo: DemoRun) -> None:
+    """Print each profile file's variables with their values masked.
+
+    The names come from what the demo resolved, not from reading the files
+    back: a value of several lines would make its later lines look like names.
+    """
     from rideinfra.secrets.model import MASK
 
-    print(f"Files written to {directory}/ (values masked):")
-    for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        names = _VARIABLE.findall(path.read_text(encoding="utf-8"))
-        print(f"\n{path.name}  ({len(names)} variables)")
+    print(f"Files written to {printable(directory)}/ (values masked):")
+    for file, names in sorted(demo.variables.items()):
+        print(f"\n{printable(file)}  ({len(names)} variables)")
         for name in names:
-            print(f"  {name}={MASK}")
+            print(f"  {printable(name)}={MASK}")
 
 
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:

@@ -1,6 +1,10 @@
 """`rideinfra diff`: what a fetch would change, per file and variable (names only).
 
 Values only with `--show-values`, masked but for their last two characters.
+Exit codes as diff(1)'s, `git diff --exit-code`'s and `kubectl diff`'s: 0 the
+same, 1 something differs, 2 trouble (any error: usage, config, a secret that
+cannot be read, a file the writer would refuse). So 1 always means "a fetch
+would change something", and a script can tell it from a failure.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rideinfra.cli import options
 from rideinfra.cli.tables import print_table
+from rideinfra.errors import RideinfraError
 
 if TYPE_CHECKING:
     from rideinfra.operations import FileDiff
@@ -20,11 +25,34 @@ __all__ = ["register", "run"]
 
 HEADERS = ("FILE", "CHANGE", "VARIABLE", "OLD", "NEW")
 
+EXIT_CODES = """\
+exit codes:
+  0  the files are what a fetch would write
+  1  a fetch would change something (a file new, or its variables or mode)
+  2  could not compare: bad usage or configuration, a secret that cannot be fetched,
+     transformed or rendered, or an output directory the writer would refuse
+"""
+
+
+class _CouldNotCompare(RideinfraError):
+    """Any error of `rideinfra diff`: exit 2, so that 1 only ever means "differs"."""
+
+    exit_code = 2
+
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """A table (or `--json`) of the files and variables a fetch would change."""
-    import attrs
+    """A table (or `--json`) of the files and variables a fetch would change; 1 if any."""
+    try:
+        diffs = _diff(args, environ)
+    except RideinfraError as exc:
+        if exc.exit_code == _CouldNotCompare.exit_code:
+            raise
+        raise _CouldNotCompare(str(exc)) from exc
+    _print(diffs, args, environ)
+    return 1 if any(d.state != "unchanged" for d in diffs) else 0
 
+
+def _diff(args: argparse.Namespace, environ: Mapping[str, str]) -> list[FileDiff]:
     from rideinfra.operations import diff_output
     from rideinfra.render import get_format
 
@@ -32,25 +60,38 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     fmt = get_format(args.format or config.output.format)
     source = options.source_for(args, config, environ)
     out = options.output_dir(args.out, environ, config)
-    diffs = diff_output(
+    return diff_output(
         config, source, out, profiles=args.profile, output_format=fmt, show_values=args.show_values
     )
+
+
+def _print(diffs: list[FileDiff], args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+    import attrs
+
     if args.json:
         print(json.dumps([attrs.asdict(d) for d in diffs], indent=2))
-        return 0
+        return
     rows = [row for d in diffs for row in _rows(d)]
     if args.show_values:
         print_table(HEADERS, rows, environ)
     else:
         print_table(HEADERS[:3], [row[:3] for row in rows], environ)
-    return 0
 
 
 def _rows(diff: FileDiff) -> list[tuple[str, ...]]:
-    """One row per changed variable of a file, or one for the whole file."""
+    """One row per changed variable of a file (and one for a new mode), or one for the file."""
     if diff.state != "changed" or not diff.detailed:
         detail = "" if diff.detailed else "(old file not readable as variables)"
-        return [(diff.file, diff.state, detail, "", "")]
+        rows: list[tuple[str, ...]] = [(diff.file, diff.state, detail, "", "")]
+    else:
+        rows = _variable_rows(diff)
+    if diff.mode is not None:
+        old, new = diff.mode
+        rows.append((diff.file, "mode", f"(file mode {old} -> {new})", old, new))
+    return rows
+
+
+def _variable_rows(diff: FileDiff) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for change, names in (
         ("added", diff.added),
@@ -73,23 +114,30 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show-values",
         action="store_true",
-        help="also show old and new values of changed variables, all but the last 2 "
-        "characters masked (an explicit opt-in: do not use it in shared logs)",
+        help="also show the old and new values of added, removed and changed variables, "
+        "all but the last 2 characters masked (an explicit opt-in: do not use it in "
+        "shared logs)",
     )
     options.add_json(parser)
 
 
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra diff`."""
-    options.add_command(
-        sub,
+    """`rideinfra diff`: its help ends with its own exit codes (1 is "differs" here)."""
+    parser = sub.add_parser(
         "diff",
-        "what a fetch would change, per file and variable (names only)",
-        "Fetch and render as `fetch` would, and compare with the files in the output "
-        "directory: files new, changed or unchanged, and per changed file the variables "
-        "added, removed or changed. Writes nothing.",
+        help="what a fetch would change, per file and variable (names only)",
+        description="Fetch and render as `fetch` would, and compare with the files in the "
+        "output directory, read as the writer reads them (a symlink it did not make, or a "
+        "FIFO, is refused, not followed or opened): files new, changed or unchanged, and "
+        "per changed file the variables added, removed or changed and a new file mode. "
+        "Writes nothing. Exits 1 when a fetch would change something, as diff(1) does.",
+        epilog="examples:\n"
         "  rideinfra diff --out /secrets\n"
-        "  rideinfra diff --profile core --show-values   # masked: ********ab",
-        run=run,
-        add_options=add_options,
+        "  rideinfra diff --profile core --show-values   # masked: ********ab\n"
+        "  rideinfra diff --json --out /secrets   # exit 1: a fetch would change something"
+        f"\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_options(parser)
+    options.add_log(parser)
+    parser.set_defaults(handler=run)

@@ -2,6 +2,12 @@
 
 The library itself only creates loggers under `rideinfra`; it never
 configures handlers. The command line (`rideinfra.cli.base`) calls `configure` once.
+
+One record is always one line, whatever its message holds: names come from
+the store and the config (a field name can hold a newline or an escape
+sequence), so both formats escape every character `rideinfra.errors.printable`
+escapes, in the whole formatted record. A message of several lines (a
+config error listing its problems) shows its line breaks as `\\n`.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import logging
 import sys
 import time
 from typing import Literal, TextIO
+
+from rideinfra.errors import printable
 
 __all__ = ["LogFormat", "configure"]
 
@@ -32,7 +40,19 @@ class _JsonFormatter(logging.Formatter):
         }
         if record.exc_info and record.exc_info[1] is not None:
             entry["error"] = type(record.exc_info[1]).__name__
-        return json.dumps(entry, ensure_ascii=False)
+        # json.dumps escapes C0 controls only; DEL, C1, separators and bidi
+        # controls would reach the terminal raw. They can occur only inside
+        # strings, so JSON's own \uXXXX escape keeps the record valid and exact.
+        return printable(json.dumps(entry, ensure_ascii=False), escape=_json_escape)
+
+
+def _json_escape(ch: str) -> str:
+    return json.dumps(ch)[1:-1]  # ensure_ascii: \u0085, or a surrogate pair
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
 
 def configure(
@@ -43,7 +63,7 @@ def configure(
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("rideinfra: %(message)s"))
+        handler.setFormatter(_TextFormatter("rideinfra: %(message)s"))
     logger = logging.getLogger("rideinfra")
     for old in list(logger.handlers):
         if getattr(old, "_rideinfra", False):

@@ -1,7 +1,9 @@
 """Human output: aligned tables on a terminal, tab-separated when piped.
 
 Colour (a bold header) only on a terminal, and never when NO_COLOR is set
-(https://no-color.org) or TERM is ``dumb``.
+(https://no-color.org) or TERM is `dumb`. Every cell goes through
+`rideinfra.errors.printable`: names come from the store and can hold a
+newline, a tab (which would shift the piped columns) or an escape sequence.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from rideinfra.errors import printable
+
 __all__ = ["format_table", "print_table", "use_color"]
 
 _BOLD, _RESET = "\033[1m", "\033[0m"
 
 
 def use_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """Whether to colour output written to ``stream``."""
+    """Whether to colour output written to `stream`."""
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
     return stream.isatty()
@@ -29,19 +33,23 @@ def format_table(
     aligned: bool,
     color: bool = False,
 ) -> str:
-    """Rows under a header line: space-aligned when ``aligned``, else tab-separated."""
+    """Rows under a header line: space-aligned when `aligned`, else tab-separated.
+
+    One line per row, whatever the cells hold: each is escaped by `printable`.
+    """
+    table = [[printable(cell) for cell in row] for row in [headers, *rows]]
     if not aligned:
-        return "\n".join("\t".join(row) for row in [headers, *rows])
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+        return "\n".join("\t".join(row) for row in table)
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
 
     def line(row: Sequence[str]) -> str:
-        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)]
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
         return "  ".join(cells).rstrip()
 
-    head = line(headers)
+    head = line(table[0])
     if color:
         head = _BOLD + head + _RESET
-    return "\n".join([head, *(line(row) for row in rows)])
+    return "\n".join([head, *(line(row) for row in table[1:])])
 
 
 def print_table(

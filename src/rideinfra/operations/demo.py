@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
+
 from rideinfra.errors import ConfigError
 
 if TYPE_CHECKING:
     from rideinfra.render import WriteReport
 
-__all__ = ["example_dir", "run_demo"]
+__all__ = ["DemoRun", "example_dir", "run_demo"]
 
 log = logging.getLogger("rideinfra.demo")
 
@@ -43,7 +45,22 @@ def example_dir() -> Path:
     raise ConfigError("the bundled rideshare example is missing from this installation")
 
 
-def run_demo(out: str | os.PathLike[str], environ: Mapping[str, str]) -> WriteReport:
+@attrs.frozen
+class DemoRun:
+    """What the demo wrote, by name only.
+
+    Attributes:
+        report: the write's report (which files changed).
+        variables: file name -> the names of its variables, sorted (as the
+            files list them), from the resolved `Env`s: not parsed back from
+            a file, where a value of several lines would look like more names.
+    """
+
+    report: WriteReport
+    variables: Mapping[str, tuple[str, ...]]
+
+
+def run_demo(out: str | os.PathLike[str], environ: Mapping[str, str]) -> DemoRun:
     """Start the embedded endpoint, seed the example into it, fetch into `out`; stop the endpoint.
 
     Args:
@@ -51,11 +68,14 @@ def run_demo(out: str | os.PathLike[str], environ: Mapping[str, str]) -> WriteRe
         environ: the caller's environment; its AWS endpoint, credentials,
             profile and SECRETS_OUTPUT_DIR are replaced by the demo's.
 
+    Returns:
+        The write's report and each file's variable names.
+
     Raises:
         ConfigError: the `local` extra (moto) is not installed.
         RideinfraError: the seed or the fetch failed, as for `seed_secrets` and `fetch_and_write`.
     """
-    from rideinfra.operations.fetch import fetch_and_write
+    from rideinfra.operations.fetch import fetch_and_render, write_rendered
     from rideinfra.operations.seed import load_seed_spec, seed_secrets, seed_source
     from rideinfra.operations.setup import build_source, read_config
     from rideinfra.profiles import load_config
@@ -91,6 +111,12 @@ def run_demo(out: str | os.PathLike[str], environ: Mapping[str, str]) -> WriteRe
         seed_secrets(load_seed_spec(seeding.seed), seed_source(seeding, env), env)
         config = read_config(path)
         fmt = get_format(config.output.format)
-        return fetch_and_write(config, build_source(config.source, env), out, output_format=fmt)
+        rendered = fetch_and_render(config, build_source(config.source, env), output_format=fmt)
+        report = write_rendered(config, rendered, out)
+        variables = {
+            f"{profile}{rendered.extension}": tuple(sorted(resolved))
+            for profile, resolved in rendered.envs.items()
+        }
+        return DemoRun(report, variables)
     finally:
         server.stop()

@@ -1,7 +1,7 @@
 """What a fetch would change, and where the store and the config disagree. Names only.
 
-``diff_files`` compares the files a fetch would write with those on disk,
-variable by variable. ``check_store`` compares the store with the config:
+`diff_files` compares the files a fetch would write with those on disk,
+variable by variable. `check_store` compares the store with the config:
 secrets it lacks, fields a transform expects but a secret lacks, and secrets
 under the config's prefix that no profile uses.
 """
@@ -9,9 +9,9 @@ under the config's prefix that no profile uses.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -36,9 +36,11 @@ __all__ = [
 
 FileState = Literal["new", "changed", "unchanged"]
 
+log = logging.getLogger("rideinfra.diff")
+
 
 def mask_tail(value: str, keep: int = 2) -> str:
-    """Mask all but the last ``keep`` characters; a value too short for that is masked whole."""
+    """Mask all but the last `keep` characters; a value too short for that is masked whole."""
     if len(value) < 3 * keep:
         return MASK
     return "*" * 8 + value[-keep:]
@@ -53,17 +55,20 @@ class FileDiff:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
-    #: False when the file on disk could not be read as variables (then only ``state`` is known).
+    #: False when the file on disk could not be read as variables (then only `state` is known).
     detailed: bool = True
-    #: Masked old -> new values per changed variable; only with ``show_values``.
+    #: Masked old and new values per added, removed or changed variable ("" for
+    #: none: an added variable has no old value); only with `show_values`.
     shown: Mapping[str, tuple[str, str]] = attrs.field(factory=dict, repr=False)
+    #: The file's mode now and as a fetch would write it, when they differ (`0644`).
+    mode: tuple[str, str] | None = None
 
 
-def _old_variables(path: Path, extension: str) -> dict[str, str] | None:
+def _old_variables(content: bytes, path: str, extension: str) -> dict[str, str] | None:
     """The variables of a file we wrote earlier, or None when it cannot be read back."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
         return None
     try:
         if extension == ".json":
@@ -71,7 +76,7 @@ def _old_variables(path: Path, extension: str) -> dict[str, str] | None:
         elif extension == ".yaml":
             data = (yaml.safe_load(text) or {}).get("stringData")
         else:
-            data = parse_env_file(text, file=str(path))
+            data = parse_env_file(text, file=path)
     except (ValueError, ConfigError, yaml.YAMLError, AttributeError):
         return None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
@@ -85,43 +90,66 @@ def diff_files(
     files: Mapping[str, bytes],
     *,
     extension: str,
+    file_mode: int = 0o600,
     show_values: bool = False,
 ) -> list[FileDiff]:
-    """Compare the rendered ``files`` (one per profile of ``envs``) with the directory.
+    """Compare the rendered `files` (one per profile of `envs`) with the directory.
+
+    The files on disk are read as the writer reads them (`read_output`: no
+    symlink it did not make is followed, no FIFO is opened) and "changed"
+    means what it means to the writer: other bytes, or another mode.
 
     Args:
-        directory: the output directory (read through the public file names).
+        directory: the output directory.
         envs: profile -> its new Env.
         files: file name -> new bytes, as the fetch would write them.
-        extension: the format's file extension (``.env``, ``.json``, ``.yaml``).
+        extension: the format's file extension (`.env`, `.json`, `.yaml`).
+        file_mode: the mode a fetch would give the files (`output.file_mode`).
         show_values: add masked old and new values (all but the last 2 characters).
+
+    Raises:
+        WriteError: a name in the directory is something the writer would
+            refuse (a planted symlink, a FIFO); the message names it.
     """
+    from rideinfra.render.write import read_output
+
+    on_disk = read_output(directory, files, file_mode=file_mode)
     out: list[FileDiff] = []
-    base = Path(directory)
     for profile, env in envs.items():
         name = f"{profile}{extension}"
-        path = base / name
+        now = on_disk[name]
         new = {key: value.reveal() for key, value in env.items()}
-        if not path.exists():
-            out.append(FileDiff(name, "new", added=tuple(sorted(new))))
+        if now.content is None:
+            shown = {k: ("", mask_tail(v)) for k, v in new.items()} if show_values else {}
+            out.append(FileDiff(name, "new", added=tuple(sorted(new)), shown=shown))
             continue
-        if path.read_bytes() == files[name]:
+        if not now.differs:
             out.append(FileDiff(name, "unchanged"))
             continue
-        old = _old_variables(path, extension)
+        mode = None
+        if now.mode != file_mode:
+            mode = (f"{now.mode:04o}", f"{file_mode:04o}")
+        old = _old_variables(now.content, os.path.join(directory, name), extension)
         if old is None:
-            out.append(FileDiff(name, "changed", detailed=False))
+            out.append(FileDiff(name, "changed", detailed=False, mode=mode))
             continue
+        added = tuple(sorted(new.keys() - old.keys()))
+        removed = tuple(sorted(old.keys() - new.keys()))
         changed = tuple(sorted(k for k in new.keys() & old.keys() if new[k] != old[k]))
-        shown = {k: (mask_tail(old[k]), mask_tail(new[k])) for k in changed} if show_values else {}
+        shown = {}
+        if show_values:
+            shown = {k: ("", mask_tail(new[k])) for k in added}
+            shown |= {k: (mask_tail(old[k]), "") for k in removed}
+            shown |= {k: (mask_tail(old[k]), mask_tail(new[k])) for k in changed}
         out.append(
             FileDiff(
                 name,
                 "changed",
-                added=tuple(sorted(new.keys() - old.keys())),
-                removed=tuple(sorted(old.keys() - new.keys())),
+                added=added,
+                removed=removed,
                 changed=changed,
                 shown=shown,
+                mode=mode,
             )
         )
     return out
@@ -132,13 +160,13 @@ class ListableSource(Protocol):
     """A source that can list the secret names under a prefix (Secrets Manager can)."""
 
     def list_names(self, prefix: str) -> list[str]:
-        """Names of the secrets whose name starts with ``prefix``."""
+        """Names of the secrets whose name starts with `prefix`."""
         ...
 
 
 @attrs.frozen
 class CheckReport:
-    """Store vs config. ``ok`` when nothing is missing and nothing is unused."""
+    """Store vs config. `ok` when nothing is missing and nothing is unused."""
 
     missing_secrets: tuple[tuple[str, str], ...]
     problems: tuple[tuple[str, str], ...]
@@ -152,7 +180,7 @@ class CheckReport:
 
 
 def common_prefix(names: Sequence[str]) -> str | None:
-    """The shared path prefix of secret names up to a ``/`` (``rideshare/``), if any."""
+    """The shared path prefix of secret names up to a `/` (`rideshare/`), if any."""
     # Character-wise on purpose: secret names are not file paths; we cut at the last '/'.
     prefix = os.path.commonprefix(list(names))  # noqa: RUF071
     cut = prefix.rfind("/")
@@ -173,7 +201,7 @@ def check_store(
         source: the store; unused secrets are listed only if it is a ListableSource.
         profiles: the profiles to check (default: all).
         prefix: where to look for unused secrets (default: the configured
-            names' common ``a/b/`` prefix; none when they share none).
+            names' common `a/b/` prefix; none when they share none).
     """
     chosen = config.select(profiles)
     names = config.secret_names(chosen)
@@ -232,7 +260,9 @@ def diff_output(
         show_values: add masked old and new values (all but the last 2 characters).
 
     Raises:
-        RideinfraError: a secret could not be read, transformed or rendered.
+        RideinfraError: a secret could not be read, transformed or rendered;
+            `WriteError` when a name in `out` is something the writer would
+            refuse (a planted symlink, a FIFO).
     """
     from rideinfra.operations.fetch import render_files
     from rideinfra.profiles.resolve import resolve
@@ -241,4 +271,17 @@ def diff_output(
     fmt = output_format or get_format(config.output.format)
     envs = resolve(config, source, profiles=list(profiles) if profiles is not None else None)
     files = render_files(envs, fmt)
-    return diff_files(out, envs, files, extension=fmt.extension, show_values=show_values)
+    diffs = diff_files(
+        out,
+        envs,
+        files,
+        extension=fmt.extension,
+        file_mode=config.output.file_mode,
+        show_values=show_values,
+    )
+    differ = [d.file for d in diffs if d.state != "unchanged"]
+    if differ:
+        log.info("a fetch would change %d of %d file(s) in %s", len(differ), len(diffs), out)
+    else:
+        log.info("up to date: %s (%d file(s))", out, len(diffs))
+    return diffs

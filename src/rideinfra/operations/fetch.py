@@ -29,6 +29,7 @@ __all__ = [
     "fetch_and_render",
     "fetch_and_write",
     "render_files",
+    "write_rendered",
 ]
 
 log = logging.getLogger("rideinfra.fetch")
@@ -140,9 +141,23 @@ def fetch_and_write(
         RideinfraError: as `fetch_and_render`; `WriteError` when the directory
             cannot be written. Nothing is written then.
     """
+    rendered = fetch_and_render(config, source, profiles=profiles, output_format=output_format)
+    return write_rendered(config, rendered, out, dry_run=dry_run)
+
+
+def write_rendered(
+    config: Config, rendered: Rendered, out: str | os.PathLike[str], *, dry_run: bool = False
+) -> WriteReport:
+    """Write what `fetch_and_render` returned into `out`, all together or not at all.
+
+    The second half of `fetch_and_write`, for a caller that also needs the
+    resolved `Env`s (the demo lists their names).
+
+    Raises:
+        WriteError: the directory cannot be written; nothing is written then.
+    """
     from rideinfra.render import write_files
 
-    rendered = fetch_and_render(config, source, profiles=profiles, output_format=output_format)
     report = write_files(out, rendered.files, file_mode=config.output.file_mode, dry_run=dry_run)
     for profile, env in rendered.envs.items():
         name = f"{profile}{rendered.extension}"
@@ -162,15 +177,19 @@ def check_output(
     profiles: Sequence[str] | None = None,
     output_format: OutputFormat | None = None,
 ) -> tuple[str, ...]:
-    """The files in `out` that differ from what a fetch would write now (empty: up to date).
+    """The files in `out` that a fetch would change now (empty: up to date).
+
+    "Change" as the writer means it: other bytes, or another mode than the
+    config's `output.file_mode`; files are read as the writer reads them.
 
     Raises:
-        RideinfraError: as `fetch_and_render`.
+        RideinfraError: as `fetch_and_render`; `WriteError` when a name in `out`
+            is something the writer would refuse (a planted symlink, a FIFO).
     """
     from rideinfra.render import check_files
 
     rendered = fetch_and_render(config, source, profiles=profiles, output_format=output_format)
-    differ = check_files(out, rendered.files)
+    differ = check_files(out, rendered.files, file_mode=config.output.file_mode)
     if differ:
         log.error("out of date in %s: %s", out, ", ".join(differ))
     else:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from rideinfra.errors import printable
 from rideinfra.profiles.model import Config, Env
 from rideinfra.profiles.resolve import resolve
 from rideinfra.secrets.base import SecretSource
@@ -24,7 +25,7 @@ class ExplainRow:
     transforms: tuple[str, ...]
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none)."""
+        """The row as table cells: profile, variable, `secret:field`, transforms (`-`: none)."""
         return (
             self.profile,
             self.variable,
@@ -33,7 +34,7 @@ class ExplainRow:
         )
 
 
-#: Column headings for :meth:`ExplainRow.cells`.
+#: Column headings for `ExplainRow.cells`.
 EXPLAIN_HEADERS = ("PROFILE", "VARIABLE", "FROM", "VIA")
 
 
@@ -55,7 +56,7 @@ def explain(
     """Resolve the profiles (one fetch) and say where each variable comes from.
 
     The store is read because variable names can depend on a secret's fields
-    (``airflow`` maps unlisted fields by prefix). Raises what :func:`resolve` raises.
+    (`airflow` maps unlisted fields by prefix). Raises what `resolve` raises.
     """
     return explain_envs(resolve(config, source, profiles=profiles))
 
@@ -63,11 +64,12 @@ def explain(
 def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:
     """An aligned text table, one line per row (plus a header line), ending in a newline.
 
-    Columns: profile, variable, ``secret:field``, the transforms applied
-    (joined with `` | ``; ``-`` for none).
+    Columns: profile, variable, `secret:field`, the transforms applied
+    (joined with ` | `; `-` for none). Each cell is escaped by `printable`
+    (a field name from the store can hold a newline or an escape sequence).
     """
-    table = [EXPLAIN_HEADERS] if header else []
-    table += [row.cells() for row in rows]
+    table: list[tuple[str, ...]] = [EXPLAIN_HEADERS] if header else []
+    table += [tuple(printable(cell) for cell in row.cells()) for row in rows]
     if not table:
         return ""
     widths = [max(len(line[i]) for line in table) for i in range(3)]

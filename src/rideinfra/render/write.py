@@ -1,6 +1,6 @@
 """Write one run's files into an output directory: all of them or none.
 
-On disk (see docs/writing.md)::
+On disk (see docs/writing.md):
 
     /secrets/
       .rideinfra.lock                               writers flock it; always empty
@@ -36,7 +36,15 @@ from rideinfra.errors import WriteError
 from rideinfra.profiles.file_mode import file_mode_problem
 from rideinfra.render import _dirfd
 
-__all__ = ["DATA_LINK", "LOCK_NAME", "WriteReport", "check_files", "write_files"]
+__all__ = [
+    "DATA_LINK",
+    "LOCK_NAME",
+    "OnDisk",
+    "WriteReport",
+    "check_files",
+    "read_output",
+    "write_files",
+]
 
 #: Symlink naming the current version directory; swapping it is the commit.
 DATA_LINK = "..data"
@@ -139,21 +147,71 @@ def write_files(
         os.close(fd)
 
 
-def check_files(directory: str | os.PathLike[str], files: Mapping[str, bytes]) -> tuple[str, ...]:
-    """Return the names (sorted) whose content on disk differs from ``files`` or is missing.
+@attrs.frozen
+class OnDisk:
+    """What a reader of `directory/<name>` gets now, read the way the writer reads it.
 
-    Reads one consistent version, takes no lock and writes nothing.
+    Attributes:
+        content: the bytes, or None when there is no such file; not in the repr.
+        mode: its permission bits, or None when there is no such file.
+        differs: whether writing the given content would change it (its bytes,
+            or the mode of a file rideinfra wrote): what `write_files` and its
+            dry run call "changed".
+    """
+
+    content: bytes | None = attrs.field(repr=False)
+    mode: int | None
+    differs: bool
+
+
+def read_output(
+    directory: str | os.PathLike[str], files: Mapping[str, bytes], *, file_mode: int = 0o600
+) -> dict[str, OnDisk]:
+    """Read each name of `files` in `directory` as the writer would, and compare.
+
+    Reads one consistent version, takes no lock and writes nothing. Like the
+    writer, it never follows a symlink it did not make and never opens a
+    FIFO or device (which could block forever), so what `rideinfra diff` and
+    `fetch --check` report is what a write would do.
+
+    Args:
+        directory: the output directory (absent: every file is absent).
+        files: file name -> the content a write would give it.
+        file_mode: the permission bits a write would give it.
+
+    Returns:
+        file name -> what is there now, in name order.
 
     Raises:
-        WriteError: the directory (or a name in it) is not something rideinfra
-            would write to; the message names the path.
+        WriteError: the directory, or a name in it, is something rideinfra
+            would refuse to write to (a planted symlink, a FIFO, ...); the
+            message names the path and says what to do.
+        ValueError: a file name or mode is invalid.
     """
     path = _normpath(directory)
     names = _check_files(files)
-    seen = _snapshot(path, names)
-    if seen is None:
-        return names
-    return tuple(n for n in names if seen[n].content != files[n])
+    _check_modes(file_mode, 0o700)
+    seen = _snapshot(path, names) or {}
+    found = {}
+    for name in names:
+        now = seen.get(name, _Seen(_Kind.ABSENT))
+        found[name] = OnDisk(now.content, now.mode, _differs(now, files[name], file_mode))
+    return found
+
+
+def check_files(
+    directory: str | os.PathLike[str], files: Mapping[str, bytes], *, file_mode: int = 0o600
+) -> tuple[str, ...]:
+    """Return the names (sorted) that a write of `files` would change (bytes or mode).
+
+    The same comparison as `write_files` and its dry run (see `read_output`).
+
+    Raises:
+        WriteError: as `read_output`.
+    """
+    return tuple(
+        n for n, now in read_output(directory, files, file_mode=file_mode).items() if now.differs
+    )
 
 
 # --- validation -------------------------------------------------------------
@@ -422,6 +480,7 @@ class _Dir:
 
 
 def _differs(seen: _Seen, content: bytes, file_mode: int) -> bool:
+    """The one rule for "changed", used by the writer, its dry run, check and diff."""
     if seen.content != content:
         return True
     # A legacy file is rewritten into a version with file_mode anyway.
