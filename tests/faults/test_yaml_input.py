@@ -29,8 +29,8 @@ from faults.kit import run_fetch
 from rideinfra import seed
 from rideinfra.errors import ConfigError, SecretFormatError, SourceError
 from rideinfra.profiles import load_config
-from rideinfra.secrets.files import FileSource
 from rideinfra.profiles.seedfile import load_seed_spec
+from rideinfra.secrets.files import FileSource
 
 pytestmark = pytest.mark.faults
 
