@@ -259,6 +259,7 @@ SOURCE: Union = Union((_AWS, _FILE, _DIRECTORY, _ENV, _CHAIN), what="source")
 
 # --- secrets, profiles, output --------------------------------------------------------------
 
+
 def _secret(f: dict[str, Any], _: Reading) -> tuple[Pipeline, str | None, str | None]:
     if f["version_stage"] is not None and f["version_id"] is not None:
         raise Invalid("give version_stage or version_id, not both", at=("version_id",))

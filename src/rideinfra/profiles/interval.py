@@ -27,9 +27,7 @@ def parse_interval(value: object) -> float:
     """
     forms = "a number of seconds, or a number with s, m or h (60s, 1.5m, 1h)"
     seconds: float
-    if isinstance(value, bool):
-        raise ValueError(f"an interval is {forms}, not a boolean")
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
     elif isinstance(value, str) and (match := _FORM.fullmatch(value.strip())):
         seconds = float(match[1]) * _UNIT[match[2]]

@@ -412,7 +412,9 @@ def _is_pinned(pin: VersionPin) -> bool:
 
 def _name_prefix(asked: str) -> str:
     """The name filter value for a secret asked by name or ARN: up to its first `/`."""
-    name = asked.split(":secret:", 1)[1] if asked.startswith("arn:") and ":secret:" in asked else asked
+    name = (
+        asked.split(":secret:", 1)[1] if asked.startswith("arn:") and ":secret:" in asked else asked
+    )
     head, slash, _ = name.partition("/")
     return head + slash
 
@@ -625,7 +627,7 @@ class SecretsManagerSource(BaseSource):
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         deadline = Deadline(self._deadline)
         batched = tuple(n for n in names if n not in self._pins) if self._batch else ()
-        single = [(name,) for name in names if name not in batched]
+        single: list[tuple[str, ...]] = [(name,) for name in names if name not in batched]
         parts: list[_Part] = []
         if batched:
             parts += self._within(
