@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -140,7 +139,8 @@ class TestRun:
             text=True,
             check=False,
         )
-        assert done.returncode == 127 and "no-such-command-xyz" in done.stderr
+        assert done.returncode == 127
+        assert "no-such-command-xyz" in done.stderr
 
     def test_watch_forwards_signals_and_returns_the_status(
         self, env: dict[str, str], tmp_path: Path
@@ -165,7 +165,8 @@ class TestRun:
         )
         try:
             (first,) = wait_for(lambda: started(record))
-            assert first["env"]["DB_PASSWORD"] == SENTINEL and first["pid"] != proc.pid
+            assert first["env"]["DB_PASSWORD"] == SENTINEL
+            assert first["pid"] != proc.pid
             proc.send_signal(signal.SIGHUP)
             wait_for(lambda: Path(f"{record}.signals").exists())
             proc.send_signal(signal.SIGTERM)
@@ -212,7 +213,8 @@ class TestRun:
         finally:
             proc.kill()
         assert proc.returncode == 0
-        assert "API_KEY" in err and "k2" not in err
+        assert "API_KEY" in err
+        assert "k2" not in err
 
     def test_watch_reload_signal(
         self, env: dict[str, str], tmp_path: Path, sm: MotoEndpoint
@@ -284,10 +286,10 @@ class TestWatchProcess:
             text=True,
         )
         try:
-            wait_for(lambda: (out / ".ready").exists())
+            wait_for((out / ".ready").exists)
             assert SENTINEL.encode() in (out / "core.env").read_bytes()
             sm.client().put_secret_value(SecretId="app/api", SecretString='{"API_KEY": "k9"}')
-            wait_for(lambda: hooks.exists())
+            wait_for(hooks.exists)
             time.sleep(0.3)
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=20)
@@ -296,7 +298,8 @@ class TestWatchProcess:
         assert proc.returncode == 0
         assert hooks.read_text() == "core\n"
         assert b"API_KEY=k9" in (out / "core.env").read_bytes()
-        assert SENTINEL not in err and "k9" not in err
+        assert SENTINEL not in err
+        assert "k9" not in err
 
     def test_once(self, env: dict[str, str], tmp_path: Path) -> None:
         out = tmp_path / "out"
@@ -308,7 +311,9 @@ class TestWatchProcess:
             check=False,
             timeout=60,
         )
-        assert done.returncode == 0 and (out / ".ready").exists() and (out / "core.env").exists()
+        assert done.returncode == 0
+        assert (out / ".ready").exists()
+        assert (out / "core.env").exists()
         bad = subprocess.run(
             [*RIDEINFRA, "watch", "--once", "--out", str(out), "--profile", "nope"],
             env=env,
@@ -354,7 +359,7 @@ class TestWatchProcess:
                 env=env,
                 stderr=subprocess.DEVNULL,
             )
-            wait_for(lambda: (out / ".ready").exists())
+            wait_for((out / ".ready").exists)
             for _ in range(rng.randint(1, 4)):
                 gen += 1
                 for name in names:

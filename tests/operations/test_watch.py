@@ -91,7 +91,7 @@ def poller(config: Any, source: Any, out: Path, **options: Any) -> tuple[Poll, l
 class TestPollCost:
     def test_unchanged_poll_reads_no_value(self, setup: Any, proxy: FaultProxy) -> None:
         """After the first pass, a poll is one ListSecrets and nothing else."""
-        config, source, out = setup
+        config, source, _out = setup
         view = StoreView(config, source)
         assert view.refresh() is not None
         proxy.reset()
@@ -102,7 +102,7 @@ class TestPollCost:
     def test_a_change_reads_only_that_secret(
         self, setup: Any, proxy: FaultProxy, sm: MotoEndpoint
     ) -> None:
-        config, source, out = setup
+        config, source, _out = setup
         view = StoreView(config, source)
         view.refresh()
         sm.client().put_secret_value(SecretId="app/api", SecretString='{"API_KEY": "k2"}')
@@ -131,7 +131,7 @@ class TestWatch:
     def test_change_sets_and_hook(self, setup: Any, sm: MotoEndpoint) -> None:
         """First pass: files and the ready marker, no hook; each change: one hook run."""
         config, source, out = setup
-        poll, hooks = poller(config, source, out)
+        poll, _hooks = poller(config, source, out)
         assert poll() == []
         assert (out / ".ready").exists()
         assert (out / "core.env").read_bytes() == b"API_KEY=k1\nDB_PASSWORD=one\n"
@@ -151,7 +151,7 @@ class TestWatch:
         self, setup: Any, sm: MotoEndpoint, proxy: FaultProxy
     ) -> None:
         config, source, out = setup
-        poll, hooks = poller(config, source, out)
+        poll, _hooks = poller(config, source, out)
         poll()
         client = sm.client()
         old = client.describe_secret(SecretId="app/db")["VersionIdsToStages"]
@@ -177,7 +177,7 @@ class TestWatch:
         source = SecretsManagerSource(
             endpoint_url=proxy.url, environ=source._client._environ, max_attempts=1
         )
-        poll, hooks = poller(config, source, out)
+        poll, _hooks = poller(config, source, out)
         poll()
         before = (out / "core.env").read_bytes()
         sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "late"}')
@@ -217,7 +217,8 @@ class TestWatch:
         assert (stats.failures, stats.changes) == (2, 0)
         assert {p.name: p.read_bytes() for p in out.glob("*.env")} == snapshot
         messages = " ".join(r.getMessage() for r in caplog.records)
-        assert "DB_PASSWORD" in messages and "core" in messages
+        assert "DB_PASSWORD" in messages
+        assert "core" in messages
         assert SENTINEL not in messages
         assert hooks == []
 
@@ -234,17 +235,19 @@ class TestWatch:
                 sys.executable,
                 "-c",
                 "import signal,sys,time\n"
-                f"signal.signal(signal.SIGHUP, lambda *a: open({str(record)!r}, 'a').write('HUP\\n'))\n"
+                f"note = lambda *a: open({str(record)!r}, 'a').write('HUP\\n')\n"
+                "signal.signal(signal.SIGHUP, note)\n"
                 "print('up', flush=True)\n"
                 "time.sleep(30)\n",
             ],
             stdout=subprocess.PIPE,
         )
         try:
-            assert child.stdout is not None and child.stdout.readline() == b"up\n"
+            assert child.stdout is not None
+            assert child.stdout.readline() == b"up\n"
             pid_file = tmp_path / "app.pid"
             pid_file.write_text(f"{child.pid}\n")
-            poll, hooks = poller(config, source, out, signal=signal.SIGHUP, pid_file=pid_file)
+            poll, _hooks = poller(config, source, out, signal=signal.SIGHUP, pid_file=pid_file)
             poll()
             poll()
             sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "x"}')
@@ -262,7 +265,7 @@ def test_versions_per_secret(
     setup: Any, sm: MotoEndpoint, proxy: FaultProxy, tmp_path: Path
 ) -> None:
     """`version_stage: AWSPREVIOUS` reads the old value; the other secrets still batch."""
-    config, source, out = setup
+    _config, source, _out = setup
     rotate(sm.client(), "app/db", {"DB_PASSWORD": "rotated"})
     path = write_config(
         tmp_path / "pinned.yaml",
@@ -276,17 +279,19 @@ def test_versions_per_secret(
     proxy.reset()
     view = StoreView(pinned, src)
     envs = view.refresh()
-    assert envs is not None and envs["core"]["DB_PASSWORD"].reveal() == "one"
+    assert envs is not None
+    assert envs["core"]["DB_PASSWORD"].reveal() == "one"
     assert sorted(proxy.actions) == ["BatchGetSecretValue", "GetSecretValue", "ListSecrets"]
     proxy.reset()
     assert view.refresh() is None
     rotate(sm.client(), "app/db", {"DB_PASSWORD": "again"})  # AWSPREVIOUS moves to "rotated"
     envs = view.refresh()
-    assert envs is not None and envs["core"]["DB_PASSWORD"].reveal() == "rotated"
+    assert envs is not None
+    assert envs["core"]["DB_PASSWORD"].reveal() == "rotated"
 
 
 def test_deleted_secret_is_a_failed_poll(setup: Any, sm: MotoEndpoint) -> None:
-    config, source, out = setup
+    config, source, _out = setup
     view = StoreView(config, source)
     view.refresh()
     sm.client().delete_secret(SecretId="app/api", ForceDeleteWithoutRecovery=True)
@@ -297,7 +302,8 @@ def test_deleted_secret_is_a_failed_poll(setup: Any, sm: MotoEndpoint) -> None:
 def test_jitter_and_backoff() -> None:
     rng = random.Random(1)
     waits = [next_delay(10, 0, rng) for _ in range(200)]
-    assert 9 <= min(waits) < 9.5 and 10.5 < max(waits) <= 11
+    assert 9 <= min(waits) < 9.5
+    assert 10.5 < max(waits) <= 11
     assert [
         round(next_delay(1, n, random.Random(0)) / next_delay(1, 0, random.Random(0)))
         for n in range(5)

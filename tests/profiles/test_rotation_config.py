@@ -1,4 +1,4 @@
-"""The rotation keys of rideinfra.yaml: per-secret versions, `source.deadline`, the refresh interval."""
+"""Rotation keys of rideinfra.yaml: per-secret versions, `source.deadline`, refresh interval."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_interval_forms(number: float, unit: str) -> None:
     if 0 < float(f"{number:.3f}") * scale <= 86400:
         assert parse_interval(text) == pytest.approx(float(f"{number:.3f}") * scale)
     else:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="interval"):
             parse_interval(text)
 
 
