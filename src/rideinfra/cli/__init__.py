@@ -1,7 +1,7 @@
 """The command line: `rideinfra COMMAND`, and what `python -m rideinfra.fetch` / `.seed` run.
 
 One module per command (`fetch`, `seed`, `explain`, `diff`, `check`,
-`schema`, `render`, `demo`, `completion`), each declaring its parser and a
+`schema`, `render`, `demo`, `run`, `watch`, `completion`), each declaring its parser and a
 handler that calls `rideinfra.operations`; `options` declares the shared
 options once; `base` is the one place that turns exceptions into exit codes.
 Only the `python -m` shims import this package (tests/test_layers.py keeps it so).
@@ -25,7 +25,19 @@ def build_parser() -> argparse.ArgumentParser:
     """The `rideinfra` parser with every subcommand."""
     # Imported here: `python -m rideinfra.fetch` loads this package but needs no other command.
     from rideinfra.__about__ import __version__
-    from rideinfra.cli import check, completion, demo, diff, explain, fetch, render, schema, seed
+    from rideinfra.cli import (
+        check,
+        completion,
+        demo,
+        diff,
+        explain,
+        fetch,
+        render,
+        run,
+        schema,
+        seed,
+        watch,
+    )
     from rideinfra.cli.options import EXIT_CODES_HELP
 
     parser = argparse.ArgumentParser(
@@ -37,7 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in (fetch.COMMAND, seed.COMMAND, explain, diff, check, schema, render, demo):
+    for command in (
+        fetch.COMMAND,
+        seed.COMMAND,
+        explain,
+        diff,
+        check,
+        schema,
+        render,
+        demo,
+        run,
+        watch,
+    ):
         command.register(sub)  # in the order of `rideinfra --help`
     completion.register(sub, parser)
     return parser

@@ -159,7 +159,9 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     k8s.add_argument("--name-template", default="{profile}", help="ExternalSecret name")
     k8s.add_argument("--target-template", default="{profile}", help="target Secret name")
     k8s.add_argument("--label", action="append", metavar="KEY=VALUE", help="repeatable")
-    k8s.add_argument("--refresh-interval", default="1h", help="e.g. 1h, 15m")
+    k8s.add_argument(
+        "--refresh-interval", help="e.g. 1h, 15m (default: output.refresh_interval, else 1h)"
+    )
     k8s.add_argument(
         "--creation-policy", choices=("Owner", "Orphan", "Merge", "None"), default="Owner"
     )

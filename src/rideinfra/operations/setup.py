@@ -19,7 +19,14 @@ __all__ = ["build_source", "read_config"]
 log = logging.getLogger("rideinfra")
 
 #: Options of `source: {type: aws-secretsmanager}` passed on only when the config sets them.
-_AWS_OPTIONS = ("retry_mode", "max_attempts", "max_concurrency", "connect_timeout", "read_timeout")
+_AWS_OPTIONS = (
+    "retry_mode",
+    "max_attempts",
+    "max_concurrency",
+    "connect_timeout",
+    "read_timeout",
+    "deadline",
+)
 
 
 def read_config(path: str | Path) -> Config:
@@ -67,6 +74,7 @@ def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource
             "region": section.region,
             "endpoint_url": section.endpoint_url,
             "environ": environ,
+            "pins": getattr(section, "versions", None) or None,
         }
         for name in _AWS_OPTIONS:
             value = getattr(section, name, None)

@@ -43,6 +43,7 @@ from rideinfra.profiles._declare import (
 from rideinfra.profiles._read import read_yaml_file
 from rideinfra.profiles._transform_spec import TRANSFORM_NAMES, TRANSFORMS_NODE
 from rideinfra.profiles.file_mode import FILE_MODE_PATTERN, file_mode_problem, parse_file_mode
+from rideinfra.profiles.interval import MAX_INTERVAL, parse_interval
 from rideinfra.profiles.model import (
     OUTPUT_FORMATS,
     AwsSourceConfig,
@@ -131,6 +132,24 @@ class _FileMode:
         }
 
 
+class _Interval:
+    """`output.refresh_interval`: seconds, or a number with an s/m/h suffix (`parse_interval`)."""
+
+    def read(self, value: Any, at: tuple[str | int, ...], reading: Reading) -> Any:
+        try:
+            return parse_interval(value)
+        except ValueError as exc:
+            return reading.refuse(at, str(exc))
+
+    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "anyOf": [
+                {"exclusiveMinimum": 0, "maximum": MAX_INTERVAL, "type": "number"},
+                {"type": "string", "pattern": r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*[smh]?$"},
+            ]
+        }
+
+
 # --- sources --------------------------------------------------------------------------------
 
 _PATH = Str(min_length=1)
@@ -172,6 +191,11 @@ _AWS = Struct(
         "read_timeout": Field(
             _SECONDS, default=None, description="seconds to wait for an answer (default 10)"
         ),
+        "deadline": Field(
+            Optional(Number(gt=0, le=3600, unit=" seconds")),
+            default=None,
+            description="seconds one whole fetch may take, retries included (default 120)",
+        ),
     },
     build=lambda f, _: AwsSourceConfig(
         region=f["region"],
@@ -181,6 +205,7 @@ _AWS = Struct(
         max_concurrency=f["max_concurrency"],
         connect_timeout=f["connect_timeout"],
         read_timeout=f["read_timeout"],
+        deadline=f["deadline"],
     ),
     title="aws-secretsmanager source",
     ref="_AwsSource",
@@ -234,13 +259,28 @@ SOURCE: Union = Union((_AWS, _FILE, _DIRECTORY, _ENV, _CHAIN), what="source")
 
 # --- secrets, profiles, output --------------------------------------------------------------
 
+
+def _secret(f: dict[str, Any], _: Reading) -> tuple[Pipeline, str | None, str | None]:
+    if f["version_stage"] is not None and f["version_id"] is not None:
+        raise Invalid("give version_stage or version_id, not both", at=("version_id",))
+    return Pipeline(*f["transforms"]), f["version_stage"], f["version_id"]
+
+
 _SECRET = Struct(
     {
         "transforms": Field(
             TRANSFORMS_NODE, default=[], description="applied wherever the secret is used"
-        )
+        ),
+        "version_stage": Field(
+            Optional(Str(min_length=1)),
+            default=None,
+            description="staging label to read, e.g. AWSPREVIOUS (default AWSCURRENT)",
+        ),
+        "version_id": Field(
+            Optional(Str(min_length=1)), default=None, description="one version to read"
+        ),
     },
-    build=lambda f, _: Pipeline(*f["transforms"]),
+    build=_secret,
     title="transforms bound to a secret",
     ref="_Secret",
 )
@@ -284,9 +324,18 @@ _OUTPUT = Struct(
             Enum(OUTPUT_FORMATS), default="env", description="file format (see formats.md)"
         ),
         "file_mode": Field(_FileMode(), default=0o600),
+        "refresh_interval": Field(
+            Optional(_Interval()),
+            default=None,
+            description="seconds (or 60s, 5m, 1h) between `watch` polls and ESO refreshes "
+            "(default 60s for watch, 1h for ESO)",
+        ),
     },
     build=lambda f, r: OutputConfig(
-        r.path(f["dir"], at=("dir",)) if f["dir"] else None, f["format"], f["file_mode"]
+        r.path(f["dir"], at=("dir",)) if f["dir"] else None,
+        f["format"],
+        f["file_mode"],
+        f["refresh_interval"],
     ),
     title="output",
     ref="_Output",
@@ -308,14 +357,39 @@ def _config(f: dict[str, Any], reading: Reading) -> Config:
     if unused:
         (at, message), *more = unused
         raise Invalid(message, at=at, more=more)
+    secrets = {name: SecretConfig(name, *spec) for name, spec in f["secrets"].items()}
     return Config(
-        source=f["source"],
-        secrets={name: SecretConfig(name, p) for name, p in f["secrets"].items()},
+        source=_pinned(f["source"], secrets),
+        secrets=secrets,
         profiles=profiles,
         output=f["output"],
         seed=reading.path(f["seed"], at=("seed",)) if f["seed"] else None,
         path=None,
         version=f["version"],
+    )
+
+
+def _pinned(source: Any, secrets: dict[str, SecretConfig]) -> Any:
+    """The source with the secrets' own versions, so every command built from it reads them."""
+    pins = {
+        name: (s.version_stage, s.version_id)
+        for name, s in secrets.items()
+        if s.version_stage is not None or s.version_id is not None
+    }
+    if not pins:
+        return source
+    if isinstance(source, AwsSourceConfig):
+        return attrs.evolve(source, versions=pins)
+    if isinstance(source, ChainSourceConfig):
+        parts = tuple(_pinned(part, secrets) for part in source.sources)
+        if any(isinstance(part, AwsSourceConfig | ChainSourceConfig) for part in parts):
+            return attrs.evolve(source, sources=parts)
+    name = next(iter(pins))
+    key = "version_stage" if pins[name][0] is not None else "version_id"
+    raise Invalid(
+        f"secret {name!r} asks for a {key} but the source is not aws-secretsmanager, "
+        "which alone keeps versions; remove it or change the source",
+        at=("secrets", name, key),
     )
 
 

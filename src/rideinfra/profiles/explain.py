@@ -16,20 +16,28 @@ __all__ = ["EXPLAIN_HEADERS", "ExplainRow", "explain", "explain_envs", "format_e
 
 @attrs.frozen
 class ExplainRow:
-    """One variable of one profile and its origin."""
+    """One variable of one profile and its origin.
+
+    `version` is the secret's own `version_stage` or `version_id` from the
+    config (empty: AWSCURRENT, the default).
+    """
 
     profile: str
     variable: str
     secret: str
     field: str
     transforms: tuple[str, ...]
+    version: str = ""
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, `secret:field`, transforms (`-`: none)."""
+        """The row as table cells: profile, variable, `secret:field`, transforms (`-`: none).
+
+        A secret read at its own version shows it: `app/db:PASSWORD (AWSPREVIOUS)`.
+        """
         return (
             self.profile,
             self.variable,
-            f"{self.secret}:{self.field}",
+            f"{self.secret}:{self.field}" + (f" ({self.version})" if self.version else ""),
             " | ".join(self.transforms) or "-",
         )
 
@@ -38,14 +46,24 @@ class ExplainRow:
 EXPLAIN_HEADERS = ("PROFILE", "VARIABLE", "FROM", "VIA")
 
 
-def explain_envs(envs: dict[str, Env]) -> list[ExplainRow]:
-    """Rows for already-resolved profiles: profile order, then variable name."""
+def explain_envs(envs: dict[str, Env], config: Config | None = None) -> list[ExplainRow]:
+    """Rows for already-resolved profiles: profile order, then variable name.
+
+    Args:
+        envs: the resolved profiles.
+        config: their config, to show each secret's own version (if any).
+    """
+    bound = config.secrets if config is not None else {}
     rows = []
     for profile, env in envs.items():
         for entry in env.entries:
             origin = entry.origin
+            secret = bound.get(origin.secret)
+            version = (secret.version_stage or secret.version_id or "") if secret else ""
             rows.append(
-                ExplainRow(profile, entry.name, origin.secret, origin.field, origin.transforms)
+                ExplainRow(
+                    profile, entry.name, origin.secret, origin.field, origin.transforms, version
+                )
             )
     return rows
 
@@ -58,7 +76,7 @@ def explain(
     The store is read because variable names can depend on a secret's fields
     (`airflow` maps unlisted fields by prefix). Raises what `resolve` raises.
     """
-    return explain_envs(resolve(config, source, profiles=profiles))
+    return explain_envs(resolve(config, source, profiles=profiles), config)
 
 
 def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:

@@ -45,6 +45,10 @@ class AwsSourceConfig:
     max_concurrency: int | None = None
     connect_timeout: float | None = None
     read_timeout: float | None = None
+    deadline: float | None = None
+    #: secret name -> (version_stage, version_id), from `secrets.<name>`: every
+    #: command that builds this source reads those secrets at their version.
+    versions: Mapping[str, tuple[str | None, str | None]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -94,19 +98,31 @@ class OutputConfig:
             the config file's directory), or None for the default.
         format: one of :data:`OUTPUT_FORMATS`.
         file_mode: permission bits of written files.
+        refresh_interval: seconds between polls of `rideinfra watch` and ESO's
+            `refreshInterval`; None for their defaults (60 s, 1h).
     """
 
     dir: Path | None = None
     format: str = "env"
     file_mode: int = 0o600
+    refresh_interval: float | None = None
 
 
 @attrs.frozen
 class SecretConfig:
-    """Transforms bound to a secret, applied wherever a profile uses it."""
+    """Transforms bound to a secret, applied wherever a profile uses it; its version.
+
+    Attributes:
+        name: the secret's name in the store.
+        transforms: applied wherever a profile uses it.
+        version_stage: read this staging label (e.g. `AWSPREVIOUS`); None: AWSCURRENT.
+        version_id: read this version; None: the stage's.
+    """
 
     name: str
     transforms: Pipeline = attrs.field(factory=Pipeline)
+    version_stage: str | None = None
+    version_id: str | None = None
 
 
 @attrs.frozen

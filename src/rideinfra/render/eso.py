@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from rideinfra.errors import ConfigError, RenderError
+from rideinfra.profiles.interval import go_duration
 from rideinfra.profiles.model import AwsSourceConfig, Config, Env
 from rideinfra.profiles.resolve import resolve_profile
 from rideinfra.render.kubernetes import yaml_quote
@@ -120,8 +121,8 @@ def _secret_key(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
         )
 
 
-def _duration(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not _DURATION.fullmatch(value):
+def _duration(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not _DURATION.fullmatch(value):
         raise ConfigError(
             f"refresh_interval {value!r} is not a Go duration such as 1h, 15m or 1h30m "
             "(0 syncs once)",
@@ -155,7 +156,9 @@ class EsoOptions:
         target_template: the Secret ESO writes; the same default as the
             ``k8s-secret`` format, so pods reference one name on both paths.
         labels: ``metadata.labels`` of every object.
-        refresh_interval: how often ESO re-reads the store (Go duration).
+        refresh_interval: how often ESO re-reads the store (Go duration); None
+            takes the config's `output.refresh_interval` (the pace of
+            `rideinfra watch`), else `1h`.
         creation_policy: ``target.creationPolicy`` (``Owner``: the Secret is
             deleted with its ExternalSecret).
         store_kind: ``SecretStore`` (namespaced) or ``ClusterSecretStore``.
@@ -182,7 +185,7 @@ class EsoOptions:
     name_template: str = attrs.field(default="{profile}", validator=_template)
     target_template: str = attrs.field(default="{profile}", validator=_template)
     labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen, validator=_labels)
-    refresh_interval: str = attrs.field(default="1h", validator=_duration)
+    refresh_interval: str | None = attrs.field(default=None, validator=_duration)
     creation_policy: CreationPolicy = attrs.field(
         default="Owner", validator=_one_of("Owner", "Orphan", "Merge", "None")
     )
@@ -326,6 +329,14 @@ def _check_property(entry: Entry, secrets: Mapping[str, Secret] | None) -> None:
         )
 
 
+def _refresh_interval(options: EsoOptions, config: Config | None) -> str:
+    """`--refresh-interval`, else `output.refresh_interval` as a Go duration, else 1h."""
+    if options.refresh_interval is not None:
+        return options.refresh_interval
+    seconds = config.output.refresh_interval if config is not None else None
+    return go_duration(seconds) if seconds is not None else "1h"
+
+
 def _compact_prefix(config: Config, env: Env, secret: Secret, mine: Sequence[Entry]) -> str | None:
     """The prefix by which ``secret`` maps to exactly ``mine``, if the config guarantees it."""
     profile = config.profiles.get(env.profile or "")
@@ -410,7 +421,7 @@ def external_secret(
         data.append({"secretKey": entry.name, "remoteRef": remote})
     store_name = _name(options.store_template, profile, "SecretStore")
     spec: dict[str, Any] = {
-        "refreshInterval": options.refresh_interval,
+        "refreshInterval": _refresh_interval(options, config),
         "secretStoreRef": {"name": store_name, "kind": options.store_kind},
         "target": {
             "name": _name(options.target_template, profile, "target Secret"),

@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_MAX_CONCURRENCY",
     "SecretsManagerSource",
     "SecretsManagerStore",
+    "VersionPin",
     "resolve_region",
 ]
 
@@ -398,6 +399,26 @@ def _asked_forms(item: Mapping[str, Any], asked: Sequence[str]) -> list[str]:
     ]
 
 
+#: `(version_stage, version_id)` a secret asks for; `(None, None)` is AWSCURRENT.
+VersionPin = tuple[str | None, str | None]
+#: ListSecrets takes at most 10 values per filter.
+_FILTER_VALUES = 10
+
+
+def _is_pinned(pin: VersionPin) -> bool:
+    stage, version_id = pin
+    return version_id is not None or stage not in (None, "AWSCURRENT")
+
+
+def _name_prefix(asked: str) -> str:
+    """The name filter value for a secret asked by name or ARN: up to its first `/`."""
+    name = (
+        asked.split(":secret:", 1)[1] if asked.startswith("arn:") and ":secret:" in asked else asked
+    )
+    head, slash, _ = name.partition("/")
+    return head + slash
+
+
 def _chunks(names: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
     for start in range(0, len(names), size):
         yield tuple(names[start : start + size])
@@ -448,6 +469,9 @@ class SecretsManagerSource(BaseSource):
         use_batch: set False to use only ``GetSecretValue``.
         deadline: seconds one fetch may take in all (default `DEFAULT_DEADLINE`,
             120 s: past the 65 s botocore's retries can take at the defaults).
+        pins: secret name -> `(version_stage, version_id)` for the secrets
+            that ask for a version of their own; they are read with
+            `GetSecretValue`, every other secret still in batches.
 
     Raises:
         ConfigError: the endpoint, the region or the credential variables are
@@ -472,6 +496,7 @@ class SecretsManagerSource(BaseSource):
         parse: ParseOptions = DEFAULT_PARSE,
         use_batch: bool = True,
         deadline: float | None = None,
+        pins: Mapping[str, VersionPin] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         if max_concurrency < 1:
@@ -504,6 +529,8 @@ class SecretsManagerSource(BaseSource):
         self._version_id = version_id
         self._parse = parse
         self._batch = use_batch and version_id is None and version_stage in (None, "AWSCURRENT")
+        # Per-secret versions (`secrets.<name>.version_stage` / `version_id`); the rest batch.
+        self._pins = {name: pin for name, pin in (pins or {}).items() if _is_pinned(pin)}
 
     @property
     def region(self) -> str:
@@ -548,22 +575,70 @@ class SecretsManagerSource(BaseSource):
             raise _store_error(exc, "ListSecrets", self._client.where()) from exc
         return names
 
+    def list_versions(self, names: Sequence[str]) -> dict[str, str | None]:
+        """Each secret's version id that holds the version it asks for, from metadata only.
+
+        One paginated `ListSecrets` (100 secrets a page, filtered on the
+        names' first path segments) instead of a `DescribeSecret` per secret:
+        100 secrets under one prefix cost one or two requests, and no value
+        is read. A secret pinned to a `version_id` answers that id while it
+        exists; one the listing does not show (deleted, misspelt) answers None.
+
+        Raises:
+            SourceError: the store could not be listed, or not within the deadline.
+        """
+        deadline = Deadline(self._deadline)
+        (stages,) = self._within(
+            lambda _: self._list_stages(names, deadline), [()], deadline, "ListSecrets"
+        )
+        versions: dict[str, str | None] = {}
+        for name in names:
+            stage, version_id = self._pins.get(name, (self._version_stage, self._version_id))
+            held = stages.get(name, {})
+            if version_id:
+                versions[name] = version_id if version_id in held else None
+            else:
+                wanted = stage or "AWSCURRENT"
+                versions[name] = next((v for v, s in held.items() if wanted in s), None)
+        return versions
+
+    def _list_stages(
+        self, names: Sequence[str], deadline: Deadline
+    ) -> dict[str, dict[str, list[str]]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs: dict[str, Any] = {"MaxResults": 100}
+        prefixes = sorted({_name_prefix(name) for name in names})
+        if len(prefixes) <= _FILTER_VALUES:  # else list the account: still 100 a page
+            kwargs["Filters"] = [{"Key": "name", "Values": prefixes}]
+        stages: dict[str, dict[str, list[str]]] = {}
+        try:
+            pages = self._client.get().get_paginator("list_secrets").paginate(**kwargs)
+            for page in pages:
+                deadline.check()
+                for item in page.get("SecretList", []):
+                    held = item.get("SecretVersionsToStages") or {}
+                    for name in _asked_forms(item, names):
+                        stages[name] = {str(v): list(s) for v, s in held.items()}
+        except (BotoCoreError, ClientError) as exc:
+            raise _store_error(exc, "ListSecrets", self._client.where()) from exc
+        return stages
+
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         deadline = Deadline(self._deadline)
-        if self._batch:
-            groups = list(_chunks(names, BATCH_LIMIT))
-            parts = self._within(
+        batched = tuple(n for n in names if n not in self._pins) if self._batch else ()
+        single: list[tuple[str, ...]] = [(name,) for name in names if name not in batched]
+        parts: list[_Part] = []
+        if batched:
+            parts += self._within(
                 lambda ids: self._batch_chunk(ids, deadline),
-                groups,
+                list(_chunks(batched, BATCH_LIMIT)),
                 deadline,
                 "BatchGetSecretValue",
             )
-        else:
-            parts = self._within(
-                lambda ids: self._get_all(ids, deadline),
-                [(name,) for name in names],
-                deadline,
-                "GetSecretValue",
+        if single:
+            parts += self._within(
+                lambda ids: self._get_all(ids, deadline), single, deadline, "GetSecretValue"
             )
         secrets: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
@@ -686,10 +761,11 @@ class SecretsManagerSource(BaseSource):
 
         (name,) = ids
         kwargs: dict[str, str] = {"SecretId": name}
-        if self._version_id:
-            kwargs["VersionId"] = self._version_id
-        if self._version_stage:
-            kwargs["VersionStage"] = self._version_stage
+        stage, version_id = self._pins.get(name, (self._version_stage, self._version_id))
+        if version_id:
+            kwargs["VersionId"] = version_id
+        if stage:
+            kwargs["VersionStage"] = stage
         try:
             response = self._client.get().get_secret_value(**kwargs)
         except ClientError as exc:

@@ -1,0 +1,310 @@
+"""`watch` against a moto server through the counting proxy: what a poll costs, what it writes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from faults.kit import write_config
+from rideinfra.errors import SourceError
+from rideinfra.operations.watch import StoreView, Watcher, WatchOptions, next_delay, watch
+from rideinfra.profiles import load_config
+from rideinfra.secrets import SecretsManagerSource
+from support.moto import MotoEndpoint
+from support.moto_rotation import rotation_fixed
+from support.proxy import Fault, FaultProxy
+
+SENTINEL = "s3ntinel-watch-value"
+
+Poll = Callable[[], list[str]]
+
+
+def rotate(client: Any, name: str, fields: dict[str, str]) -> str:
+    """The rotation protocol by hand: AWSPENDING first, then move AWSCURRENT onto it."""
+    current = client.describe_secret(SecretId=name)["VersionIdsToStages"]
+    old = next(v for v, stages in current.items() if "AWSCURRENT" in stages)
+    new = client.put_secret_value(
+        SecretId=name, SecretString=json.dumps(fields), VersionStages=["AWSPENDING"]
+    )["VersionId"]
+    return move_current(client, name, old, new)
+
+
+def move_current(client: Any, name: str, old: str, new: str) -> str:
+    client.update_secret_version_stage(
+        SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=new, RemoveFromVersionId=old
+    )
+    return str(new)
+
+
+@pytest.fixture(autouse=True)
+def _rotation() -> Any:
+    with rotation_fixed():
+        yield
+
+
+@pytest.fixture(name="setup")
+def _setup(tmp_path: Path, proxy: FaultProxy, sm: MotoEndpoint, aws_env: dict[str, str]) -> Any:
+    sm.seed(
+        {
+            "app/db": {"DB_PASSWORD": "one"},
+            "app/api": {"API_KEY": "k1"},
+            "app/metrics": {"METRICS_TOKEN": "m1"},
+        }
+    )
+    config = load_config(
+        write_config(
+            tmp_path / "rideinfra.yaml",
+            {"core": ["app/db", "app/api"], "monitoring": ["app/metrics"]},
+        )
+    )
+    source = SecretsManagerSource(endpoint_url=proxy.url, environ=aws_env)
+    return config, source, tmp_path / "out"
+
+
+def poller(config: Any, source: Any, out: Path, **options: Any) -> tuple[Poll, list[str]]:
+    """One poll of one `Watcher` per call of the result, in this process; hook runs recorded."""
+    hooks: list[str] = []
+    log = out.parent / "hooks.log"
+    settings = WatchOptions(
+        interval=0.01,
+        on_change=f'echo "$RIDEINFRA_CHANGED" >> {log}',
+        ready_file=out / ".ready",
+        **options,
+    )
+    watcher = Watcher(config, source, out, settings)
+
+    def poll() -> list[str]:
+        watcher.poll()
+        hooks[:] = log.read_text().splitlines() if log.exists() else []
+        return hooks
+
+    return poll, hooks
+
+
+class TestPollCost:
+    def test_unchanged_poll_reads_no_value(self, setup: Any, proxy: FaultProxy) -> None:
+        """After the first pass, a poll is one ListSecrets and nothing else."""
+        config, source, _out = setup
+        view = StoreView(config, source)
+        assert view.refresh() is not None
+        proxy.reset()
+        for _ in range(3):
+            assert view.refresh() is None
+        assert proxy.actions == ["ListSecrets"] * 3
+
+    def test_a_change_reads_only_that_secret(
+        self, setup: Any, proxy: FaultProxy, sm: MotoEndpoint
+    ) -> None:
+        config, source, _out = setup
+        view = StoreView(config, source)
+        view.refresh()
+        sm.client().put_secret_value(SecretId="app/api", SecretString='{"API_KEY": "k2"}')
+        proxy.reset()
+        envs = view.refresh()
+        assert envs is not None
+        assert envs["core"]["API_KEY"].reveal() == "k2"
+        assert proxy.actions == ["ListSecrets", "BatchGetSecretValue"]
+
+    def test_100_unchanged_secrets_cost_at_most_two_requests(
+        self, tmp_path: Path, proxy: FaultProxy, sm: MotoEndpoint, aws_env: dict[str, str]
+    ) -> None:
+        names = [f"fleet/s{i:03d}" for i in range(100)]
+        sm.seed({name: {f"K{i}": str(i)} for i, name in enumerate(names)})
+        sm.seed({f"other/x{i}": {"X": "1"} for i in range(30)})  # not ours: filtered out
+        config = load_config(write_config(tmp_path / "c.yaml", {"fleet": names}))
+        view = StoreView(config, SecretsManagerSource(endpoint_url=proxy.url, environ=aws_env))
+        view.refresh()
+        proxy.reset()
+        assert view.refresh() is None
+        assert proxy.count() <= 2
+        assert set(proxy.actions) == {"ListSecrets"}
+
+
+class TestWatch:
+    def test_change_sets_and_hook(self, setup: Any, sm: MotoEndpoint) -> None:
+        """First pass: files and the ready marker, no hook; each change: one hook run."""
+        config, source, out = setup
+        poll, _hooks = poller(config, source, out)
+        assert poll() == []
+        assert (out / ".ready").exists()
+        assert (out / "core.env").read_bytes() == b"API_KEY=k1\nDB_PASSWORD=one\n"
+        mtime = (out / "monitoring.env").stat().st_mtime_ns
+        assert poll() == []  # unchanged: no hook
+        client = sm.client()
+        client.put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "two"}')
+        assert poll() == ["core"]
+        assert (out / "core.env").read_bytes() == b"API_KEY=k1\nDB_PASSWORD=two\n"
+        assert (out / "monitoring.env").stat().st_mtime_ns == mtime  # not rewritten
+        assert poll() == ["core"]
+        rotate(client, "app/db", {"DB_PASSWORD": "three"})
+        rotate(client, "app/metrics", {"METRICS_TOKEN": "m2"})
+        assert poll() == ["core", "core monitoring"]  # two secrets moved: one change set
+
+    def test_rotation_in_progress_changes_nothing(
+        self, setup: Any, sm: MotoEndpoint, proxy: FaultProxy
+    ) -> None:
+        config, source, out = setup
+        poll, _hooks = poller(config, source, out)
+        poll()
+        client = sm.client()
+        old = client.describe_secret(SecretId="app/db")["VersionIdsToStages"]
+        (current,) = [v for v, s in old.items() if "AWSCURRENT" in s]
+        pending = client.put_secret_value(
+            SecretId="app/db", SecretString='{"DB_PASSWORD": "next"}', VersionStages=["AWSPENDING"]
+        )["VersionId"]
+        proxy.reset()
+        for _ in range(3):
+            assert poll() == []
+        assert set(proxy.actions) == {"ListSecrets"}  # AWSPENDING is not read
+        assert b"one" in (out / "core.env").read_bytes()
+        move_current(client, "app/db", current, pending)
+        assert poll() == ["core"]
+        assert poll() == ["core"]  # exactly one change
+        assert b"next" in (out / "core.env").read_bytes()
+
+    def test_store_down_then_back(
+        self, setup: Any, sm: MotoEndpoint, proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Failed polls: one line each, the last good files stay; then recovery."""
+        config, source, out = setup
+        source = SecretsManagerSource(
+            endpoint_url=proxy.url, environ=source._client._environ, max_attempts=1
+        )
+        poll, _hooks = poller(config, source, out)
+        poll()
+        before = (out / "core.env").read_bytes()
+        sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "late"}')
+        proxy.reset()
+        proxy.on({n: Fault.http(503) for n in range(1, 4)})
+        caplog.set_level(logging.INFO)
+        caplog.clear()
+        stats = watch(
+            config, source, out, WatchOptions(interval=0.01, max_polls=5), stop=threading.Event()
+        )
+        assert (stats.polls, stats.failures, stats.changes) == (5, 3, 1)
+        failed = [r for r in caplog.records if "poll failed" in r.getMessage()]
+        assert [r.getMessage().split(" (")[1][:12] for r in failed] == [
+            "1 in a row),",
+            "2 in a row),",
+            "3 in a row),",
+        ]
+        assert any("succeeded again after 3" in r.getMessage() for r in caplog.records)
+        assert (out / "core.env").read_bytes() != before
+        assert b"late" in (out / "core.env").read_bytes()
+
+    def test_a_change_that_does_not_render_keeps_the_old_files(
+        self, setup: Any, sm: MotoEndpoint, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        config, source, out = setup
+        poll, hooks = poller(config, source, out)
+        poll()
+        snapshot = {p.name: p.read_bytes() for p in out.glob("*.env")}
+        # app/api now also gives DB_PASSWORD, with another value: a collision in core.
+        sm.client().put_secret_value(
+            SecretId="app/api", SecretString=json.dumps({"API_KEY": "k", "DB_PASSWORD": SENTINEL})
+        )
+        caplog.set_level(logging.INFO)
+        stats = watch(
+            config, source, out, WatchOptions(interval=0.01, max_polls=2), stop=threading.Event()
+        )
+        assert (stats.failures, stats.changes) == (2, 0)
+        assert {p.name: p.read_bytes() for p in out.glob("*.env")} == snapshot
+        messages = " ".join(r.getMessage() for r in caplog.records)
+        assert "DB_PASSWORD" in messages
+        assert "core" in messages
+        assert SENTINEL not in messages
+        assert hooks == []
+
+    def test_signal_to_pid_file(self, setup: Any, sm: MotoEndpoint, tmp_path: Path) -> None:
+        import signal
+        import subprocess
+        import sys
+        import time
+
+        config, source, out = setup
+        record = tmp_path / "signals"
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import signal,sys,time\n"
+                f"note = lambda *a: open({str(record)!r}, 'a').write('HUP\\n')\n"
+                "signal.signal(signal.SIGHUP, note)\n"
+                "print('up', flush=True)\n"
+                "time.sleep(30)\n",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline() == b"up\n"
+            pid_file = tmp_path / "app.pid"
+            pid_file.write_text(f"{child.pid}\n")
+            poll, _hooks = poller(config, source, out, signal=signal.SIGHUP, pid_file=pid_file)
+            poll()
+            poll()
+            sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "x"}')
+            poll()
+            deadline = time.monotonic() + 5
+            while not record.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert record.read_text() == "HUP\n"
+        finally:
+            child.kill()
+            child.wait()
+
+
+def test_versions_per_secret(
+    setup: Any, sm: MotoEndpoint, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """`version_stage: AWSPREVIOUS` reads the old value; the other secrets still batch."""
+    _config, source, _out = setup
+    rotate(sm.client(), "app/db", {"DB_PASSWORD": "rotated"})
+    path = write_config(
+        tmp_path / "pinned.yaml",
+        {"core": ["app/db", "app/api"]},
+        secrets={"app/db": {"version_stage": "AWSPREVIOUS"}},
+    )
+    from rideinfra.operations import build_source
+
+    pinned = load_config(path)
+    src = build_source(pinned.source, {**source._client._environ, "AWS_ENDPOINT_URL": proxy.url})
+    proxy.reset()
+    view = StoreView(pinned, src)
+    envs = view.refresh()
+    assert envs is not None
+    assert envs["core"]["DB_PASSWORD"].reveal() == "one"
+    assert sorted(proxy.actions) == ["BatchGetSecretValue", "GetSecretValue", "ListSecrets"]
+    proxy.reset()
+    assert view.refresh() is None
+    rotate(sm.client(), "app/db", {"DB_PASSWORD": "again"})  # AWSPREVIOUS moves to "rotated"
+    envs = view.refresh()
+    assert envs is not None
+    assert envs["core"]["DB_PASSWORD"].reveal() == "rotated"
+
+
+def test_deleted_secret_is_a_failed_poll(setup: Any, sm: MotoEndpoint) -> None:
+    config, source, _out = setup
+    view = StoreView(config, source)
+    view.refresh()
+    sm.client().delete_secret(SecretId="app/api", ForceDeleteWithoutRecovery=True)
+    with pytest.raises(SourceError, match="app/api"):
+        view.refresh()
+
+
+def test_jitter_and_backoff() -> None:
+    rng = random.Random(1)
+    waits = [next_delay(10, 0, rng) for _ in range(200)]
+    assert 9 <= min(waits) < 9.5
+    assert 10.5 < max(waits) <= 11
+    assert [
+        round(next_delay(1, n, random.Random(0)) / next_delay(1, 0, random.Random(0)))
+        for n in range(5)
+    ] == [1, 2, 4, 8, 8]
