@@ -79,6 +79,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser)
 
 
+EXIT_CODES: options.ExitCodes = {
+    0: "no file would change",
+    1: "a file would change (as diff(1) and `git diff --exit-code`), or a secret could not\n"
+    "be fetched, transformed or rendered",
+    2: options.USAGE_ERROR,
+}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra diff`."""
     options.add_command(
@@ -90,6 +98,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "added, removed or changed. Writes nothing.",
         "  rideinfra diff --out /secrets\n"
         "  rideinfra diff --profile core --show-values   # masked: ********ab",
+        exit_codes=EXIT_CODES,
         run=run,
         add_options=add_options,
     )
