@@ -239,7 +239,9 @@ def bash_completion(prog: str) -> str:
     The function reads COMP_LINE up to COMP_POINT rather than COMP_WORDS,
     because bash splits COMP_WORDS at `=` and `:` (COMP_WORDBREAKS); the
     candidates are whole words, so what bash already holds of the current word
-    before such a break is taken off them.
+    before such a break is taken off them. The line is split at blanks only
+    (a quoted path holding a space is two words to it; this command line has
+    no such values but paths, which bash's own `compgen -f` completes).
     """
     func = _function(prog)
     return f"""\
