@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fetch, transform, render and write secrets for every deployment profile.",
         epilog="Run 'rideinfra help COMMAND' (or 'rideinfra COMMAND --help') for a command's "
         "options,\nexamples and the exit codes it can return. In short:\n\n"
-        + exit_codes_help(ROOT_EXIT_CODES),
+        + exit_codes_help(_ROOT_EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: The summary in `rideinfra --help`; each command's help lists its own.
-ROOT_EXIT_CODES = {
+_ROOT_EXIT_CODES = {
     0: "done",
     1: "a secret could not be fetched, transformed, rendered or written;\n"
     "for check, diff and fetch --check: a difference was found",

@@ -30,6 +30,7 @@ import attrs
 from rideinfra.cli import options
 
 __all__ = [
+    "SCRIPTS",
     "SHELLS",
     "Completion",
     "bash_completion",
