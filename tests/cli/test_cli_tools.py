@@ -1,11 +1,9 @@
-"""rideinfra diff, check and completion; table output rules."""
+"""rideinfra diff and check; table output rules (completion: test_completion.py)."""
 
 from __future__ import annotations
 
 import io
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,38 +115,6 @@ class TestCheck:
         assert any("POSTGRES_PASSWORD" in why for _, why in report["problems"])
         assert report["unused"] == ["rideshare/legacy"]
         assert report["prefix"] == "rideshare/"
-
-
-class TestCompletion:
-    def test_bash_completes_commands_and_options(
-        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        """The generated bash script completes subcommands, options and choices."""
-        assert cli.main(["completion", "bash"], {}) == 0
-        script = tmp_path / "c.bash"
-        script.write_text(capsys.readouterr().out)
-
-        def complete(*words: str) -> list[str]:
-            line = " ".join(["rideinfra", *words])
-            probe = (
-                f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words)}; "
-                '_rideinfra; printf "%s\\n" "${COMPREPLY[@]}"'
-            )
-            proc = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
-            return proc.stdout.split()
-
-        assert "fetch" in complete("fe")
-        assert complete("fetch", "--dr") == ["--dry-run"]
-        assert complete("fetch", "--log-format", "j") == ["json"]
-        assert "--show-values" in complete("diff", "--")
-
-    @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-    def test_zsh_script_parses(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """zsh -n accepts the generated script."""
-        assert cli.main(["completion", "zsh"], {}) == 0
-        script = tmp_path / "_rideinfra"
-        script.write_text(capsys.readouterr().out)
-        subprocess.run(["zsh", "-n", str(script)], check=True)
 
 
 class TestTables:

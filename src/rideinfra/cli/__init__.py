@@ -1,9 +1,12 @@
 """The command line: `rideinfra COMMAND`, and what `python -m rideinfra.fetch` / `.seed` run.
 
 One module per command (`fetch`, `seed`, `explain`, `diff`, `check`,
-`schema`, `render`, `demo`, `run`, `watch`, `completion`), each declaring its parser and a
-handler that calls `rideinfra.operations`; `options` declares the shared
+`schema`, `render`, `demo`, `run`, `watch`, `completion`; `about` has `help` and
+`version`), each declaring its parser, its exit codes and a handler that calls
+`rideinfra.operations`; `options` declares the parser class and the shared
 options once; `base` is the one place that turns exceptions into exit codes.
+`rideinfra __complete WORD...` is the hidden entry the shell completion
+scripts call (`completion.complete`).
 Only the `python -m` shims import this package (tests/test_layers.py keeps it so).
 """
 
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 import typing
 
 if typing.TYPE_CHECKING:
@@ -26,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here: `python -m rideinfra.fetch` loads this package but needs no other command.
     from rideinfra.__about__ import __version__
     from rideinfra.cli import (
+        about,
         check,
         completion,
         demo,
@@ -38,16 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
         seed,
         watch,
     )
-    from rideinfra.cli.options import EXIT_CODES_HELP
+    from rideinfra.cli.options import Parser, exit_codes_help
 
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog="rideinfra",
         description="Fetch, transform, render and write secrets for every deployment profile.",
-        epilog="Run 'rideinfra COMMAND --help' for a command's options and examples.\n\n"
-        + EXIT_CODES_HELP,
+        epilog="Run 'rideinfra help COMMAND' (or 'rideinfra COMMAND --help') for a command's "
+        "options,\nexamples and the exit codes it can return. In short:\n\n"
+        + exit_codes_help(_ROOT_EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in (
         fetch.COMMAND,
@@ -63,7 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command.register(sub)  # in the order of `rideinfra --help`
     completion.register(sub, parser)
+    about.register(sub, parser)
     return parser
+
+
+#: The summary in `rideinfra --help`; each command's help lists its own.
+_ROOT_EXIT_CODES = {
+    0: "done",
+    1: "a secret could not be fetched, transformed, rendered or written;\n"
+    "for check, diff and fetch --check: a difference was found",
+    2: "bad usage or bad configuration",
+}
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -78,4 +95,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """
     from rideinfra.cli.base import run_command
 
-    return run_command(build_parser(), argv, environ, _log)
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["__complete"]:  # hidden: what the completion scripts call on TAB
+        from rideinfra.cli.completion import complete_command
+
+        return complete_command(build_parser, words[1:], os.environ if environ is None else environ)
+    return run_command(build_parser(), words, environ, _log)

@@ -194,8 +194,62 @@ def _help(parser: argparse.ArgumentParser) -> str:
     return buffer.getvalue()
 
 
+#: What every command does alike, which no single `--help` says in full.
+CLI_CONVENTIONS = """\
+## Conventions every command follows
+
+**Exit codes.** 0 done, 1 a failure (or, for `check`, `diff` and `fetch --check`, a
+difference found), 2 bad usage or bad configuration. Each command's help below ends
+with the codes it can return and what each means there.
+
+**Logging: `-q`, `-v`, `--log-level`.** Log lines go to stderr, one per step, as
+text or (`--log-format json`) one JSON object per line; no level ever logs a value.
+`-v`/`--verbose` is `--log-level DEBUG` and `-q`/`--quiet` is `--log-level WARNING`:
+all three set the same level, and the last one on the command line wins
+(`-v --log-level ERROR` logs errors only). They change stderr only: what a command
+prints on stdout (a table, JSON, manifests, a script) is its result and stays.
+
+**Colour and layout.** Tables (`explain`, `diff`, `check`) are aligned in columns
+when stdout is a terminal, and tab-separated when it is not (a pipe or a file), so
+`cut -f` and `awk -F'\\t'` read them. Their header is bold only on a terminal, and
+never when `NO_COLOR` is set to a non-empty value (<https://no-color.org>) or `TERM`
+is `dumb`. Log lines on stderr are never coloured. `--json` gives the same data for
+programs, whatever the terminal.
+
+**Mistakes.** An unknown command or choice names the closest one
+(`rideinfra fetc`: `did you mean 'fetch'?`; `--log-level debg`: `'DEBUG'`), and an
+unknown option is reported with the usage of the command it was given to, and the
+closest option where one is close (`--dryrun`: `did you mean --dry-run?`).
+
+**Help and version.** `rideinfra help [COMMAND...]` is `rideinfra COMMAND... --help`;
+`rideinfra version`, `rideinfra --version` and `-V` print the version.
+
+**Shell completion.** `rideinfra completion bash|zsh|fish` prints a script that
+completes commands, options, option values (formats, render targets, log levels,
+shells) and the profile names of the config (`--config` on the line, else
+`RIDEINFRA_CONFIG`, else `./rideinfra.yaml`); a config that cannot be read offers no
+names and prints nothing. Install it for bash, in `~/.bashrc`:
+
+```bash
+eval "$(rideinfra completion bash)"
+```
+
+for zsh, into a directory of `$fpath` (then start a new shell):
+
+```zsh
+rideinfra completion zsh > "${fpath[1]}/_rideinfra"
+```
+
+for fish:
+
+```fish
+rideinfra completion fish > ~/.config/fish/completions/rideinfra.fish
+```
+"""
+
+
 def cli_reference() -> str:
-    """Every command's --help, as one page."""
+    """Every command's --help, as one page, after what they all do alike."""
     from rideinfra.cli import build_parser, fetch, seed
 
     root = build_parser()
@@ -203,7 +257,9 @@ def cli_reference() -> str:
         "# CLI reference (generated)",
         "",
         "Generated from the parsers by `python -m rideinfra.cli._docgen`; a test keeps it in",
-        "step with the code. Exit codes are the same for every command.",
+        "step with the code.",
+        "",
+        CLI_CONVENTIONS.rstrip(),
         "",
         "## rideinfra",
         "",

@@ -99,9 +99,9 @@ class ModuleCommand:
 
     def build_parser(self) -> argparse.ArgumentParser:
         """The `python -m rideinfra.NAME` parser."""
-        parser = argparse.ArgumentParser(
-            prog=f"python -m rideinfra.{self.name}", **self.parser_options
-        )
+        from rideinfra.cli.options import Parser
+
+        parser = Parser(prog=f"python -m rideinfra.{self.name}", **self.parser_options)
         self.add_arguments(parser)
         return parser
 

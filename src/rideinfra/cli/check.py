@@ -45,6 +45,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser)
 
 
+EXIT_CODES: options.ExitCodes = {
+    0: "the store has every secret and field the config uses",
+    1: "drift (each problem is listed), or the store could not be read",
+    2: options.USAGE_ERROR,
+}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra check`."""
     options.add_command(
@@ -56,6 +63,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "the secrets under the config's common prefix (e.g. rideshare/) that no profile "
         "uses. Exit 1 when there is any. Never shows a value.",
         "  rideinfra check --config rideinfra.yaml\n  rideinfra check --json --prefix rideshare/",
+        exit_codes=EXIT_CODES,
         run=run,
         add_options=add_options,
     )

@@ -14,14 +14,21 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "run", "show"]
 
-# The help text, as `rideinfra demo --help` has always shown it.
-DESCRIPTION = """``rideinfra demo``: the whole secrets-init job on an embedded Secrets Manager.
+# The top of `rideinfra demo --help`: plain text, as a terminal shows it.
+DESCRIPTION = """\
+The whole secrets-init job on an embedded Secrets Manager.
 
-Starts a local Secrets Manager endpoint (a moto server, from the ``local``
+Starts a local Secrets Manager endpoint (a moto server, from the 'local'
 extra) on 127.0.0.1, seeds the rideshare example into it, and runs the real
-``fetch`` against it over HTTP, exactly as an init container talks to
+fetch against it over HTTP, exactly as an init container talks to
 LocalStack. No Docker, no network, no AWS account.
 """
+
+EXIT_CODES: options.ExitCodes = {
+    0: "the files were written and listed (values masked)",
+    1: "the embedded store could not start, or the fetch or the write failed",
+    2: "bad usage, or the 'local' extra or the bundled example is missing",
+}
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -55,6 +62,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "seed an embedded Secrets Manager and run the real fetch against it",
         DESCRIPTION,
         "example:\n  rideinfra demo --out demo-secrets",
+        exit_codes=EXIT_CODES,
     )
     parser.add_argument(
         "--out",

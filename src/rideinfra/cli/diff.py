@@ -25,14 +25,6 @@ __all__ = ["register", "run"]
 
 HEADERS = ("FILE", "CHANGE", "VARIABLE", "OLD", "NEW")
 
-EXIT_CODES = """\
-exit codes:
-  0  the files are what a fetch would write
-  1  a fetch would change something (a file new, or its variables or mode)
-  2  could not compare: bad usage or configuration, a secret that cannot be fetched,
-     transformed or rendered, or an output directory the writer would refuse
-"""
-
 
 class _CouldNotCompare(RideinfraError):
     """Any error of `rideinfra diff`: exit 2, so that 1 only ever means "differs"."""
@@ -121,23 +113,29 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser)
 
 
+EXIT_CODES: options.ExitCodes = {
+    0: "the files are what a fetch would write",
+    1: "a fetch would change something (a file new, or its variables or mode)",
+    2: "could not compare: bad usage or configuration, a secret that cannot be fetched,\n"
+    "transformed or rendered, or an output directory the writer would refuse",
+}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra diff`: its help ends with its own exit codes (1 is "differs" here)."""
-    parser = sub.add_parser(
+    options.add_command(
+        sub,
         "diff",
-        help="what a fetch would change, per file and variable (names only)",
-        description="Fetch and render as `fetch` would, and compare with the files in the "
-        "output directory, read as the writer reads them (a symlink it did not make, or a "
-        "FIFO, is refused, not followed or opened): files new, changed or unchanged, and "
-        "per changed file the variables added, removed or changed and a new file mode. "
-        "Writes nothing. Exits 1 when a fetch would change something, as diff(1) does.",
-        epilog="examples:\n"
+        "what a fetch would change, per file and variable (names only)",
+        "Fetch and render as `fetch` would, and compare with the files in the output "
+        "directory, read as the writer reads them (a symlink it did not make, or a FIFO, is "
+        "refused, not followed or opened): files new, changed or unchanged, and per changed "
+        "file the variables added, removed or changed and a new file mode. Writes nothing. "
+        "Exits 1 when a fetch would change something, as diff(1) does.",
         "  rideinfra diff --out /secrets\n"
         "  rideinfra diff --profile core --show-values   # masked: ********ab\n"
-        "  rideinfra diff --json --out /secrets   # exit 1: a fetch would change something"
-        f"\n\n{EXIT_CODES}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "  rideinfra diff --json --out /secrets   # exit 1: a fetch would change something",
+        exit_codes=EXIT_CODES,
+        run=run,
+        add_options=add_options,
     )
-    add_options(parser)
-    options.add_log(parser)
-    parser.set_defaults(handler=run)

@@ -37,6 +37,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser, "one JSON array instead of a table")
 
 
+EXIT_CODES: options.ExitCodes = {
+    0: "the table (or JSON) was printed",
+    1: "a secret could not be read or transformed",
+    2: options.USAGE_ERROR,
+}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra explain [PROFILE]`."""
     options.add_command(
@@ -47,6 +54,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "secrets (their field names decide some variable names) but never shows a value.",
         "  rideinfra explain data-pipeline\n"
         "  rideinfra explain --source file:examples/rideshare/seed.yaml --json",
+        exit_codes=EXIT_CODES,
         run=run,
         add_options=add_options,
     )

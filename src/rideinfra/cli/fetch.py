@@ -42,9 +42,16 @@ environment:
 
 """
 
+EXIT_CODES: options.ExitCodes = {
+    0: "done: files written, or already up to date",
+    1: "a secret could not be fetched, transformed, rendered or written; nothing was written\n"
+    "(with --check: the files differ from the store)",
+    2: options.USAGE_ERROR,
+}
+
 PARSER_OPTIONS = options.ParserOptions(
     description=DESCRIPTION,
-    epilog=EXAMPLES + options.EXIT_CODES_HELP,
+    epilog=EXAMPLES + options.exit_codes_help(EXIT_CODES),
     formatter_class=argparse.RawDescriptionHelpFormatter,
 )
 
@@ -73,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit 1 if the files on disk differ from what the store gives; write nothing",
     )
     options.add_log(parser)
-    parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -1,16 +1,18 @@
-"""What the commands share, declared once: their options, the help's exit codes, the lookups.
+"""What the commands share, declared once: the parser, their options, the help's exit codes.
 
 Each `add_*` adds one option; a command whose help says more about it passes
-`help_text=`. The lookups (`config_path`, `output_dir`, `source_for`) say which
-option, variable or config key wins, so each precedence rule is in one place.
+`help_text=`. Each command declares the exit codes it can return where it
+registers (`exit_codes=`); `exit_codes_help` prints them. The lookups
+(`config_path`, `output_dir`, `source_for`) say which option, variable or
+config key wins, so each precedence rule is in one place.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from rideinfra.errors import ConfigError
 
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONFIG",
     "DEFAULT_OUTPUT_DIR",
-    "EXIT_CODES_HELP",
+    "USAGE_ERROR",
+    "ExitCodes",
+    "Parser",
     "ParserOptions",
     "SubParsers",
     "add_command",
@@ -36,6 +40,7 @@ __all__ = [
     "add_source",
     "config_from_args",
     "config_path",
+    "exit_codes_help",
     "output_dir",
     "source_for",
     "source_from_option",
@@ -44,13 +49,67 @@ __all__ = [
 DEFAULT_CONFIG = "rideinfra.yaml"
 DEFAULT_OUTPUT_DIR = "/secrets"
 
-EXIT_CODES_HELP = """\
-exit codes:
-  0  done: files written, or already up to date
-  1  a secret could not be fetched, transformed, rendered or written; nothing was written
-     (with --check: the files differ from the store)
-  2  bad usage or bad configuration
-"""
+#: What exit code 2 means, the same for every command.
+USAGE_ERROR = "bad usage or bad configuration"
+
+#: The exit codes a command can return, each with what it means there.
+ExitCodes = Mapping[int, str]
+
+
+def exit_codes_help(codes: ExitCodes) -> str:
+    """The `exit codes:` block that ends a command's `--help`; a newline in a meaning wraps."""
+    lines = ["exit codes:"]
+    for code, meaning in sorted(codes.items()):
+        first, *rest = meaning.splitlines()
+        lines.append(f"  {code}  {first}")
+        lines += [f"     {line}" for line in rest]
+    return "\n".join(lines) + "\n"
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of `rideinfra` and each subcommand: a mistake gets the closest name.
+
+    argparse hands a subcommand's unknown options up to the root parser, whose
+    usage it then prints; here every parser refuses its own leftovers, so the
+    usage shown is the command's. An unknown choice or command names the
+    closest one (`fetc` -> `fetch`), as git and kubectl do.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """Parse as argparse does, but refuse arguments this parser does not know."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}{self._closest(extras)}")
+        return parsed, extras
+
+    def _closest(self, extras: Sequence[str]) -> str:
+        """`(did you mean --dry-run?)` for the first unknown option that is close to one."""
+        import difflib  # only on the error path
+
+        known = [option for option in self._option_string_actions if option.startswith("--")]
+        for extra in extras:
+            if extra.startswith("-"):
+                close = difflib.get_close_matches(extra.partition("=")[0], known, n=1, cutoff=0.75)
+                if close:
+                    return f" (did you mean {close[0]}?)"
+        return ""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is None or value in action.choices:
+            return
+        import difflib  # only on the error path
+
+        shown = [str(choice) for choice in action.choices if not str(choice).startswith("_")]
+        close = difflib.get_close_matches(str(value), shown, n=1)
+        what = "command" if isinstance(action, argparse._SubParsersAction) else "choice"
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        choose = ", ".join(repr(choice) for choice in shown)
+        raise argparse.ArgumentError(
+            action, f"unknown {what} {value!r}{hint} (choose from {choose})"
+        )
+
 
 SubParsers = argparse._SubParsersAction  # argparse names the type of add_subparsers() privately
 
@@ -69,13 +128,15 @@ def add_parser(
     summary: str,
     description: str,
     epilog: str,
+    *,
+    exit_codes: ExitCodes,
 ) -> argparse.ArgumentParser:
-    """A subparser whose help shows its text as written, ending in `epilog` and the exit codes."""
+    """A subparser whose help shows its text as written, ending in `epilog` and its exit codes."""
     return sub.add_parser(
         name,
         help=summary,
         description=description,
-        epilog=f"{epilog}\n\n{EXIT_CODES_HELP}",
+        epilog=f"{epilog}\n\n{exit_codes_help(exit_codes)}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
@@ -87,6 +148,7 @@ def add_command(
     description: str,
     examples: str,
     *,
+    exit_codes: ExitCodes,
     run: Handler,
     add_options: Callable[[argparse.ArgumentParser], object] | None = None,
 ) -> None:
@@ -98,10 +160,13 @@ def add_command(
         summary: its line in `rideinfra --help`.
         description: the top of its own `--help`.
         examples: command lines, indented by two spaces, one a line.
+        exit_codes: each code the command can return and what it means there.
         run: what the command does with its parsed arguments.
         add_options: adds the command's own arguments.
     """
-    parser = add_parser(sub, name, summary, description, f"examples:\n{examples}")
+    parser = add_parser(
+        sub, name, summary, description, f"examples:\n{examples}", exit_codes=exit_codes
+    )
     if add_options is not None:
         add_options(parser)
     add_log(parser)
@@ -118,7 +183,12 @@ def add_config(parser: argparse.ArgumentParser) -> None:
 
 
 def add_log(parser: argparse.ArgumentParser) -> None:
-    """`--log-format` and `--log-level`, for every command (`run_command` reads them)."""
+    """`--log-format`, `--log-level` and its shorthands `-v`, `-q`, for every command.
+
+    All three set `log_level` (which `run_command` reads), so the last one on
+    the command line wins. They change the log lines on stderr only, never
+    what a command prints on stdout (its result).
+    """
     parser.add_argument(
         "--log-format",
         choices=("text", "json"),
@@ -131,6 +201,24 @@ def add_log(parser: argparse.ArgumentParser) -> None:
         default="INFO",
         type=str.upper,
         help="least severe level logged (default INFO); no level ever logs a value",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        dest="log_level",
+        action="store_const",
+        const="DEBUG",
+        default=argparse.SUPPRESS,
+        help="log every step: --log-level DEBUG (the last of -v, -q, --log-level wins)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        dest="log_level",
+        action="store_const",
+        const="WARNING",
+        default=argparse.SUPPRESS,
+        help="log only warnings and errors: --log-level WARNING; stdout is unchanged",
     )
 
 

@@ -106,6 +106,20 @@ def _helm(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return _emit(args, {"external-secrets-values.yaml": text})
 
 
+#: Every target writes files with --out; only k8s reads the store.
+_WRITE_FAILED = "a file could not be written to --out"
+K8S_EXIT_CODES: options.ExitCodes = {
+    0: "the manifests were printed or written",
+    1: "the store could not be read for field names, or " + _WRITE_FAILED,
+    2: options.USAGE_ERROR,
+}
+FILES_EXIT_CODES: options.ExitCodes = {
+    0: "printed or written",
+    1: _WRITE_FAILED,
+    2: options.USAGE_ERROR,
+}
+
+
 def _add_target(
     targets: options.SubParsers[argparse.ArgumentParser],
     name: str,
@@ -115,9 +129,12 @@ def _add_target(
     *,
     run: Handler,
     config: bool = True,
+    exit_codes: options.ExitCodes = FILES_EXIT_CODES,
 ) -> argparse.ArgumentParser:
     """`rideinfra render NAME` with the options every target has; the caller adds its own."""
-    parser = options.add_parser(targets, name, summary, description, f"example:\n  {example}")
+    parser = options.add_parser(
+        targets, name, summary, description, f"example:\n  {example}", exit_codes=exit_codes
+    )
     if config:
         options.add_config(parser)
         options.add_profile(parser)
@@ -139,6 +156,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "examples:\n  rideinfra render k8s --config rideinfra.yaml --out k8s/\n"
         "  rideinfra render iam --account 123456789012 --region us-east-1 --out iam/\n"
         "  rideinfra render helm-values --eso-endpoint http://localstack.default:4566",
+        exit_codes=K8S_EXIT_CODES,
     )
     targets = render.add_subparsers(dest="target", metavar="TARGET", required=True)
 
@@ -152,31 +170,90 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "without AWS.",
         "rideinfra render k8s --namespace rideshare --out k8s/",
         run=_k8s,
+        exit_codes=K8S_EXIT_CODES,
     )
-    options.add_source(k8s, "file:PATH, directory:PATH, env or aws")
-    k8s.add_argument("--api-version", choices=("v1", "v1beta1"), default="v1")
-    k8s.add_argument("--namespace", help="metadata.namespace of every object")
-    k8s.add_argument("--name-template", default="{profile}", help="ExternalSecret name")
-    k8s.add_argument("--target-template", default="{profile}", help="target Secret name")
-    k8s.add_argument("--label", action="append", metavar="KEY=VALUE", help="repeatable")
-    k8s.add_argument(
-        "--refresh-interval", help="e.g. 1h, 15m (default: output.refresh_interval, else 1h)"
+    options.add_source(
+        k8s, "read field names from file:PATH, directory:PATH, env or aws (no AWS needed)"
     )
     k8s.add_argument(
-        "--creation-policy", choices=("Owner", "Orphan", "Merge", "None"), default="Owner"
+        "--api-version",
+        choices=("v1", "v1beta1"),
+        default="v1",
+        help="external-secrets.io API: v1 (ESO 0.17 and later, default) or v1beta1 (older ESO)",
     )
-    k8s.add_argument("--cluster-store", action="store_true", help="a ClusterSecretStore")
-    k8s.add_argument("--store-name", default="aws-secretsmanager", help="({profile} allowed)")
-    k8s.add_argument("--region", help="default: the config's source.region, else us-east-1")
     k8s.add_argument(
-        "--auth", choices=("secret-ref", "service-account", "controller"), default="secret-ref"
+        "--namespace", help="metadata.namespace of every object (default: kubectl's current one)"
     )
-    k8s.add_argument("--credentials-secret", default="aws-credentials")
-    k8s.add_argument("--credentials-namespace", help="required with --cluster-store")
-    k8s.add_argument("--service-account", default="rideinfra-{profile}")
-    k8s.add_argument("--role", help="IAM role ARN to assume")
-    k8s.add_argument("--no-compact", action="store_true", help="always per-variable data")
-    k8s.add_argument("--split", action="store_true", help="one file per object")
+    k8s.add_argument(
+        "--name-template",
+        default="{profile}",
+        help="ExternalSecret name; {profile} is the profile's name (default: {profile})",
+    )
+    k8s.add_argument(
+        "--target-template",
+        default="{profile}",
+        help="name of the Secret ESO writes, as the k8s-secret format's (default: {profile})",
+    )
+    k8s.add_argument(
+        "--label",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a metadata.labels entry of every object; repeatable",
+    )
+    k8s.add_argument(
+        "--refresh-interval",
+        help="how often ESO re-reads the store, such as 1h or 15m "
+        "(default: output.refresh_interval, else 1h)",
+    )
+    k8s.add_argument(
+        "--creation-policy",
+        choices=("Owner", "Orphan", "Merge", "None"),
+        default="Owner",
+        help="target.creationPolicy (default Owner: the Secret goes with its ExternalSecret)",
+    )
+    k8s.add_argument(
+        "--cluster-store",
+        action="store_true",
+        help="a ClusterSecretStore instead of a namespaced SecretStore",
+    )
+    k8s.add_argument(
+        "--store-name",
+        default="aws-secretsmanager",
+        help="the store's name; with {profile}, one store per profile (default: "
+        "aws-secretsmanager)",
+    )
+    k8s.add_argument(
+        "--region",
+        help="AWS region of the store (default: the config's source.region, else us-east-1)",
+    )
+    k8s.add_argument(
+        "--auth",
+        choices=("secret-ref", "service-account", "controller"),
+        default="secret-ref",
+        help="how the store authenticates: access keys in a Secret (secret-ref, default), a "
+        "service account token (IRSA), or the controller's own identity",
+    )
+    k8s.add_argument(
+        "--credentials-secret",
+        default="aws-credentials",
+        help="the Secret holding the access keys, for --auth secret-ref (default: aws-credentials)",
+    )
+    k8s.add_argument(
+        "--credentials-namespace",
+        help="where that Secret or service account lives; required with --cluster-store",
+    )
+    k8s.add_argument(
+        "--service-account",
+        default="rideinfra-{profile}",
+        help="the service account, for --auth service-account (default: rideinfra-{profile})",
+    )
+    k8s.add_argument("--role", help="an IAM role ARN the store assumes")
+    k8s.add_argument(
+        "--no-compact",
+        action="store_true",
+        help="always list each variable under data (default: dataFrom.extract where equal)",
+    )
+    k8s.add_argument("--split", action="store_true", help="one file per object (with --out)")
 
     iam = _add_target(
         targets,
@@ -189,9 +266,16 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     )
     iam.add_argument("--region", help="default: the config's source.region, else *")
     iam.add_argument("--account", default="*", help="12-digit account id (default * : weaker)")
-    iam.add_argument("--partition", default="aws")
+    iam.add_argument(
+        "--partition", default="aws", help="ARN partition: aws (default), aws-cn, aws-us-gov"
+    )
     iam.add_argument("--no-batch", action="store_true", help="omit BatchGetSecretValue")
-    iam.add_argument("--kms-key", action="append", metavar="ARN", help="repeatable")
+    iam.add_argument(
+        "--kms-key",
+        action="append",
+        metavar="ARN",
+        help="also allow kms:Decrypt on this customer-managed key; repeatable",
+    )
 
     helm = _add_target(
         targets,

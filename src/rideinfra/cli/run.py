@@ -106,6 +106,15 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+EXIT_CODES: options.ExitCodes = {
+    0: "CMD's own status: without --watch rideinfra becomes CMD; with it, CMD's last status",
+    1: "a secret could not be fetched, transformed or rendered (CMD never started)",
+    2: options.USAGE_ERROR,
+    126: "CMD is not executable",
+    127: "CMD was not found",
+}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra run`."""
     options.add_command(
@@ -123,6 +132,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "  rideinfra run --profile core --keep-env -- env\n"
         "  rideinfra run --profile core --watch --interval 5m -- ./server\n"
         "  rideinfra run --profile core --watch --reload-signal HUP -- nginx -g 'daemon off;'",
+        exit_codes=EXIT_CODES,
         run=run,
         add_options=add_options,
     )

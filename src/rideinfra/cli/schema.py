@@ -20,6 +20,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+EXIT_CODES: options.ExitCodes = {0: "the schema was printed", 2: "bad usage"}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra schema`."""
     options.add_command(
@@ -28,5 +31,6 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "print the JSON Schema of rideinfra.yaml",
         "Print the JSON Schema of rideinfra.yaml, for editor completion and validation.",
         "  rideinfra schema > rideinfra.schema.json",
+        exit_codes=EXIT_CODES,
         run=run,
     )

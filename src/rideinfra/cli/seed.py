@@ -37,11 +37,17 @@ seed file:
 
 """
 
+EXIT_CODES: options.ExitCodes = {
+    0: "done: every secret created, updated or already up to date",
+    1: "a secret could not be read, generated or written in the store",
+    2: options.USAGE_ERROR,
+}
+
 PARSER_OPTIONS = options.ParserOptions(
     description="Create or update secrets in AWS Secrets Manager from a seed file.\n\n"
     "Unchanged secrets get no new version; generate: values are made once and kept;\n"
     "OVERRIDE_<FIELD> in the environment replaces that field in every secret having it.",
-    epilog=EXAMPLES + options.EXIT_CODES_HELP,
+    epilog=EXAMPLES + options.exit_codes_help(EXIT_CODES),
     formatter_class=argparse.RawDescriptionHelpFormatter,
 )
 
@@ -55,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", metavar="URL", help="default: AWS_ENDPOINT_URL")
     parser.add_argument("--region", help="default: the config's, then AWS_DEFAULT_REGION")
     options.add_log(parser)
-    parser.add_argument("--version", action="version", version=f"rideinfra {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

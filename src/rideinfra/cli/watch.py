@@ -114,6 +114,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="one pass, then exit (0, or 1/2)")
 
 
+EXIT_CODES: options.ExitCodes = {
+    0: "stopped by SIGTERM or SIGINT after finishing any write; with --once, the pass succeeded",
+    1: "with --once: a secret could not be fetched, transformed, rendered or written",
+    2: options.USAGE_ERROR,
+}
+
+
 def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     """`rideinfra watch`."""
     options.add_command(
@@ -130,6 +137,7 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "  rideinfra watch --on-change 'docker kill -s HUP app'\n"
         "  rideinfra watch --signal HUP --pid-file /run/app.pid\n"
         "  rideinfra watch --once      # one pass (a readiness check, a cron job)",
+        exit_codes=EXIT_CODES,
         run=run,
         add_options=add_options,
     )
