@@ -15,36 +15,48 @@ __all__ = ["EXPLAIN_HEADERS", "ExplainRow", "explain", "explain_envs", "format_e
 
 @attrs.frozen
 class ExplainRow:
-    """One variable of one profile and its origin."""
+    """One variable of one profile and its origin.
+
+    `stored_as` is `plain` or `binary` when the variable is the whole stored
+    secret (the config's `plain:` / `binary:`), whose `field` is then the name
+    the config gave it.
+    """
 
     profile: str
     variable: str
     secret: str
     field: str
     transforms: tuple[str, ...]
+    stored_as: str | None = None
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none)."""
-        return (
-            self.profile,
-            self.variable,
-            f"{self.secret}:{self.field}",
-            " | ".join(self.transforms) or "-",
+        """Table cells: profile, variable, ``secret:field`` (or ``secret (plain)``), transforms."""
+        origin = (
+            f"{self.secret} ({self.stored_as})" if self.stored_as else f"{self.secret}:{self.field}"
         )
+        return (self.profile, self.variable, origin, " | ".join(self.transforms) or "-")
 
 
 #: Column headings for :meth:`ExplainRow.cells`.
 EXPLAIN_HEADERS = ("PROFILE", "VARIABLE", "FROM", "VIA")
 
 
-def explain_envs(envs: dict[str, Env]) -> list[ExplainRow]:
-    """Rows for already-resolved profiles: profile order, then variable name."""
+def explain_envs(envs: dict[str, Env], config: Config | None = None) -> list[ExplainRow]:
+    """Rows for already-resolved profiles: profile order, then variable name.
+
+    Args:
+        envs: profile -> Env.
+        config: the config they came from, which says which secrets are read whole.
+    """
     rows = []
     for profile, env in envs.items():
         for entry in env.entries:
             origin = entry.origin
+            whole = config.stored_as(origin.secret) if config is not None else None
             rows.append(
-                ExplainRow(profile, entry.name, origin.secret, origin.field, origin.transforms)
+                ExplainRow(
+                    profile, entry.name, origin.secret, origin.field, origin.transforms, whole
+                )
             )
     return rows
 
@@ -57,7 +69,7 @@ def explain(
     The store is read because variable names can depend on a secret's fields
     (``airflow`` maps unlisted fields by prefix). Raises what :func:`resolve` raises.
     """
-    return explain_envs(resolve(config, source, profiles=profiles))
+    return explain_envs(resolve(config, source, profiles=profiles), config)
 
 
 def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:

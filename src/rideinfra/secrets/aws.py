@@ -15,14 +15,23 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from rideinfra.__about__ import __version__
-from rideinfra.errors import ConfigError, SecretNotFound, SourceError, foreign_text
+from rideinfra.errors import (
+    ConfigError,
+    SecretFormatError,
+    SecretNotFound,
+    SourceError,
+    foreign_text,
+)
 from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
+    NOT_JSON_OBJECT,
     ParseOptions,
     Secret,
+    is_json_object,
+    options_for,
     parse_secret_binary,
     parse_secret_string,
 )
@@ -445,6 +454,8 @@ class SecretsManagerSource(BaseSource):
         version_stage: e.g. ``AWSPREVIOUS``; AWSCURRENT when None.
         version_id: a version id (for every secret fetched; rarely what you want).
         parse: how non-JSON and binary secrets become fields.
+        per_secret: secret name -> its own `parse` (rideinfra.yaml's `plain:`
+            and `binary:`), for the name as asked.
         use_batch: set False to use only ``GetSecretValue``.
         deadline: seconds one fetch may take in all (default `DEFAULT_DEADLINE`,
             120 s: past the 65 s botocore's retries can take at the defaults).
@@ -470,6 +481,7 @@ class SecretsManagerSource(BaseSource):
         version_stage: str | None = None,
         version_id: str | None = None,
         parse: ParseOptions = DEFAULT_PARSE,
+        per_secret: Mapping[str, ParseOptions] | None = None,
         use_batch: bool = True,
         deadline: float | None = None,
     ) -> None:
@@ -503,6 +515,7 @@ class SecretsManagerSource(BaseSource):
         self._version_stage = version_stage
         self._version_id = version_id
         self._parse = parse
+        self._per_secret = dict(per_secret or {})
         self._batch = use_batch and version_id is None and version_stage in (None, "AWSCURRENT")
 
     @property
@@ -681,7 +694,7 @@ class SecretsManagerSource(BaseSource):
             errors.update(failed)
         return found, errors
 
-    def _get_one(self, ids: tuple[str, ...]) -> _Part:
+    def _get_one(self, ids: tuple[str, ...], *, options: ParseOptions | None = None) -> _Part:
         from botocore.exceptions import BotoCoreError, ClientError
 
         (name,) = ids
@@ -705,19 +718,24 @@ class SecretsManagerSource(BaseSource):
             raise _store_error(exc, "GetSecretValue", self._client.where()) from exc
         self._log_retries(response, "GetSecretValue")
         try:
-            return {name: self._to_secret(name, response)}, {}
+            return {name: self._to_secret(name, response, options)}, {}
         except SourceError as exc:
             return {}, {name: exc}
 
-    def _to_secret(self, name: str, item: Mapping[str, Any]) -> Secret:
+    def _to_secret(
+        self, name: str, item: Mapping[str, Any], options: ParseOptions | None = None
+    ) -> Secret:
         version = item.get("VersionId")
+        # One place for the batch and the single get: the options of the name as asked.
+        if options is None:
+            options = options_for(name, self._parse, self._per_secret)
         if "SecretString" in item:
             return parse_secret_string(
-                name, item["SecretString"], options=self._parse, version_id=version, origin=ORIGIN
+                name, item["SecretString"], options=options, version_id=version, origin=ORIGIN
             )
         if "SecretBinary" in item:
             return parse_secret_binary(
-                name, item["SecretBinary"], options=self._parse, version_id=version, origin=ORIGIN
+                name, item["SecretBinary"], options=options, version_id=version, origin=ORIGIN
             )
         raise SourceError(f"secret {name!r} has no SecretString or SecretBinary", secret=name)
 
@@ -731,12 +749,19 @@ class SecretsManagerSource(BaseSource):
 
 StoreResult = Literal["created", "updated", "unchanged", "restored"]
 
+# How `SecretsManagerStore.read` reads a secret whole, whatever its shape.
+_WHOLE_FIELD = "SECRET_STRING"
+_WHOLE = ParseOptions(_WHOLE_FIELD, plain_always=True)
+
 
 class SecretsManagerStore:
-    """The write side, for seeding: idempotent create-or-update of JSON secrets.
+    """The write side, for seeding: idempotent create-or-update of secrets.
 
-    ``put`` writes a new version only when the fields differ from the current
-    ones, so reruns do not pile up versions (each one is billed and kept).
+    A secret is written as a JSON object of fields, or, given a string, as
+    that plain SecretString. ``put`` writes a new version only when the value
+    differs from the current one, so reruns do not pile up versions (each one
+    is billed and kept). A secret that changes shape (plain to JSON or back)
+    is an update like any other.
 
     Args:
         source: the SecretsManagerSource whose client, region and endpoint to use;
@@ -749,22 +774,51 @@ class SecretsManagerStore:
     def __repr__(self) -> str:
         return f"SecretsManagerStore({self._source!r})"
 
-    def read(self, name: str) -> dict[str, str] | None:
-        """The secret's current fields as plain strings, or None when it does not exist.
+    def read(self, name: str) -> dict[str, str] | str | None:
+        """The secret's current value, or None when it does not exist.
+
+        Returns:
+            its fields as plain strings when it is a JSON object; the
+            SecretString itself when it is not (a plain secret).
 
         Raises:
-            SourceError: the store could not be read, or the secret is not a JSON object.
+            SourceError: the store could not be read.
+            SecretFormatError: the secret is binary (SecretBinary), or a JSON
+                object that cannot be fields (a null field, a key twice).
         """
-        try:
-            secret = self._source.fetch(name)
-        except SecretNotFound:
+        # Read whole, then look: one read tells a plain secret from a JSON one.
+        found, failed = self._source._get_one((name,), options=_WHOLE)
+        error = failed.get(name)
+        if isinstance(error, SecretNotFound):
             return None
+        if isinstance(error, SecretFormatError) and error.code == NOT_JSON_OBJECT:
+            raise SecretFormatError(
+                f"secret {name!r} is binary (SecretBinary); seeding writes a SecretString, "
+                "so seed another name or delete this secret first",
+                secret=name,
+            )
+        if error is not None:
+            raise error
+        whole = found[name].fields[_WHOLE_FIELD].reveal()
+        if not is_json_object(whole):
+            return whole
+        secret = parse_secret_string(name, whole, origin=ORIGIN)
         return {key: value.reveal() for key, value in secret.fields.items()}
 
     def put(
-        self, name: str, fields: Mapping[str, str], *, description: str | None = None
+        self,
+        name: str,
+        fields: Mapping[str, str] | str,
+        *,
+        description: str | None = None,
     ) -> StoreResult:
-        """Create the secret, or put a new version if its fields changed.
+        """Create the secret, or put a new version if its value changed.
+
+        Args:
+            name: the secret.
+            fields: its fields (stored as a JSON object), or a string (stored
+                as that plain SecretString).
+            description: for a secret created.
 
         Raises:
             SourceError: the store refused the write; names the secret and the error code.
@@ -775,12 +829,13 @@ class SecretsManagerStore:
         where = self._source._client.where()
         import json
 
-        text = json.dumps(dict(fields))
+        wanted = fields if isinstance(fields, str) else dict(fields)
+        text = wanted if isinstance(wanted, str) else json.dumps(wanted)
         try:
             current = self.read(name)
             if current is None:
                 return self._create(client, name, text, description)
-            if current == dict(fields):
+            if current == wanted:
                 return "unchanged"
             client.put_secret_value(SecretId=name, SecretString=text)
             return "updated"
