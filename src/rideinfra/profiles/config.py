@@ -269,7 +269,10 @@ _SECRET = Struct(
             description="the whole SecretString is this one field (even a JSON object)",
         ),
         "binary": Field(
-            Optional(_BINARY), default=None, description="a SecretBinary becomes one field"
+            Optional(_BINARY),
+            default=None,
+            description="a SecretBinary becomes one field: {field: NAME, encoding: base64 "
+            "(default) | utf-8}",
         ),
     },
     # The name is set by `_config`, which knows the key.
@@ -370,7 +373,7 @@ CONFIG = Struct(
         "secrets": Field(
             MapOf(_SECRET),
             default={},
-            description="what is bound to a secret (transforms, plain:), by secret name",
+            description="what is bound to a secret (transforms, plain, binary), by name",
         ),
         "profiles": Field(
             MapOf(_PROFILE, key=Str(convert=_profile_name), min_items=1),

@@ -90,6 +90,9 @@ _HINTS = {
     "or raise max_attempts",
     "DecryptionFailure": "the KMS key cannot decrypt it; check kms:Decrypt permission",
     "InternalServiceError": "Secrets Manager failed past the retry budget; retry later",
+    "NoCredentialsError": "no AWS credentials were found: set AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY (any values work for LocalStack or moto), or AWS_PROFILE to a "
+    "profile of ~/.aws/config, or run with an instance, task or IRSA role",
 }
 
 
@@ -138,6 +141,52 @@ def _check_region(region: str, setting: str) -> None:
             f"{setting} is not a region name (like eu-west-1); set it to the region the "
             "secrets are in"
         )
+
+
+def _check_known_region(session: Session, region: str, setting: str) -> None:
+    """Refuse a region no partition has Secrets Manager in, from botocore's own data (offline).
+
+    An unknown region otherwise becomes a request to a host that does not
+    exist (real AWS), or a retried error page (LocalStack), not a message.
+
+    Raises:
+        ConfigError: names the setting, the region and the closest known one.
+    """
+    known = [
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions(SERVICE, partition)
+    ]
+    if not known or region in known:  # no endpoint data at all: nothing to say
+        return
+    close = _closest(region, [k for k in known if "fips" not in k])
+    hint = f"; did you mean {close}?" if close else "."
+    import botocore
+
+    raise ConfigError(
+        f"{setting} is {foreign_text(region, 60)!r}, a region where Secrets Manager does not "
+        f"exist{hint} Set it to the region the secrets are in (LocalStack and moto take the "
+        f"same names; botocore {botocore.__version__} knows {len(known)} regions, a newer "
+        "region needs a newer botocore)"
+    )
+
+
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice fewest edits away (a swap of two neighbours is one), if at most 3."""
+
+    def distance(a: str, b: str) -> int:
+        # Optimal string alignment: Levenshtein plus adjacent transpositions (us-esat-1).
+        rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                cost = a[i - 1] != b[j - 1]
+                rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                    rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+        return rows[len(a)][len(b)]
+
+    scored = sorted((distance(word.lower(), choice), choice) for choice in choices)
+    return scored[0][1] if scored and scored[0][0] <= 3 else None
 
 
 def _check_endpoint(url: str, setting: str) -> None:
@@ -224,6 +273,7 @@ class _Client:
         region: str,
         endpoint_url: str | None,
         endpoint_setting: str,
+        region_setting: str = "the region",
         retry_mode: RetryMode,
         max_attempts: int,
         connect_timeout: float,
@@ -242,6 +292,7 @@ class _Client:
         self.endpoint_url = endpoint_url
         # Which setting gave the endpoint, for ConfigErrors.
         self._endpoint_setting = endpoint_setting
+        self._region_setting = region_setting
         self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
 
     def get(self) -> SecretsManagerClient:
@@ -315,6 +366,8 @@ class _Client:
         env = self._environ
         session = Session()
         session.register_component("data_loader", _service_loader(session))
+        # Before the client: its endpoint data is the session's, loaded once for both.
+        _check_known_region(session, self.region, self._region_setting)
         profile = env.get("AWS_PROFILE")
         if profile:
             session.set_config_variable("profile", profile)
@@ -504,6 +557,7 @@ class SecretsManagerSource(BaseSource):
             region=resolved_region,
             endpoint_url=endpoint,
             endpoint_setting=endpoint_setting,
+            region_setting=_region_setting(region, env),
             retry_mode=retry_mode,
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
