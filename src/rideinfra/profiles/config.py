@@ -272,7 +272,7 @@ _SECRET = Struct(
             Optional(_BINARY),
             default=None,
             description="a SecretBinary becomes one field: {field: NAME, encoding: base64 "
-            "(default) | utf-8}",
+            "(default) or utf-8}",
         ),
     },
     # The name is set by `_config`, which knows the key.
