@@ -42,6 +42,7 @@ from rideinfra.profiles.seedfile import (
     SeedSpec,
     load_seed_spec,
 )
+from rideinfra.secrets.model import is_json_object
 
 __all__ = ["Generate", "SeedSpec", "SeedStore", "apply_seed", "generate_value", "load_seed_spec"]
 
@@ -142,7 +143,9 @@ def apply_seed(
 
 
 def _shape(value: SecretSpec | dict[str, str]) -> str:
-    return "plain string" if isinstance(value, str) else "JSON object of fields"
+    # Text that is a JSON object reads as fields wherever it is stored: that is its shape.
+    plain = isinstance(value, str) and not is_json_object(value)
+    return "plain string" if plain else "JSON object of fields"
 
 
 # The seed operation (`rideinfra seed`): which store, and seeding it with a report.

@@ -840,7 +840,14 @@ class SecretsManagerStore:
             SecretFormatError: the secret is binary (SecretBinary), or a JSON
                 object that cannot be fields (a null field, a key twice).
         """
-        # Read whole, then look: one read tells a plain secret from a JSON one.
+        whole = self._read_text(name)
+        if whole is None or not is_json_object(whole):
+            return whole
+        secret = parse_secret_string(name, whole, origin=ORIGIN)
+        return {key: value.reveal() for key, value in secret.fields.items()}
+
+    def _read_text(self, name: str) -> str | None:
+        """The current SecretString, whatever it holds; None when the secret does not exist."""
         found, failed = self._source._get_one((name,), options=_WHOLE)
         error = failed.get(name)
         if isinstance(error, SecretNotFound):
@@ -853,11 +860,7 @@ class SecretsManagerStore:
             )
         if error is not None:
             raise error
-        whole = found[name].fields[_WHOLE_FIELD].reveal()
-        if not is_json_object(whole):
-            return whole
-        secret = parse_secret_string(name, whole, origin=ORIGIN)
-        return {key: value.reveal() for key, value in secret.fields.items()}
+        return found[name].fields[_WHOLE_FIELD].reveal()
 
     def put(
         self,
@@ -886,7 +889,8 @@ class SecretsManagerStore:
         wanted = fields if isinstance(fields, str) else dict(fields)
         text = wanted if isinstance(wanted, str) else json.dumps(wanted)
         try:
-            current = self.read(name)
+            # A string is compared as stored text: JSON-looking plain text is still plain.
+            current = self._read_text(name) if isinstance(wanted, str) else self.read(name)
             if current is None:
                 return self._create(client, name, text, description)
             if current == wanted:
