@@ -89,6 +89,11 @@ def _env(sm: MotoEndpoint, aws_env: dict[str, str]) -> dict[str, str]:
     return {**aws_env, "AWS_ENDPOINT_URL": sm.url, "PATH": os.environ.get("PATH", "")}
 
 
+@pytest.fixture(name="in_empty_dir")
+def _in_empty_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
 def run(argv: list[str], env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> int:
     code = cli.main(argv, env)
     captured = capsys.readouterr()
@@ -212,3 +217,50 @@ class TestNamesFromTheSeedFile:
         assert "'SENTRY_TOKEN'" in err
         assert "generated value" in err
         assert not (app / "out").exists()
+
+
+@pytest.mark.usefixtures("in_empty_dir")
+class TestErrorsThatSayWhatToDo:
+    @pytest.mark.parametrize(
+        ("argv", "environ", "came"),
+        [
+            (["--config", "nope.yaml"], {}, "named by --config"),
+            ([], {"RIDEINFRA_CONFIG": "nope.yaml"}, "named by RIDEINFRA_CONFIG"),
+            ([], {}, "the default ./rideinfra.yaml (neither --config nor RIDEINFRA_CONFIG"),
+        ],
+        ids=["--config", "RIDEINFRA_CONFIG", "default"],
+    )
+    @pytest.mark.parametrize("command", ["fetch", "explain", "check", "seed"])
+    def test_missing_config_names_the_ways_to_give_one(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        command: str,
+        argv: list[str],
+        environ: dict[str, str],
+        came: str,
+    ) -> None:
+        assert cli.main([command, *argv], environ) == 2
+        err = capsys.readouterr().err
+        assert "config file not found" in err
+        assert came in err
+        assert "pass --config PATH, or set RIDEINFRA_CONFIG=PATH" in err
+        assert "internal error" not in err
+
+    def test_check_reports_a_non_json_secret_as_its_format(
+        self, app: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without `plain:`, `check` says secret-format (and how to fix it), not missing-secret."""
+        config = app / "rideinfra.yaml"
+        config.write_text(
+            CONFIG.replace("  webapp/stripe:\n    plain: STRIPE_SECRET_KEY\n", ""),
+            encoding="utf-8",
+        )
+        argv = ["check", "--config", str(config), "--source", f"file:{app / 'seed.yaml'}"]
+        assert cli.main(argv, {}) == 1
+        out = capsys.readouterr().out
+        (line,) = [x for x in out.splitlines() if "webapp/stripe" in x]
+        assert line.startswith("secret-format")
+        assert "missing-secret" not in out
+        assert f"the config file {config}" in out
+        assert "{plain: FIELD}" in out
+        assert not any(v in out for v in VALUES)

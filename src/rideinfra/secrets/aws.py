@@ -90,10 +90,14 @@ _HINTS = {
     "or raise max_attempts",
     "DecryptionFailure": "the KMS key cannot decrypt it; check kms:Decrypt permission",
     "InternalServiceError": "Secrets Manager failed past the retry budget; retry later",
-    "NoCredentialsError": "no AWS credentials were found: set AWS_ACCESS_KEY_ID and "
-    "AWS_SECRET_ACCESS_KEY (any values work for LocalStack or moto), or AWS_PROFILE to a "
-    "profile of ~/.aws/config, or run with an instance, task or IRSA role",
 }
+
+#: What to do when botocore finds no credentials anywhere in its chain.
+_NO_CREDENTIALS = (
+    "no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any "
+    "values work for LocalStack or moto), or AWS_PROFILE to a profile of ~/.aws/config, or "
+    "run where an instance, task or IRSA role provides them"
+)
 
 
 def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
@@ -432,8 +436,16 @@ def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -
     return SourceError(f"secret {name!r}: {code}: {hint}", secret=name, code=code)
 
 
-def _store_error(exc: Exception, op: str, where: str) -> SourceError:
-    """A failure of the whole call (network, credentials, throttling), not of one secret."""
+def _store_error(exc: Exception, op: str, where: str) -> SourceError | ConfigError:
+    """A failure of the whole call (network, credentials, throttling), not of one secret.
+
+    No credentials at all is the environment's mistake, found before any
+    request is sent: a ConfigError saying what to set.
+    """
+    from botocore.exceptions import NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return ConfigError(f"Secrets Manager at {where}: {op}: {_NO_CREDENTIALS}")
     code = _error_code(exc)
     # Else botocore's message: for connection problems it names the URL and the
     # cause; for an error answer it quotes the server (an HTML page from a
