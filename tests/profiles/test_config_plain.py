@@ -74,6 +74,7 @@ class TestDeclaration:
             ("webapp/stripe: {plian: K}", r"unknown key `plian`.*did you mean"),
             ("webapp/strip: {plain: K}", r"configured but no profile uses it.*webapp/stripe"),
         ],
+        ids=["empty", "not-text", "encoding", "no-field", "misspelt", "unused"],
     )
     def test_mistakes_are_refused_by_path(self, tmp_path: Path, secrets: str, message: str) -> None:
         path = write(tmp_path, secrets + "\n")

@@ -138,7 +138,7 @@ class ListableSource(Protocol):
 
 @attrs.frozen
 class CheckReport:
-    """Store vs config. ``ok`` when nothing is missing, unreadable or unused.
+    """Store vs config. `ok` when nothing is missing, unreadable or unused.
 
     Attributes:
         missing_secrets: (secret, why) for each secret the store lacks, or

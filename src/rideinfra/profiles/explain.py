@@ -30,7 +30,7 @@ class ExplainRow:
     stored_as: str | None = None
 
     def cells(self) -> tuple[str, str, str, str]:
-        """Table cells: profile, variable, ``secret:field`` (or ``secret (plain)``), transforms."""
+        """Table cells: profile, variable, `secret:field` (or `secret (plain)`), transforms."""
         origin = (
             f"{self.secret} ({self.stored_as})" if self.stored_as else f"{self.secret}:{self.field}"
         )

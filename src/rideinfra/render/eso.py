@@ -15,7 +15,7 @@ allow-list, the secret is used once in the profile, and its current fields
 (read from the store) become exactly its variables. Anything else (renames,
 ``keys``, ``drop``, ``airflow``...) is per-variable ``data``, which yields the
 env file's names by construction. A secret the config reads whole
-(``plain:``, or ``binary:`` as UTF-8) is a ``remoteRef`` without ``property``:
+(`plain:`, or `binary:` as UTF-8) is a `remoteRef` without `property`:
 ESO then takes the whole SecretString (or SecretBinary's bytes). A binary
 secret read as base64 is refused: ESO would put the bytes, not their base64
 text, in the Secret.

@@ -824,7 +824,7 @@ class SecretsManagerStore:
     """The write side, for seeding: idempotent create-or-update of secrets.
 
     A secret is written as a JSON object of fields, or, given a string, as
-    that plain SecretString. ``put`` writes a new version only when the value
+    that plain SecretString. `put` writes a new version only when the value
     differs from the current one, so reruns do not pile up versions (each one
     is billed and kept). A secret that changes shape (plain to JSON or back)
     is an update like any other.

@@ -74,7 +74,7 @@ class FileSource(BaseSource):
 
     optionally wrapped as ``{version: 1, secrets: {...}}`` (the seed file
     layout; a field asking for a ``generate:`` value is refused, as only
-    ``rideinfra seed`` makes those, unless ``names_only``: then it is present,
+    `rideinfra seed` makes those, unless `names_only`: then it is present,
     holding `GENERATED_PLACEHOLDER`). A secret given as a string instead of a
     mapping is its SecretString, parsed as the store's would be. Values go
     through :func:`~rideinfra.secrets.model.parse_secret_string`, so numbers
@@ -428,7 +428,7 @@ class DirectorySource(BaseSource):
         options: how a ``<dir>/<name>`` file that is not a JSON object becomes
             fields (``plain_field``).
         per_secret: secret name -> its own `options` (rideinfra.yaml's `plain:`),
-            for a ``<dir>/<name>`` file; a directory of field files is fields
+            for a `<dir>/<name>` file; a directory of field files is fields
             by construction.
     """
 
