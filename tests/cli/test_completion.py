@@ -229,6 +229,8 @@ COMMANDS = [
     "schema",
     "render",
     "demo",
+    "run",
+    "watch",
     "completion",
     "help",
     "version",

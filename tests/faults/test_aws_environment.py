@@ -101,6 +101,30 @@ CASES: dict[str, Case] = {
         (),
         ("AWS_REGION is not a region name",),
     ),
+    "AWS_DEFAULT_REGION is no region": (
+        {"AWS_DEFAULT_REGION": "us-esat-1"},
+        (),
+        (
+            "AWS_DEFAULT_REGION is 'us-esat-1', a region where Secrets Manager does not exist; "
+            "did you mean us-east-1?",
+            "newer botocore",
+        ),
+    ),
+    "AWS_REGION is no region": (
+        {"AWS_REGION": "eu-west-9"},
+        (),
+        ("AWS_REGION is 'eu-west-9', a region where Secrets Manager does not exist",),
+    ),
+    "no credentials anywhere": (
+        {},
+        CREDENTIALS,
+        (
+            "no AWS credentials were found",
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            "any values work for LocalStack or moto",
+            "AWS_PROFILE",
+        ),
+    ),
     "AWS_DEFAULT_REGION with a newline": (
         {"AWS_DEFAULT_REGION": "eu-west-1\nlevel=error forged"},
         (),
@@ -142,6 +166,32 @@ def test_exit_2_naming_the_variable_before_any_request(
         assert word in line
     assert store.count() == 0
     assert snapshot(out) == before
+
+
+def test_a_config_region_that_does_not_exist(
+    store: FaultProxy, aws_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`region: us-esat-1` in rideinfra.yaml: exit 2 naming the setting and the closest region."""
+    source = {"type": "aws-secretsmanager", "region": "us-esat-1"}
+    config = write_config(tmp_path / "rideinfra.yaml", {"core": ["app/db"]}, source=source)
+    run = fetch_process(config, tmp_path / "out", aws_environ(aws_env, store.url))
+    assert run.code == 2, run.err
+    assert "the source's region is 'us-esat-1'" in run.err
+    assert "did you mean us-east-1?" in run.err
+    assert store.count() == 0
+
+
+def test_every_real_region_is_accepted() -> None:
+    """The list is botocore's own: each region it knows for Secrets Manager passes."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    for partition in session.get_available_partitions():
+        for region in session.get_available_regions("secretsmanager", partition):
+            source = SecretsManagerSource(
+                region=region, environ={"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+            )
+            source._client.get()  # builds the client, where the check runs
 
 
 def test_a_config_endpoint_without_host(aws_env: dict[str, str], tmp_path: Path) -> None:

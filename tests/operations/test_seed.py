@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rideinfra.errors import ConfigError
+from rideinfra.errors import ConfigError, SecretFormatError
 from rideinfra.operations.seed import Generate, apply_seed, generate_value, load_seed_spec
 from rideinfra.secrets import SecretsManagerSource, SecretsManagerStore
 from support.moto import MotoEndpoint
@@ -103,3 +103,77 @@ class TestApply:
         spec = load_seed_spec(write(tmp_path, "version: 1\nsecrets: {a/x: {U: v}}\n"))
         assert apply_seed(spec, store, {}) == {"a/x": "updated"}
         assert store.read("a/x") == {"U": "v"}
+
+
+class TestPlain:
+    """A seed entry that is a string is a plain SecretString; shape changes are updates."""
+
+    SENTINEL = "sk_test_SENTINEL_seed"
+
+    def test_string_entry_is_stored_plain_and_rerun_is_unchanged(
+        self, tmp_path: Path, store: SecretsManagerStore, sm: MotoEndpoint
+    ) -> None:
+        spec = load_seed_spec(write(tmp_path, f"version: 1\nsecrets:\n  w/s: {self.SENTINEL}\n"))
+        assert spec.secrets["w/s"] == self.SENTINEL
+        assert self.SENTINEL not in repr(spec)
+        assert apply_seed(spec, store, {}) == {"w/s": "created"}
+        assert sm.client().get_secret_value(SecretId="w/s")["SecretString"] == self.SENTINEL
+        assert store.read("w/s") == self.SENTINEL
+        assert apply_seed(spec, store, {"OVERRIDE_w/s": "x"}) == {"w/s": "unchanged"}
+        versions = sm.client().list_secret_version_ids(SecretId="w/s")["Versions"]
+        assert len(versions) == 1
+
+    def test_json_looking_plain_string_is_idempotent(
+        self, tmp_path: Path, store: SecretsManagerStore, sm: MotoEndpoint
+    ) -> None:
+        """A string entry holding JSON text is stored as that text, once: reruns change nothing."""
+        spec = load_seed_spec(write(tmp_path, 'version: 1\nsecrets:\n  w/s: \'{"A":  "1"}\'\n'))
+        assert apply_seed(spec, store, {}) == {"w/s": "created"}
+        assert apply_seed(spec, store, {}) == {"w/s": "unchanged"}
+        assert sm.client().get_secret_value(SecretId="w/s")["SecretString"] == '{"A":  "1"}'
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [("{K: v}", "SENTINELplain"), ("SENTINELplain", "{K: v, G: {generate: 'hex:8'}}")],
+        ids=["json-to-plain", "plain-to-json"],
+    )
+    def test_shape_change_is_an_update_with_a_warning(
+        self,
+        tmp_path: Path,
+        store: SecretsManagerStore,
+        caplog: pytest.LogCaptureFixture,
+        first: str,
+        second: str,
+    ) -> None:
+        """Never a crash or "not valid JSON": a new version in the new shape, a WARNING by name."""
+        apply_seed(
+            load_seed_spec(write(tmp_path, f"version: 1\nsecrets: {{w/s: {first}}}\n")), store, {}
+        )
+        spec = load_seed_spec(write(tmp_path, f"version: 1\nsecrets: {{w/s: {second}}}\n"))
+        with caplog.at_level("WARNING", logger="rideinfra.seed"):
+            assert apply_seed(spec, store, {}) == {"w/s": "updated"}
+        (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+        assert "w/s" in warning.getMessage()
+        assert "plain" in warning.getMessage()
+        assert "SENTINEL" not in caplog.text
+        current = store.read("w/s")
+        assert isinstance(current, str) == (second == "SENTINELplain")
+        assert apply_seed(spec, store, {}) == {"w/s": "unchanged"}
+
+    def test_binary_in_the_store_is_refused_by_name(
+        self, tmp_path: Path, store: SecretsManagerStore, sm: MotoEndpoint
+    ) -> None:
+        sm.seed({"w/bin": b"SENTINEL\x00"})
+        spec = load_seed_spec(write(tmp_path, "version: 1\nsecrets: {w/bin: {K: v}}\n"))
+        with pytest.raises(SecretFormatError, match=r"'w/bin' is binary.*delete") as info:
+            apply_seed(spec, store, {})
+        assert "SENTINEL" not in str(info.value)
+
+    @pytest.mark.parametrize(
+        ("entry", "message"),
+        [("''", "plain secret must not be empty"), ("[a]", "or a string")],
+    )
+    def test_bad_plain_entries(self, tmp_path: Path, entry: str, message: str) -> None:
+        path = write(tmp_path, f"version: 1\nsecrets:\n  w/s: {entry}\n")
+        with pytest.raises(ConfigError, match=rf"secrets\.w/s.*{re.escape(message)}"):
+            load_seed_spec(path)

@@ -19,9 +19,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.operations import check_store
 
     config = options.config_from_args(args, environ)
-    source = options.source_for(args, config, environ)
+    source = options.source_for(args, config, environ, names_only=True)
     report = check_store(config, source, profiles=args.profile, prefix=args.prefix)
     rows = [("missing-secret", name, why) for name, why in report.missing_secrets]
+    rows += [("secret-format", name, why) for name, why in report.unreadable]
     rows += [("profile", name, why) for name, why in report.problems]
     rows += [("unused-secret", name, f"under {report.prefix}") for name in report.unused]
     if args.json:

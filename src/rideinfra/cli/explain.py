@@ -20,7 +20,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.profiles.explain import EXPLAIN_HEADERS
 
     config = options.config_from_args(args, environ)
-    source = options.source_for(args, config, environ)
+    source = options.source_for(args, config, environ, names_only=True)
     rows = explain(config, source, profiles=[args.profile] if args.profile else None)
     if args.json:
         print(json.dumps([attrs.asdict(row) for row in rows], indent=2))

@@ -85,13 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Carry out a parsed fetch command; returns the exit code."""
-    from rideinfra.operations import build_source, check_output, fetch_and_write
+    from rideinfra.operations import check_output, config_source, fetch_and_write
     from rideinfra.render import get_format
 
     config = options.config_from_args(args, environ)
     out = options.output_dir(args.out, environ, config)
     fmt = get_format(args.format or config.output.format)
-    source = build_source(config.source, environ)
+    source = config_source(config, environ)
     if args.check:
         differ = check_output(config, source, out, profiles=args.profile, output_format=fmt)
         return 1 if differ else 0

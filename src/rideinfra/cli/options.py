@@ -260,11 +260,29 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Co
     """Load the config `--config` (or the environment) names, logging what it holds.
 
     Raises:
-        ConfigError: the file is missing or invalid.
+        ConfigError: the file is missing (saying where the path came from and
+            how to name another) or invalid.
     """
     from rideinfra.operations import read_config
 
-    return read_config(config_path(args.config, environ))
+    path = config_path(args.config, environ)
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(_no_config(args.config, environ), file=str(path))
+    return read_config(path)
+
+
+def _no_config(cli_value: str | None, environ: Mapping[str, str]) -> str:
+    """What a missing config file is told: where its path came from, and the other ways."""
+    if cli_value:
+        came = "named by --config"
+    elif environ.get("RIDEINFRA_CONFIG"):
+        came = "named by RIDEINFRA_CONFIG"
+    else:
+        came = f"the default ./{DEFAULT_CONFIG} (neither --config nor RIDEINFRA_CONFIG is set)"
+    return (
+        f"config file not found ({came}); pass --config PATH, or set RIDEINFRA_CONFIG=PATH, "
+        f"or run where ./{DEFAULT_CONFIG} is"
+    )
 
 
 def output_dir(cli_value: str | None, environ: Mapping[str, str], config: Config) -> Path:
@@ -274,38 +292,64 @@ def output_dir(cli_value: str | None, environ: Mapping[str, str], config: Config
     )
 
 
-def source_from_option(option: str, environ: Mapping[str, str]) -> SecretSource:
+def source_from_option(
+    option: str,
+    environ: Mapping[str, str],
+    config: Config | None = None,
+    *,
+    names_only: bool = False,
+) -> SecretSource:
     """`file:PATH`, `directory:PATH`, `env` or `aws` for --source.
+
+    Args:
+        option: the --source value.
+        environ: the environment the source reads.
+        config: the loaded config, whose secrets' `plain:` / `binary:` apply.
+        names_only: the command needs names only: a seed file's generated
+            fields are present (explain, check, render k8s), not refused.
 
     Raises:
         ConfigError: any other value.
     """
     from rideinfra.secrets import DirectorySource, EnvSource, FileSource, SecretsManagerSource
 
+    per_secret = config.parse_options if config is not None else None
     kind, _, value = option.partition(":")
     if kind == "file" and value:
-        return FileSource(value)
+        return FileSource(value, per_secret=per_secret, names_only=names_only)
     if kind == "directory" and value:
-        return DirectorySource(value)
+        return DirectorySource(value, per_secret=per_secret)
     if kind == "env":
-        return EnvSource(environ)
+        return EnvSource(environ, per_secret=per_secret)
     if kind == "aws":
-        return SecretsManagerSource(environ=environ)
+        return SecretsManagerSource(environ=environ, per_secret=per_secret)
     raise ConfigError(
         f"--source {option!r}: use file:PATH, directory:PATH, env or aws", path="--source"
     )
 
 
 def source_for(
-    args: argparse.Namespace, config: Config, environ: Mapping[str, str]
+    args: argparse.Namespace,
+    config: Config,
+    environ: Mapping[str, str],
+    *,
+    names_only: bool = False,
 ) -> SecretSource:
     """--source when given, else the source the config describes.
+
+    Args:
+        args: the parsed command line (`--source`).
+        config: the loaded config.
+        environ: the environment the source reads.
+        names_only: the command reads names, never values (explain, check,
+            render k8s): a seed file's generated fields count as present.
+            Commands that write or compare values leave it False.
 
     Raises:
         ConfigError: a --source this does not know.
     """
     if args.source:
-        return source_from_option(args.source, environ)
-    from rideinfra.operations import build_source
+        return source_from_option(args.source, environ, config, names_only=names_only)
+    from rideinfra.operations import config_source
 
-    return build_source(config.source, environ)
+    return config_source(config, environ, names_only=names_only)

@@ -54,7 +54,7 @@ def _k8s(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     config = options.config_from_args(args, environ)
     eso = _eso_options(args)
-    source = options.source_for(args, config, environ)
+    source = options.source_for(args, config, environ, names_only=True)
     return _emit(args, eso_from_source(config, source, eso, profiles=args.profile))
 
 

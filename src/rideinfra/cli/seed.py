@@ -71,13 +71,12 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     and the store comes from --region / --endpoint-url and the environment.
     """
     from rideinfra.operations.seed import load_seed_spec, seed_secrets, seed_source
-    from rideinfra.profiles import load_config
 
     spec_path: Path | None = Path(args.spec) if args.spec else None
     path = options.config_path(args.config, environ)
     config: Config | None = None
     if spec_path is None or path.exists():
-        config = load_config(path)
+        config = options.config_from_args(args, environ)
         if spec_path is None:
             if config.seed is None:
                 raise ConfigError(

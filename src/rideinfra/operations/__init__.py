@@ -39,7 +39,7 @@ if typing.TYPE_CHECKING:
     )
     from rideinfra.operations.manifests import write_plain
     from rideinfra.operations.seed import SeedStore, apply_seed, seed_secrets, seed_source
-    from rideinfra.operations.setup import build_source, read_config
+    from rideinfra.operations.setup import build_source, config_source, read_config
     from rideinfra.profiles.explain import explain
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "build_source",
     "check_output",
     "check_store",
+    "config_source",
     "diff_files",
     "diff_output",
     "example_dir",
@@ -77,6 +78,7 @@ _HOME = {
     "SeedStore": "rideinfra.operations.seed",
     "apply_seed": "rideinfra.operations.seed",
     "build_source": "rideinfra.operations.setup",
+    "config_source": "rideinfra.operations.setup",
     "check_output": "rideinfra.operations.fetch",
     "check_store": "rideinfra.operations.drift",
     "diff_files": "rideinfra.operations.drift",

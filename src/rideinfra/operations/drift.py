@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 import attrs
 import yaml
 
-from rideinfra.errors import ConfigError, RideinfraError
+from rideinfra.errors import ConfigError, RideinfraError, SecretFormatError
 from rideinfra.profiles.model import Config, Env
-from rideinfra.profiles.resolve import resolve_profile
+from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
 from rideinfra.secrets.base import SecretSource
 from rideinfra.secrets.envfile import parse_env_file
 from rideinfra.secrets.model import MASK
@@ -166,17 +166,29 @@ class ListableSource(Protocol):
 
 @attrs.frozen
 class CheckReport:
-    """Store vs config. `ok` when nothing is missing and nothing is unused."""
+    """Store vs config. `ok` when nothing is missing, unreadable or unused.
+
+    Attributes:
+        missing_secrets: (secret, why) for each secret the store lacks, or
+            could not be asked for (access denied, the store down).
+        problems: (profile, why) for each transform, collision or `keys` problem.
+        unused: secrets under `prefix` that no profile uses.
+        prefix: where unused secrets were looked for.
+        unreadable: (secret, why) for each secret the store has in a form the
+            config cannot read (not a JSON object without `plain:`, binary
+            without `binary:`, a null field...).
+    """
 
     missing_secrets: tuple[tuple[str, str], ...]
     problems: tuple[tuple[str, str], ...]
     unused: tuple[str, ...]
     prefix: str | None
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when the store has everything the config needs and nothing unused."""
-        return not (self.missing_secrets or self.problems or self.unused)
+        return not (self.missing_secrets or self.unreadable or self.problems or self.unused)
 
 
 def common_prefix(names: Sequence[str]) -> str | None:
@@ -205,14 +217,24 @@ def check_store(
     """
     chosen = config.select(profiles)
     names = config.secret_names(chosen)
-    fetched = source.fetch_many(names)
-    missing = tuple((name, str(error)) for name, error in fetched.errors.items())
+    fetched = fetch_secrets(config, source, names)
+    # The store's answer "it is there, but not in a shape we read" is not "it is missing".
+    missing = tuple(
+        (name, str(error))
+        for name, error in fetched.errors.items()
+        if not isinstance(error, SecretFormatError)
+    )
+    unreadable = tuple(
+        (name, str(error))
+        for name, error in fetched.errors.items()
+        if isinstance(error, SecretFormatError)
+    )
     problems: dict[tuple[str, str], None] = {}
     for profile in chosen:
         clean = True
         for ref in profile.secrets:
             if ref.name not in fetched:
-                clean = False  # already reported as a missing secret
+                clean = False  # already reported as missing or unreadable
                 continue
             try:
                 config.pipeline(ref)(entries_from_secret(fetched[ref.name]))
@@ -229,7 +251,7 @@ def check_store(
     unused: tuple[str, ...] = ()
     if look and isinstance(source, ListableSource):
         unused = tuple(sorted(set(source.list_names(look)) - set(used)))
-    return CheckReport(missing, tuple(problems), unused, look)
+    return CheckReport(missing, tuple(problems), unused, look, unreadable)
 
 
 # The diff operation (`rideinfra diff`): fetch, render and compare in one call.

@@ -10,11 +10,16 @@ A seed file (YAML)::
         FERNET_KEY: {generate: fernet}          # made once, kept on reruns
         JWT_SECRET: {generate: "hex:32"}        # 32 random bytes as 64 hex digits
         ADMIN_PASSWORD: {generate: "password:24"}
+      webapp/stripe: sk_test_example            # a plain SecretString (not JSON)
 
 Seeding is idempotent: a secret whose fields already equal the plan gets no
 new version; a generated field that already exists in the store keeps its
 stored value. ``OVERRIDE_<FIELD>`` in the environment replaces that field's
-value in every secret that has it (the platform's existing convention).
+value in every secret that has it (the platform's existing convention); a
+plain secret has no fields, so no override applies to it. A secret whose
+shape changes (the store holds a plain string and the seed file gives fields,
+or the other way) gets a new version in the new shape, with a WARNING naming
+it: its readers' rideinfra.yaml must say `plain:` exactly when it is plain.
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ from rideinfra.profiles.seedfile import (
 from rideinfra.profiles.seedfile import (
     FieldSpec,
     Generate,
+    SecretSpec,
     SeedSpec,
     load_seed_spec,
 )
+from rideinfra.secrets.model import is_json_object
 
 __all__ = ["Generate", "SeedSpec", "SeedStore", "apply_seed", "generate_value", "load_seed_spec"]
 
@@ -62,12 +69,16 @@ def generate_value(spec: str) -> str:
 
 
 class SeedStore(Protocol):
-    """What seeding needs of a store (SecretsManagerStore fits)."""
+    """What seeding needs of a store (SecretsManagerStore fits).
 
-    def read(self, name: str) -> dict[str, str] | None: ...
+    `read` gives a secret's fields, or its SecretString when that is not a
+    JSON object (a plain secret), or None when absent; `put` takes either.
+    """
+
+    def read(self, name: str) -> dict[str, str] | str | None: ...
 
     def put(
-        self, name: str, fields: Mapping[str, str], *, description: str | None = None
+        self, name: str, fields: Mapping[str, str] | str, *, description: str | None = None
     ) -> Literal["created", "updated", "unchanged", "restored"]: ...
 
 
@@ -107,13 +118,34 @@ def apply_seed(
     outcome: dict[str, str] = {}
     for name, fields in spec.secrets.items():
         current = store.read(name)
-        planned = plan_fields(fields, current, environ, override_prefix=override_prefix)
-        overridden = sorted(f for f in fields if override_prefix + f in environ)
+        planned: dict[str, str] | str
+        if isinstance(fields, str):
+            planned, overridden = fields, []
+        else:
+            kept = current if isinstance(current, dict) else None
+            planned = plan_fields(fields, kept, environ, override_prefix=override_prefix)
+            overridden = sorted(f for f in fields if override_prefix + f in environ)
+        if current is not None and _shape(current) != _shape(planned):
+            log.warning(
+                "seed %s: the store holds a %s, the seed file gives a %s: writing a new "
+                "version as a %s (readers' rideinfra.yaml: `plain:` exactly when plain)",
+                name,
+                _shape(current),
+                _shape(planned),
+                _shape(planned),
+            )
         result = store.put(name, planned)
         outcome[name] = result
         extra = f" (overridden: {', '.join(overridden)})" if overridden else ""
-        log.info("seed %s: %s, %d field(s)%s", name, result, len(planned), extra)
+        size = "plain" if isinstance(planned, str) else f"{len(planned)} field(s)"
+        log.info("seed %s: %s, %s%s", name, result, size, extra)
     return outcome
+
+
+def _shape(value: SecretSpec | dict[str, str]) -> str:
+    # Text that is a JSON object reads as fields wherever it is stored: that is its shape.
+    plain = isinstance(value, str) and not is_json_object(value)
+    return "plain string" if plain else "JSON object of fields"
 
 
 # The seed operation (`rideinfra seed`): which store, and seeding it with a report.

@@ -12,8 +12,9 @@ from rideinfra.errors import ConfigError
 if TYPE_CHECKING:
     from rideinfra.profiles import Config, SourceConfig
     from rideinfra.secrets.base import SecretSource
+    from rideinfra.secrets.model import ParseOptions
 
-__all__ = ["build_source", "read_config"]
+__all__ = ["build_source", "config_source", "read_config"]
 
 # The steps log under the package logger, as they did when the command line held them.
 log = logging.getLogger("rideinfra")
@@ -47,13 +48,41 @@ def read_config(path: str | Path) -> Config:
     return config
 
 
-def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource:
+def config_source(
+    config: Config, environ: Mapping[str, str], *, names_only: bool = False
+) -> SecretSource:
+    """The source a config reads: its `source:` section, with its secrets' `plain:`/`binary:`.
+
+    Args:
+        config: the loaded config.
+        environ: as for `build_source`.
+        names_only: the command reads names, never values (see `build_source`).
+
+    Raises:
+        ConfigError: as for `build_source`.
+    """
+    return build_source(
+        config.source, environ, per_secret=config.parse_options, names_only=names_only
+    )
+
+
+def build_source(
+    spec: SourceConfig,
+    environ: Mapping[str, str],
+    *,
+    per_secret: Mapping[str, ParseOptions] | None = None,
+    names_only: bool = False,
+) -> SecretSource:
     """The `SecretSource` a config's `source:` section describes.
 
     Args:
         spec: the loaded `source:` section (`config.source`).
         environ: the environment the source reads (AWS endpoint, region,
             credentials; the variables of an `env` source).
+        per_secret: secret name -> how it becomes fields (`Config.parse_options`),
+            passed to every source of a chain.
+        names_only: for commands that need names only (explain, check, render
+            k8s): a seed file's `{generate: ...}` fields are read as present.
 
     Raises:
         ConfigError: the source type is unknown.
@@ -75,6 +104,7 @@ def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource
             "endpoint_url": section.endpoint_url,
             "environ": environ,
             "pins": getattr(section, "versions", None) or None,
+            "per_secret": per_secret,
         }
         for name in _AWS_OPTIONS:
             value = getattr(section, name, None)
@@ -85,12 +115,23 @@ def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource
         log.info("source aws-secretsmanager: %s, region %s", where, source.region)
         return source
     if kind == "file":
-        return FileSource(section.path, name=getattr(section, "name", None))
+        return FileSource(
+            section.path,
+            name=getattr(section, "name", None),
+            per_secret=per_secret,
+            names_only=names_only,
+        )
     if kind == "directory":
-        return DirectorySource(section.path)
+        return DirectorySource(section.path, per_secret=per_secret)
     if kind == "env":
         prefix = getattr(section, "prefix", None)
-        return EnvSource(environ, prefix=prefix) if prefix else EnvSource(environ)
+        env_options: dict[str, Any] = {"prefix": prefix} if prefix else {}
+        return EnvSource(environ, per_secret=per_secret, **env_options)
     if kind == "chain":
-        return ChainSource(*(build_source(part, environ) for part in section.sources))
+        return ChainSource(
+            *(
+                build_source(part, environ, per_secret=per_secret, names_only=names_only)
+                for part in section.sources
+            )
+        )
     raise ConfigError(f"unknown source type {kind!r}")  # pragma: no cover - config validates

@@ -58,6 +58,7 @@ from rideinfra.profiles.model import (
     SecretRef,
 )
 from rideinfra.secrets._yaml import YamlDocument
+from rideinfra.secrets.model import ParseOptions
 from rideinfra.secrets.transforms import Pipeline, is_env_name
 
 __all__ = ["TRANSFORM_NAMES", "config_json_schema", "load_config", "parse_config"]
@@ -260,12 +261,41 @@ SOURCE: Union = Union((_AWS, _FILE, _DIRECTORY, _ENV, _CHAIN), what="source")
 # --- secrets, profiles, output --------------------------------------------------------------
 
 
-def _secret(f: dict[str, Any], _: Reading) -> tuple[Pipeline, str | None, str | None]:
+def _secret(f: dict[str, Any], _: Reading) -> SecretConfig:
     if f["version_stage"] is not None and f["version_id"] is not None:
         raise Invalid("give version_stage or version_id, not both", at=("version_id",))
-    return Pipeline(*f["transforms"]), f["version_stage"], f["version_id"]
+    # The name is set by `_config`, which knows the key.
+    return SecretConfig(
+        "",
+        Pipeline(*f["transforms"]),
+        version_stage=f["version_stage"],
+        version_id=f["version_id"],
+        parse=_parse_options(f["plain"], f["binary"]),
+    )
 
 
+def _parse_options(plain: str | None, binary: tuple[str, str] | None) -> ParseOptions | None:
+    """`plain:` and `binary:` as the sources' ParseOptions (None when neither is set)."""
+    if plain is None and binary is None:
+        return None
+    field, encoding = binary if binary is not None else (None, "base64")
+    return ParseOptions(plain, field, encoding, plain_always=plain is not None)  # type: ignore[arg-type]
+
+
+_BINARY = Struct(
+    {
+        "field": Field(Str(min_length=1), description="the one field the bytes become"),
+        "encoding": Field(
+            Enum(("base64", "utf-8")),
+            default="base64",
+            description="base64: the field is the bytes' base64 text; utf-8: the bytes as "
+            "text (refused if not UTF-8)",
+        ),
+    },
+    build=lambda f, _: (f["field"], f["encoding"]),
+    title="a SecretBinary as one field",
+    ref="_Binary",
+)
 _SECRET = Struct(
     {
         "transforms": Field(
@@ -279,9 +309,20 @@ _SECRET = Struct(
         "version_id": Field(
             Optional(Str(min_length=1)), default=None, description="one version to read"
         ),
+        "plain": Field(
+            Optional(Str(min_length=1)),
+            default=None,
+            description="the whole SecretString is this one field (even a JSON object)",
+        ),
+        "binary": Field(
+            Optional(_BINARY),
+            default=None,
+            description="a SecretBinary becomes one field: {field: NAME, encoding: base64 "
+            "(default) or utf-8}",
+        ),
     },
     build=_secret,
-    title="transforms bound to a secret",
+    title="what is bound to a secret",
     ref="_Secret",
 )
 _SECRET_REF = Struct(
@@ -348,8 +389,8 @@ def _config(f: dict[str, Any], reading: Reading) -> Config:
     unused = [
         (
             ("secrets", name),
-            f"secret {name!r} has transforms but no profile uses it{did_you_mean(name, used)} "
-            "(a misspelt name here would silently skip its transforms)",
+            f"secret {name!r} is configured but no profile uses it{did_you_mean(name, used)} "
+            "(a misspelt name here would silently skip what is set for it)",
         )
         for name in f["secrets"]
         if name not in used
@@ -357,7 +398,7 @@ def _config(f: dict[str, Any], reading: Reading) -> Config:
     if unused:
         (at, message), *more = unused
         raise Invalid(message, at=at, more=more)
-    secrets = {name: SecretConfig(name, *spec) for name, spec in f["secrets"].items()}
+    secrets = {name: attrs.evolve(s, name=name) for name, s in f["secrets"].items()}
     return Config(
         source=_pinned(f["source"], secrets),
         secrets=secrets,
@@ -409,7 +450,7 @@ CONFIG = Struct(
         "secrets": Field(
             MapOf(_SECRET),
             default={},
-            description="transforms bound to a secret, by secret name",
+            description="what is bound to a secret (transforms, plain, binary), by name",
         ),
         "profiles": Field(
             MapOf(_PROFILE, key=Str(convert=_profile_name), min_items=1),

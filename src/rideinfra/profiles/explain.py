@@ -19,7 +19,9 @@ class ExplainRow:
     """One variable of one profile and its origin.
 
     `version` is the secret's own `version_stage` or `version_id` from the
-    config (empty: AWSCURRENT, the default).
+    config (empty: AWSCURRENT, the default). `stored_as` is `plain` or
+    `binary` when the variable is the whole stored secret (the config's
+    `plain:` / `binary:`), whose `field` is then the name the config gave it.
     """
 
     profile: str
@@ -28,18 +30,17 @@ class ExplainRow:
     field: str
     transforms: tuple[str, ...]
     version: str = ""
+    stored_as: str | None = None
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, `secret:field`, transforms (`-`: none).
+        """Table cells: profile, variable, `secret:field` (or `secret (plain)`), transforms.
 
         A secret read at its own version shows it: `app/db:PASSWORD (AWSPREVIOUS)`.
         """
-        return (
-            self.profile,
-            self.variable,
-            f"{self.secret}:{self.field}" + (f" ({self.version})" if self.version else ""),
-            " | ".join(self.transforms) or "-",
-        )
+        origin = (
+            f"{self.secret} ({self.stored_as})" if self.stored_as else f"{self.secret}:{self.field}"
+        ) + (f" ({self.version})" if self.version else "")
+        return (self.profile, self.variable, origin, " | ".join(self.transforms) or "-")
 
 
 #: Column headings for `ExplainRow.cells`.
@@ -50,8 +51,8 @@ def explain_envs(envs: dict[str, Env], config: Config | None = None) -> list[Exp
     """Rows for already-resolved profiles: profile order, then variable name.
 
     Args:
-        envs: the resolved profiles.
-        config: their config, to show each secret's own version (if any).
+        envs: profile -> Env.
+        config: the config they came from: which secrets are read whole or at a version.
     """
     bound = config.secrets if config is not None else {}
     rows = []
@@ -60,9 +61,16 @@ def explain_envs(envs: dict[str, Env], config: Config | None = None) -> list[Exp
             origin = entry.origin
             secret = bound.get(origin.secret)
             version = (secret.version_stage or secret.version_id or "") if secret else ""
+            whole = secret.stored_as if secret is not None else None
             rows.append(
                 ExplainRow(
-                    profile, entry.name, origin.secret, origin.field, origin.transforms, version
+                    profile,
+                    entry.name,
+                    origin.secret,
+                    origin.field,
+                    origin.transforms,
+                    version,
+                    whole,
                 )
             )
     return rows

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 import attrs
 
 from rideinfra.errors import ConfigError
-from rideinfra.secrets.model import SecretValue
+from rideinfra.secrets.model import ParseOptions, SecretValue
 from rideinfra.secrets.transforms import Entry, Origin, Pipeline
 
 __all__ = [
@@ -110,11 +110,13 @@ class OutputConfig:
 
 @attrs.frozen
 class SecretConfig:
-    """Transforms bound to a secret, applied wherever a profile uses it; its version.
+    """What the config says of one secret, wherever a profile uses it.
 
     Attributes:
         name: the secret's name in the store.
-        transforms: applied wherever a profile uses it.
+        transforms: applied wherever the secret is used.
+        parse: how a stored value that is not a JSON object becomes one field
+            (`plain:`, `binary:`); None: it must be a JSON object.
         version_stage: read this staging label (e.g. `AWSPREVIOUS`); None: AWSCURRENT.
         version_id: read this version; None: the stage's.
     """
@@ -123,6 +125,14 @@ class SecretConfig:
     transforms: Pipeline = attrs.field(factory=Pipeline)
     version_stage: str | None = None
     version_id: str | None = None
+    parse: ParseOptions | None = None
+
+    @property
+    def stored_as(self) -> str | None:
+        """`plain` or `binary` when the whole stored value is one field; else None."""
+        if self.parse is None:
+            return None
+        return "plain" if self.parse.plain_field is not None else "binary"
 
 
 @attrs.frozen
@@ -204,6 +214,16 @@ class Config:
     def secret_names(self, profiles: Iterable[Profile]) -> tuple[str, ...]:
         """Every secret the profiles use, each once, in first-use order."""
         return tuple(dict.fromkeys(ref.name for p in profiles for ref in p.secrets))
+
+    @property
+    def parse_options(self) -> Mapping[str, ParseOptions]:
+        """Secret name -> how it becomes fields, for the secrets declared `plain:` or `binary:`."""
+        return {n: s.parse for n, s in self.secrets.items() if s.parse is not None}
+
+    def stored_as(self, name: str) -> str | None:
+        """`plain` or `binary` when the config reads secret `name` whole as one field."""
+        bound = self.secrets.get(name)
+        return bound.stored_as if bound is not None else None
 
     def pipeline(self, ref: SecretRef) -> Pipeline:
         """The secret-bound transforms, then the use-bound ones, as one pipeline."""

@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from rideinfra.errors import KeyCollision, TransformError
+from rideinfra.errors import KeyCollision, SecretFormatError, SourceError, TransformError
 from rideinfra.profiles.model import Config, Env, Profile
 from rideinfra.secrets.base import FetchResult, SecretSource
+from rideinfra.secrets.model import CONFIG_FILE, NOT_JSON_OBJECT
 from rideinfra.secrets.transforms import Entry, entries_from_secret
 
-__all__ = ["resolve", "resolve_profile"]
+__all__ = ["fetch_secrets", "resolve", "resolve_profile"]
+
+
+def fetch_secrets(config: Config, source: SecretSource, names: Iterable[str]) -> FetchResult:
+    """One `fetch_many` of `names`; a secret that is not a JSON object is told which file to fix.
+
+    The sources say "the config file"; the config knows which one that is.
+    """
+    result = source.fetch_many(names)
+    if config.path is None or not any(_not_object(e) for e in result.errors.values()):
+        return result
+    errors: dict[str, SourceError] = {
+        name: SecretFormatError(
+            str(error).replace(CONFIG_FILE, f"the config file {config.path}"),
+            secret=error.secret,
+            code=error.code,
+        )
+        if _not_object(error)
+        else error
+        for name, error in result.errors.items()
+    }
+    return FetchResult({name: result[name] for name in result}, errors)
+
+
+def _not_object(error: SourceError) -> bool:
+    return isinstance(error, SecretFormatError) and error.code == NOT_JSON_OBJECT
 
 
 def resolve(
@@ -39,7 +65,7 @@ def resolve(
         KeyCollision: two origins give one variable different values.
     """
     chosen = config.select(profiles)
-    result = source.fetch_many(config.secret_names(chosen))
+    result = fetch_secrets(config, source, config.secret_names(chosen))
     result.raise_errors()
     return {profile.name: resolve_profile(config, profile, result) for profile in chosen}
 

@@ -10,6 +10,7 @@ A seed file (YAML)::
         FERNET_KEY: {generate: fernet}          # made once, kept on reruns
         JWT_SECRET: {generate: "hex:32"}        # 32 random bytes as 64 hex digits
         ADMIN_PASSWORD: {generate: "password:24"}
+      webapp/stripe: sk_test_example            # a string, not a mapping: a plain SecretString
 
 Read by the same declarative reader as rideinfra.yaml (`_declare`), so a
 refusal names the file, the path (`secrets.app/db.PASSWORD`) and the line.
@@ -49,6 +50,7 @@ __all__ = [
     "GENERATE_SPEC",
     "FieldSpec",
     "Generate",
+    "SecretSpec",
     "SeedSpec",
     "load_seed_spec",
 ]
@@ -70,14 +72,20 @@ class Generate:
 
 
 FieldSpec = str | Generate
+#: One secret of a seed file: its fields, or (a string) the whole plain SecretString.
+SecretSpec = Mapping[str, FieldSpec] | str
 
 
 @attrs.frozen
 class SeedSpec:
-    """The parsed seed file: secret name -> field -> literal value or Generate."""
+    """The parsed seed file: secret name -> fields (field -> literal or Generate), or a string.
+
+    A string is a plain secret: stored as that SecretString, not a JSON object
+    (read with `plain:` in rideinfra.yaml).
+    """
 
     path: str
-    secrets: Mapping[str, Mapping[str, FieldSpec]] = attrs.field(repr=False)
+    secrets: Mapping[str, SecretSpec] = attrs.field(repr=False)
 
     def __repr__(self) -> str:
         return f"SeedSpec(path={self.path!r}, secrets={list(self.secrets)})"
@@ -127,18 +135,46 @@ class _FieldValue:
 
 
 _FIELD_NAME = Str(expected="a field name (text; quote it)")
+_FIELDS = MapOf(
+    _FieldValue(),
+    key=_FIELD_NAME,
+    min_items=1,
+    expected="a mapping of field names to values",
+)
+
+
+class _SecretValue:
+    """A secret: a mapping of fields, or a string (numbers as their JSON text): a plain secret."""
+
+    def read(self, value: Any, at: Location, reading: Reading) -> Any:
+        if isinstance(value, bool | int | float):
+            value = json.dumps(value)
+        if isinstance(value, str):
+            # Secrets Manager refuses an empty SecretString, and so does every reader.
+            return value if value else reading.refuse(at, "a plain secret must not be empty")
+        if isinstance(value, dict):
+            return _FIELDS.read(value, at, reading)
+        return reading.refuse(
+            at,
+            "a secret is a mapping of field names to values, or a string (a plain "
+            "secret), not " + kind_of(value),
+        )
+
+    def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "anyOf": [
+                {"type": ["string", "number", "boolean"], "minLength": 1},
+                _FIELDS.schema(defs),
+            ]
+        }
+
 
 SEED = Struct(
     {
         "version": Field(Const(1, message="version must be 1, not {value}"), gate=True),
         "secrets": Field(
             MapOf(
-                MapOf(
-                    _FieldValue(),
-                    key=_FIELD_NAME,
-                    min_items=1,
-                    expected="a mapping of field names to values",
-                ),
+                _SecretValue(),
                 min_items=1,
                 expected="a mapping of secret names to their fields",
             )

@@ -14,7 +14,11 @@ secret's transforms are only ``prefix`` steps, the profile has no ``keys``
 allow-list, the secret is used once in the profile, and its current fields
 (read from the store) become exactly its variables. Anything else (renames,
 ``keys``, ``drop``, ``airflow``...) is per-variable ``data``, which yields the
-env file's names by construction.
+env file's names by construction. A secret the config reads whole
+(`plain:`, or `binary:` as UTF-8) is a `remoteRef` without `property`:
+ESO then takes the whole SecretString (or SecretBinary's bytes). A binary
+secret read as base64 is refused: ESO would put the bytes, not their base64
+text, in the Secret.
 
 ESO's AWS provider has no per-store endpoint: for LocalStack the controller
 reads ``AWS_SECRETSMANAGER_ENDPOINT`` from its own environment, which
@@ -34,7 +38,7 @@ import attrs
 from rideinfra.errors import ConfigError, RenderError
 from rideinfra.profiles.interval import go_duration
 from rideinfra.profiles.model import AwsSourceConfig, Config, Env
-from rideinfra.profiles.resolve import resolve_profile
+from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
 from rideinfra.render.kubernetes import yaml_quote
 from rideinfra.secrets.base import SecretSource
 from rideinfra.secrets.model import Secret
@@ -337,6 +341,27 @@ def _refresh_interval(options: EsoOptions, config: Config | None) -> str:
     return go_duration(seconds) if seconds is not None else "1h"
 
 
+def _whole(entry: Entry, config: Config | None) -> bool:
+    """True when the variable is the whole stored secret (`plain:`, `binary:` as UTF-8).
+
+    Raises:
+        RenderError: the secret is read as base64 of its bytes, which ESO cannot give.
+    """
+    bound = config.secrets.get(entry.origin.secret) if config is not None else None
+    parse = bound.parse if bound is not None else None
+    if parse is None:
+        return False
+    if parse.binary_field is not None and parse.binary_encoding == "base64":
+        raise RenderError(
+            f"variable {entry.name} comes from secret {entry.origin.secret!r}, read as the "
+            "base64 text of its SecretBinary (`binary: {encoding: base64}`); ESO would put "
+            "the bytes themselves in the Secret: use `encoding: utf-8` for text, or the "
+            "k8s-secret format",
+            variable=entry.name,
+        )
+    return True
+
+
 def _compact_prefix(config: Config, env: Env, secret: Secret, mine: Sequence[Entry]) -> str | None:
     """The prefix by which ``secret`` maps to exactly ``mine``, if the config guarantees it."""
     profile = config.profiles.get(env.profile or "")
@@ -403,7 +428,13 @@ def external_secret(
         mine = by_secret[name]
         stored = secrets.get(name) if secrets is not None else None
         prefix = None
-        if options.compact and config is not None and stored is not None:
+        # `extract` needs a JSON object: a secret read whole is never compact.
+        if (
+            options.compact
+            and config is not None
+            and stored is not None
+            and config.stored_as(name) is None
+        ):
             prefix = _compact_prefix(config, env, stored, mine)
         if prefix is None:
             data_entries += mine
@@ -411,13 +442,11 @@ def external_secret(
             data_from.append(_extract(name, prefix))
     data = []
     for entry in sorted(data_entries, key=lambda e: e.name):
-        _check_property(entry, secrets)
-        remote = {
-            "key": entry.origin.secret,
-            "property": entry.origin.field,
-            "conversionStrategy": "Default",
-            "decodingStrategy": "None",
-        }
+        remote: dict[str, str] = {"key": entry.origin.secret}
+        if not _whole(entry, config):
+            _check_property(entry, secrets)
+            remote["property"] = entry.origin.field
+        remote |= {"conversionStrategy": "Default", "decodingStrategy": "None"}
         data.append({"secretKey": entry.name, "remoteRef": remote})
     store_name = _name(options.store_template, profile, "SecretStore")
     spec: dict[str, Any] = {
@@ -523,7 +552,7 @@ def eso_from_source(
         RenderError: see :func:`render_eso`.
     """
     chosen = config.select(profiles)
-    fetched = source.fetch_many(config.secret_names(chosen))
+    fetched = fetch_secrets(config, source, config.secret_names(chosen))
     fetched.raise_errors()
     envs = {p.name: resolve_profile(config, p, fetched) for p in chosen}
     return render_eso(config, envs, options, secrets=fetched)

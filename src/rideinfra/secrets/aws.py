@@ -15,14 +15,23 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from rideinfra.__about__ import __version__
-from rideinfra.errors import ConfigError, SecretNotFound, SourceError, foreign_text
+from rideinfra.errors import (
+    ConfigError,
+    SecretFormatError,
+    SecretNotFound,
+    SourceError,
+    foreign_text,
+)
 from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
+    NOT_JSON_OBJECT,
     ParseOptions,
     Secret,
+    is_json_object,
+    options_for,
     parse_secret_binary,
     parse_secret_string,
 )
@@ -84,6 +93,13 @@ _HINTS = {
     "InternalServiceError": "Secrets Manager failed past the retry budget; retry later",
 }
 
+#: What to do when botocore finds no credentials anywhere in its chain.
+_NO_CREDENTIALS = (
+    "no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any "
+    "values work for LocalStack or moto), or AWS_PROFILE to a profile of ~/.aws/config, or "
+    "run where an instance, task or IRSA role provides them"
+)
+
 
 def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
     """The region to use: the argument, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1."""
@@ -130,6 +146,52 @@ def _check_region(region: str, setting: str) -> None:
             f"{setting} is not a region name (like eu-west-1); set it to the region the "
             "secrets are in"
         )
+
+
+def _check_known_region(session: Session, region: str, setting: str) -> None:
+    """Refuse a region no partition has Secrets Manager in, from botocore's own data (offline).
+
+    An unknown region otherwise becomes a request to a host that does not
+    exist (real AWS), or a retried error page (LocalStack), not a message.
+
+    Raises:
+        ConfigError: names the setting, the region and the closest known one.
+    """
+    known = [
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions(SERVICE, partition)
+    ]
+    if not known or region in known:  # no endpoint data at all: nothing to say
+        return
+    close = _closest(region, [k for k in known if "fips" not in k])
+    hint = f"; did you mean {close}?" if close else "."
+    import botocore
+
+    raise ConfigError(
+        f"{setting} is {foreign_text(region, 60)!r}, a region where Secrets Manager does not "
+        f"exist{hint} Set it to the region the secrets are in (LocalStack and moto take the "
+        f"same names; botocore {botocore.__version__} knows {len(known)} regions, a newer "
+        "region needs a newer botocore)"
+    )
+
+
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice fewest edits away (a swap of two neighbours is one), if at most 3."""
+
+    def distance(a: str, b: str) -> int:
+        # Optimal string alignment: Levenshtein plus adjacent transpositions (us-esat-1).
+        rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                cost = a[i - 1] != b[j - 1]
+                rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                    rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+        return rows[len(a)][len(b)]
+
+    scored = sorted((distance(word.lower(), choice), choice) for choice in choices)
+    return scored[0][1] if scored and scored[0][0] <= 3 else None
 
 
 def _check_endpoint(url: str, setting: str) -> None:
@@ -216,6 +278,7 @@ class _Client:
         region: str,
         endpoint_url: str | None,
         endpoint_setting: str,
+        region_setting: str = "the region",
         retry_mode: RetryMode,
         max_attempts: int,
         connect_timeout: float,
@@ -234,6 +297,7 @@ class _Client:
         self.endpoint_url = endpoint_url
         # Which setting gave the endpoint, for ConfigErrors.
         self._endpoint_setting = endpoint_setting
+        self._region_setting = region_setting
         self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
 
     def get(self) -> SecretsManagerClient:
@@ -307,6 +371,8 @@ class _Client:
         env = self._environ
         session = Session()
         session.register_component("data_loader", _service_loader(session))
+        # Before the client: its endpoint data is the session's, loaded once for both.
+        _check_known_region(session, self.region, self._region_setting)
         profile = env.get("AWS_PROFILE")
         if profile:
             session.set_config_variable("profile", profile)
@@ -371,8 +437,16 @@ def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -
     return SourceError(f"secret {name!r}: {code}: {hint}", secret=name, code=code)
 
 
-def _store_error(exc: Exception, op: str, where: str) -> SourceError:
-    """A failure of the whole call (network, credentials, throttling), not of one secret."""
+def _store_error(exc: Exception, op: str, where: str) -> SourceError | ConfigError:
+    """A failure of the whole call (network, credentials, throttling), not of one secret.
+
+    No credentials at all is the environment's mistake, found before any
+    request is sent: a ConfigError saying what to set.
+    """
+    from botocore.exceptions import NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return ConfigError(f"Secrets Manager at {where}: {op}: {_NO_CREDENTIALS}")
     code = _error_code(exc)
     # Else botocore's message: for connection problems it names the URL and the
     # cause; for an error answer it quotes the server (an HTML page from a
@@ -466,6 +540,8 @@ class SecretsManagerSource(BaseSource):
         version_stage: e.g. ``AWSPREVIOUS``; AWSCURRENT when None.
         version_id: a version id (for every secret fetched; rarely what you want).
         parse: how non-JSON and binary secrets become fields.
+        per_secret: secret name -> its own `parse` (rideinfra.yaml's `plain:`
+            and `binary:`), for the name as asked.
         use_batch: set False to use only ``GetSecretValue``.
         deadline: seconds one fetch may take in all (default `DEFAULT_DEADLINE`,
             120 s: past the 65 s botocore's retries can take at the defaults).
@@ -494,6 +570,7 @@ class SecretsManagerSource(BaseSource):
         version_stage: str | None = None,
         version_id: str | None = None,
         parse: ParseOptions = DEFAULT_PARSE,
+        per_secret: Mapping[str, ParseOptions] | None = None,
         use_batch: bool = True,
         deadline: float | None = None,
         pins: Mapping[str, VersionPin] | None = None,
@@ -517,6 +594,7 @@ class SecretsManagerSource(BaseSource):
             region=resolved_region,
             endpoint_url=endpoint,
             endpoint_setting=endpoint_setting,
+            region_setting=_region_setting(region, env),
             retry_mode=retry_mode,
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
@@ -528,6 +606,7 @@ class SecretsManagerSource(BaseSource):
         self._version_stage = version_stage
         self._version_id = version_id
         self._parse = parse
+        self._per_secret = dict(per_secret or {})
         self._batch = use_batch and version_id is None and version_stage in (None, "AWSCURRENT")
         # Per-secret versions (`secrets.<name>.version_stage` / `version_id`); the rest batch.
         self._pins = {name: pin for name, pin in (pins or {}).items() if _is_pinned(pin)}
@@ -756,7 +835,7 @@ class SecretsManagerSource(BaseSource):
             errors.update(failed)
         return found, errors
 
-    def _get_one(self, ids: tuple[str, ...]) -> _Part:
+    def _get_one(self, ids: tuple[str, ...], *, options: ParseOptions | None = None) -> _Part:
         from botocore.exceptions import BotoCoreError, ClientError
 
         (name,) = ids
@@ -781,19 +860,24 @@ class SecretsManagerSource(BaseSource):
             raise _store_error(exc, "GetSecretValue", self._client.where()) from exc
         self._log_retries(response, "GetSecretValue")
         try:
-            return {name: self._to_secret(name, response)}, {}
+            return {name: self._to_secret(name, response, options)}, {}
         except SourceError as exc:
             return {}, {name: exc}
 
-    def _to_secret(self, name: str, item: Mapping[str, Any]) -> Secret:
+    def _to_secret(
+        self, name: str, item: Mapping[str, Any], options: ParseOptions | None = None
+    ) -> Secret:
         version = item.get("VersionId")
+        # One place for the batch and the single get: the options of the name as asked.
+        if options is None:
+            options = options_for(name, self._parse, self._per_secret)
         if "SecretString" in item:
             return parse_secret_string(
-                name, item["SecretString"], options=self._parse, version_id=version, origin=ORIGIN
+                name, item["SecretString"], options=options, version_id=version, origin=ORIGIN
             )
         if "SecretBinary" in item:
             return parse_secret_binary(
-                name, item["SecretBinary"], options=self._parse, version_id=version, origin=ORIGIN
+                name, item["SecretBinary"], options=options, version_id=version, origin=ORIGIN
             )
         raise SourceError(f"secret {name!r} has no SecretString or SecretBinary", secret=name)
 
@@ -807,12 +891,19 @@ class SecretsManagerSource(BaseSource):
 
 StoreResult = Literal["created", "updated", "unchanged", "restored"]
 
+# How `SecretsManagerStore.read` reads a secret whole, whatever its shape.
+_WHOLE_FIELD = "SECRET_STRING"
+_WHOLE = ParseOptions(_WHOLE_FIELD, plain_always=True)
+
 
 class SecretsManagerStore:
-    """The write side, for seeding: idempotent create-or-update of JSON secrets.
+    """The write side, for seeding: idempotent create-or-update of secrets.
 
-    ``put`` writes a new version only when the fields differ from the current
-    ones, so reruns do not pile up versions (each one is billed and kept).
+    A secret is written as a JSON object of fields, or, given a string, as
+    that plain SecretString. `put` writes a new version only when the value
+    differs from the current one, so reruns do not pile up versions (each one
+    is billed and kept). A secret that changes shape (plain to JSON or back)
+    is an update like any other.
 
     Args:
         source: the SecretsManagerSource whose client, region and endpoint to use;
@@ -825,22 +916,54 @@ class SecretsManagerStore:
     def __repr__(self) -> str:
         return f"SecretsManagerStore({self._source!r})"
 
-    def read(self, name: str) -> dict[str, str] | None:
-        """The secret's current fields as plain strings, or None when it does not exist.
+    def read(self, name: str) -> dict[str, str] | str | None:
+        """The secret's current value, or None when it does not exist.
+
+        Returns:
+            its fields as plain strings when it is a JSON object; the
+            SecretString itself when it is not (a plain secret).
 
         Raises:
-            SourceError: the store could not be read, or the secret is not a JSON object.
+            SourceError: the store could not be read.
+            SecretFormatError: the secret is binary (SecretBinary), or a JSON
+                object that cannot be fields (a null field, a key twice).
         """
-        try:
-            secret = self._source.fetch(name)
-        except SecretNotFound:
-            return None
+        whole = self._read_text(name)
+        if whole is None or not is_json_object(whole):
+            return whole
+        secret = parse_secret_string(name, whole, origin=ORIGIN)
         return {key: value.reveal() for key, value in secret.fields.items()}
 
+    def _read_text(self, name: str) -> str | None:
+        """The current SecretString, whatever it holds; None when the secret does not exist."""
+        found, failed = self._source._get_one((name,), options=_WHOLE)
+        error = failed.get(name)
+        if isinstance(error, SecretNotFound):
+            return None
+        if isinstance(error, SecretFormatError) and error.code == NOT_JSON_OBJECT:
+            raise SecretFormatError(
+                f"secret {name!r} is binary (SecretBinary); seeding writes a SecretString, "
+                "so seed another name or delete this secret first",
+                secret=name,
+            )
+        if error is not None:
+            raise error
+        return found[name].fields[_WHOLE_FIELD].reveal()
+
     def put(
-        self, name: str, fields: Mapping[str, str], *, description: str | None = None
+        self,
+        name: str,
+        fields: Mapping[str, str] | str,
+        *,
+        description: str | None = None,
     ) -> StoreResult:
-        """Create the secret, or put a new version if its fields changed.
+        """Create the secret, or put a new version if its value changed.
+
+        Args:
+            name: the secret.
+            fields: its fields (stored as a JSON object), or a string (stored
+                as that plain SecretString).
+            description: for a secret created.
 
         Raises:
             SourceError: the store refused the write; names the secret and the error code.
@@ -851,12 +974,14 @@ class SecretsManagerStore:
         where = self._source._client.where()
         import json
 
-        text = json.dumps(dict(fields))
+        wanted = fields if isinstance(fields, str) else dict(fields)
+        text = wanted if isinstance(wanted, str) else json.dumps(wanted)
         try:
-            current = self.read(name)
+            # A string is compared as stored text: JSON-looking plain text is still plain.
+            current = self._read_text(name) if isinstance(wanted, str) else self.read(name)
             if current is None:
                 return self._create(client, name, text, description)
-            if current == dict(fields):
+            if current == wanted:
                 return "unchanged"
             client.put_secret_value(SecretId=name, SecretString=text)
             return "updated"

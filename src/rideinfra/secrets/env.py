@@ -7,7 +7,13 @@ from collections.abc import Mapping
 
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
 from rideinfra.secrets.base import BaseSource, FetchResult
-from rideinfra.secrets.model import DEFAULT_PARSE, ParseOptions, Secret, parse_secret_string
+from rideinfra.secrets.model import (
+    DEFAULT_PARSE,
+    ParseOptions,
+    Secret,
+    options_for,
+    parse_secret_string,
+)
 
 __all__ = ["DEFAULT_ENV_PREFIX", "EnvSource", "env_var_for"]
 
@@ -51,6 +57,7 @@ class EnvSource(BaseSource):
         mapping: secret -> {field: variable}; when given, only these secrets
             exist and the prefix is not used.
         options: how a by-prefix value that is not a JSON object becomes fields.
+        per_secret: secret name -> its own `options` (rideinfra.yaml's `plain:`).
     """
 
     def __init__(
@@ -60,6 +67,7 @@ class EnvSource(BaseSource):
         prefix: str = DEFAULT_ENV_PREFIX,
         mapping: Mapping[str, Mapping[str, str]] | None = None,
         options: ParseOptions = DEFAULT_PARSE,
+        per_secret: Mapping[str, ParseOptions] | None = None,
     ) -> None:
         self._environ = environ
         self._prefix = prefix
@@ -69,6 +77,7 @@ class EnvSource(BaseSource):
             else {secret: dict(fields) for secret, fields in mapping.items()}
         )
         self._options = options
+        self._per_secret = dict(per_secret or {})
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         found: dict[str, Secret] = {}
@@ -88,7 +97,8 @@ class EnvSource(BaseSource):
                 f"secret {name!r} not found: the variable {variable} is not set", secret=name
             )
         try:
-            return parse_secret_string(name, text, options=self._options, origin=f"env:{variable}")
+            options = options_for(name, self._options, self._per_secret)
+            return parse_secret_string(name, text, options=options, origin=f"env:{variable}")
         except SecretFormatError as exc:
             raise SecretFormatError(f"{exc} (from the variable {variable})", secret=name) from exc
 
@@ -118,6 +128,7 @@ class EnvSource(BaseSource):
         import json  # here: most env secrets are JSON text already
 
         text = json.dumps(values, ensure_ascii=False)
+        # Fields by construction: a per-secret `plain:` would make their JSON text one field.
         return parse_secret_string(name, text, options=self._options, origin=origin)
 
     def __repr__(self) -> str:

@@ -13,7 +13,15 @@ from rideinfra.errors import SecretFormatError, SerializationRefused
 # included, so it imports nothing it can do without: no attrs (~20 ms of
 # start-up), and json, base64 and hmac only where a call needs them.
 
-__all__ = ["MASK", "ParseOptions", "Secret", "SecretValue", "parse_secret_string"]
+__all__ = [
+    "MASK",
+    "ParseOptions",
+    "Secret",
+    "SecretValue",
+    "is_json_object",
+    "options_for",
+    "parse_secret_string",
+]
 
 MASK = "**********"
 
@@ -201,15 +209,23 @@ class ParseOptions(_Frozen):
     Attributes:
         plain_field: a SecretString that is not a JSON object becomes this one
             field. Unset (the default), such a secret is a SecretFormatError.
+        plain_always: with `plain_field`, the SecretString is that one field
+            whatever it holds, a JSON object included (rideinfra.yaml's
+            `plain:`, which declares the secret's shape). Without it, a JSON
+            object still gives its fields.
         binary_field: a SecretBinary becomes this one field. Unset (the
             default), a binary secret is a SecretFormatError.
-        binary_encoding: ``base64`` (any bytes; the default) or ``utf-8``
+        binary_encoding: `base64` (any bytes; the default) or `utf-8`
             (the bytes must be valid UTF-8 text).
+
+    Raises:
+        ValueError: `binary_encoding` is neither, or `plain_always` without `plain_field`.
     """
 
-    __slots__ = ("binary_encoding", "binary_field", "plain_field")
+    __slots__ = ("binary_encoding", "binary_field", "plain_always", "plain_field")
 
     plain_field: str | None
+    plain_always: bool
     binary_field: str | None
     binary_encoding: Literal["base64", "utf-8"]
 
@@ -218,18 +234,23 @@ class ParseOptions(_Frozen):
         plain_field: str | None = None,
         binary_field: str | None = None,
         binary_encoding: Literal["base64", "utf-8"] = "base64",
+        *,
+        plain_always: bool = False,
     ) -> None:
         if binary_encoding not in ("base64", "utf-8"):
             raise ValueError(
                 f"binary_encoding must be 'base64' or 'utf-8', not {binary_encoding!r}"
             )
+        if plain_always and plain_field is None:
+            raise ValueError("plain_always needs plain_field: the field the string becomes")
         init = object.__setattr__
         init(self, "plain_field", plain_field)
+        init(self, "plain_always", plain_always)
         init(self, "binary_field", binary_field)
         init(self, "binary_encoding", binary_encoding)
 
     def _key(self) -> tuple[object, ...]:
-        return (self.plain_field, self.binary_field, self.binary_encoding)
+        return (self.plain_field, self.plain_always, self.binary_field, self.binary_encoding)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not ParseOptions:
@@ -240,13 +261,48 @@ class ParseOptions(_Frozen):
         return hash(self._key())
 
     def __repr__(self) -> str:
+        always = ", plain_always=True" if self.plain_always else ""
         return (
             f"ParseOptions(plain_field={self.plain_field!r}, binary_field="
-            f"{self.binary_field!r}, binary_encoding={self.binary_encoding!r})"
+            f"{self.binary_field!r}, binary_encoding={self.binary_encoding!r}{always})"
         )
 
 
 DEFAULT_PARSE = ParseOptions()
+
+#: How messages name the config file; `rideinfra.profiles` puts the loaded file's path in.
+CONFIG_FILE = "the config file (rideinfra.yaml)"
+# Where a source's message says a plain or binary secret is declared (rideinfra.yaml's keys).
+_PLAIN_HINT = (
+    "if it is one plain value, declare it in " + CONFIG_FILE + ": "
+    "`secrets: {{{name}: {{plain: FIELD}}}}` (Python: ParseOptions(plain_field=...))"
+)
+_BINARY_HINT = (
+    "declare it in " + CONFIG_FILE + ": `secrets: {{{name}: {{binary: "
+    "{{field: FIELD, encoding: base64}}}}}}` (Python: ParseOptions(binary_field=...))"
+)
+
+
+def options_for(
+    name: str, options: ParseOptions, per_secret: Mapping[str, ParseOptions] | None
+) -> ParseOptions:
+    """The options for secret `name`: its own in `per_secret`, else the source's `options`."""
+    if per_secret:
+        return per_secret.get(name, options)
+    return options
+
+
+def is_json_object(text: str) -> bool:
+    """True when `text` is a JSON object (what `parse_secret_string` reads as fields).
+
+    A JSON object with a key twice counts as one: parsing it then names the key.
+    """
+    try:
+        return isinstance(_decoder().decode(text), dict)
+    except _DuplicateKey:
+        return True
+    except (ValueError, RecursionError):
+        return False
 
 
 def _scalar_text(secret: str, field: str, value: Any) -> SecretValue:
@@ -287,7 +343,16 @@ def parse_secret_string(
             (at any depth) has a key twice.
     """
     if text == "":
-        raise SecretFormatError(f"secret {name!r} is empty; store a JSON object", secret=name)
+        raise SecretFormatError(
+            f"secret {name!r} is empty; store "
+            + ("its value" if options.plain_always else "a JSON object"),
+            secret=name,
+        )
+    if options.plain_always and options.plain_field is not None:
+        # The config declares the shape: the whole string, whatever it looks like.
+        return Secret(
+            name, {options.plain_field: SecretValue(text)}, version_id=version_id, origin=origin
+        )
     try:
         data = _decoder().decode(text)
     except _DuplicateKey as exc:
@@ -312,8 +377,9 @@ def parse_secret_string(
     kind = "not valid JSON" if data is _NOT_JSON else f"a JSON {_json_kind(data)}"
     raise SecretFormatError(
         f"secret {name!r} is {kind}, not a JSON object of fields; store "
-        '{"FIELD": "value", ...} or name the single field (plain_field)',
+        '{"FIELD": "value", ...}, or, ' + _PLAIN_HINT.format(name=name),
         secret=name,
+        code=NOT_JSON_OBJECT,
     )
 
 
@@ -333,15 +399,18 @@ def parse_secret_binary(
     """
     if options.binary_field is None:
         raise SecretFormatError(
-            f"secret {name!r} is binary (SecretBinary); name a field to hold it (binary_field)",
+            f"secret {name!r} is binary (SecretBinary); to use it as one field (binary_field), "
+            + _BINARY_HINT.format(name=name),
             secret=name,
+            code=NOT_JSON_OBJECT,
         )
     if options.binary_encoding == "utf-8":
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise SecretFormatError(
-                f"secret {name!r} is binary and not UTF-8 text; use binary_encoding='base64'",
+                f"secret {name!r} is binary and not UTF-8 text; use `encoding: base64` "
+                "(Python: binary_encoding='base64')",
                 secret=name,
             ) from None
     else:
@@ -354,6 +423,9 @@ def parse_secret_binary(
 
 
 _NOT_JSON = object()
+
+#: The `code` of a SecretFormatError for a secret that is not a JSON object of fields.
+NOT_JSON_OBJECT = "NotJsonObject"
 
 
 @cache
