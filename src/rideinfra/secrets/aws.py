@@ -8,14 +8,24 @@ imported at all.
 from __future__ import annotations
 
 import os
-import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from rideinfra.__about__ import __version__
-from rideinfra.errors import ConfigError, SecretNotFound, SourceError, foreign_text
+from rideinfra.errors import SecretNotFound, SourceError, foreign_text
+from rideinfra.secrets._awsclient import (
+    AwsClient,
+    RetryMode,
+    check_credentials,
+    check_endpoint,
+    check_region,
+    chunks,
+    error_code,
+    log_retries,
+    region_setting,
+    resolve_endpoint,
+    resolve_region,
+    store_error,
+)
 from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult
@@ -28,8 +38,6 @@ from rideinfra.secrets.model import (
 )
 
 if TYPE_CHECKING:
-    from botocore.loaders import Loader
-    from botocore.session import Session
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 __all__ = [
@@ -58,11 +66,9 @@ DEFAULT_MAX_CONCURRENCY = 50
 #: and timeouts cannot: an answer trickled under the read timeout, a store
 #: that keeps paginating.
 DEFAULT_DEADLINE = 120.0
-DEFAULT_REGION = "us-east-1"
 ORIGIN = "aws-secretsmanager"
 SERVICE = "secretsmanager"
 
-RetryMode = Literal["standard", "adaptive", "legacy"]
 # What one request yields: secrets read, and per-secret errors.
 _Part = tuple[dict[str, Secret], dict[str, SourceError]]
 _R = TypeVar("_R")
@@ -84,266 +90,9 @@ _HINTS = {
 }
 
 
-def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
-    """The region to use: the argument, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1."""
-    return (
-        region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    )
-
-
-def _region_setting(region: str | None, environ: Mapping[str, str]) -> str:
-    """Where `resolve_region` took the region from, for messages."""
-    if region:
-        return "the source's region"
-    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if environ.get(variable):
-            return variable
-    return "the default region"  # pragma: no cover - us-east-1 is valid
-
-
-def _resolve_endpoint(
-    endpoint_url: str | None, environ: Mapping[str, str]
-) -> tuple[str | None, str]:
-    """The endpoint to use, and the setting it came from (for messages)."""
-    if endpoint_url:
-        return endpoint_url, "the source's endpoint_url"
-    # The service-specific variable wins, as in the AWS SDKs.
-    for variable in ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"):
-        if environ.get(variable):
-            return environ[variable], variable
-    return None, "AWS"
-
-
-#: botocore's own rule for region names (botocore.utils.validate_region_name).
-_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
-
-
-def _check_region(region: str, setting: str) -> None:
-    """Refuse a region botocore would refuse at the first request (and a log line would show).
-
-    Raises:
-        ConfigError: names the setting.
-    """
-    if not _REGION.match(region):
-        raise ConfigError(
-            f"{setting} is not a region name (like eu-west-1); set it to the region the "
-            "secrets are in"
-        )
-
-
-def _check_endpoint(url: str, setting: str) -> None:
-    """Refuse an endpoint botocore would fail on later (as an internal error, or at signing).
-
-    Raises:
-        ConfigError: no http(s) scheme, no host, or a bad port, or spaces or
-            control characters (which urllib drops silently, and which a log
-            line would print); names the setting.
-    """
-    fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
-    if not url.isprintable() or " " in url:
-        raise ConfigError(f"{setting} holds spaces or control characters; {fix}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ConfigError(f"{setting} does not start with http:// or https://; {fix}")
-    if not parts.hostname:
-        raise ConfigError(f"{setting} has no host name; {fix}")
-    try:
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        raise ConfigError(
-            f"{setting} has a port that is not a number from 0 to 65535; {fix}"
-        ) from None
-
-
-def _check_credentials(environ: Mapping[str, str]) -> None:
-    """Refuse a partial set of credential variables before botocore signs with None.
-
-    Raises:
-        ConfigError: names the variables set and the ones missing.
-    """
-    given = [name for name in _CREDENTIALS if environ.get(name)]
-    missing = [name for name in _CREDENTIALS[:2] if name not in given]
-    if not given or not missing:
-        return
-    raise ConfigError(
-        f"{_listed(given)} set but {_listed(missing)} not: set {' and '.join(missing)} "
-        "too (with AWS_SESSION_TOKEN for temporary credentials), or unset them all to use "
-        "AWS_PROFILE or the instance or task role"
-    )
-
-
-#: An access key needs its secret key; a session token needs both.
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-
-
-def _listed(names: list[str]) -> str:
-    """`A is` / `A and B are`."""
-    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'}"
-
-
-def _service_loader(session: Session) -> Loader:
-    """botocore's data loader, minus its walk over every service's data directory.
-
-    Before loading a model, botocore's Loader lists all ~400 services (about
-    1,800 stat/listdir calls, 15-40 ms of client creation) only to check that
-    the one asked for exists. This loader checks just Secrets Manager's
-    directory; models still load from the same search paths (AWS_DATA_PATH,
-    ~/.aws/models, botocore's own data).
-    """
-    from botocore.exceptions import DataNotFoundError
-    from botocore.loaders import Loader
-
-    class ServiceLoader(Loader):
-        def list_available_services(self, type_name: str) -> list[str]:
-            try:
-                self.list_api_versions(SERVICE, type_name)
-            except DataNotFoundError:
-                return []
-            return [SERVICE]
-
-    data_path = session.get_config_variable("data_path")
-    return ServiceLoader(extra_search_paths=data_path.split(os.pathsep) if data_path else [])
-
-
-class _Client:
-    """Builds one botocore client on first use, thread-safely; or wraps an injected one."""
-
-    def __init__(
-        self,
-        client: SecretsManagerClient | None,
-        *,
-        region: str,
-        endpoint_url: str | None,
-        endpoint_setting: str,
-        retry_mode: RetryMode,
-        max_attempts: int,
-        connect_timeout: float,
-        read_timeout: float,
-        max_pool: int,
-        environ: Mapping[str, str],
-    ) -> None:
-        # Before any request: botocore at DEBUG would log bodies, i.e. values.
-        from rideinfra.secrets._awslog import redact_botocore_bodies
-
-        redact_botocore_bodies()
-        self._client = client
-        self._environ = environ
-        self._lock = threading.Lock()
-        self.region = region
-        self.endpoint_url = endpoint_url
-        # Which setting gave the endpoint, for ConfigErrors.
-        self._endpoint_setting = endpoint_setting
-        self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
-
-    def get(self) -> SecretsManagerClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._build()
-        return self._client
-
-    def _build(self) -> SecretsManagerClient:
-        """The client; what botocore refuses in the settings is a ConfigError, before any request.
-
-        Raises:
-            ConfigError: AWS_PROFILE names no profile, credentials are partial,
-                the endpoint is malformed, or the AWS config file cannot be parsed.
-        """
-        from botocore import exceptions as boto
-
-        try:
-            return self._create()
-        except boto.ProfileNotFound:
-            profile = foreign_text(
-                self._environ.get("AWS_PROFILE") or os.environ.get("AWS_PROFILE")
-            )
-            raise ConfigError(
-                f"AWS_PROFILE is {profile!r}, a profile in neither the AWS config nor the "
-                "credentials file (~/.aws/config, ~/.aws/credentials, or the files "
-                "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name); set AWS_PROFILE to "
-                "one of their profiles, or unset it"
-            ) from None
-        except boto.PartialCredentialsError as exc:
-            raise ConfigError(
-                f"the AWS credentials are incomplete: {foreign_text(exc)}; set the missing "
-                "variable or setting, or unset the others"
-            ) from None
-        except boto.ConfigParseError as exc:
-            raise ConfigError(
-                f"the AWS config file cannot be parsed: {foreign_text(exc)}; fix it, or "
-                "point AWS_CONFIG_FILE elsewhere"
-            ) from None
-        except ValueError as exc:
-            # botocore's own endpoint check (host names it cannot use) says "Invalid endpoint".
-            if "endpoint" not in str(exc).lower():
-                raise
-            raise ConfigError(
-                f"{self._endpoint_setting} is not a URL botocore can use (host name "
-                "with letters, digits, dots and dashes only); set it to a URL such as "
-                "http://localhost:4566, or unset it to use AWS"
-            ) from None
-
-    def _create(self) -> SecretsManagerClient:
-        # botocore directly, not boto3: importing boto3 also loads s3transfer and
-        # the resource layer (about 30 ms of an init container's start-up) for
-        # nothing a Secrets Manager client uses; boto3's client() returns this
-        # same botocore client.
-        from botocore.config import Config
-        from botocore.session import Session
-
-        retry_mode, max_attempts, connect_timeout, read_timeout, max_pool = self._settings
-        config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_pool_connections=max_pool,
-            user_agent_extra=f"rideinfra/{__version__}",
-        )
-        # A session of our own: boto3's default session is a process global
-        # and not safe to create clients from concurrently. Credentials given
-        # in environ are used; absent ones fall back to botocore's usual chain
-        # (which reads os.environ, ~/.aws, and instance/task roles).
-        env = self._environ
-        session = Session()
-        session.register_component("data_loader", _service_loader(session))
-        profile = env.get("AWS_PROFILE")
-        if profile:
-            session.set_config_variable("profile", profile)
-        key, secret, token = (
-            env.get("AWS_ACCESS_KEY_ID"),
-            env.get("AWS_SECRET_ACCESS_KEY"),
-            env.get("AWS_SESSION_TOKEN"),
-        )
-        if key or secret or token:
-            # Both parts are there: SecretsManagerSource checked (_check_credentials).
-            session.set_credentials(cast(str, key), cast(str, secret), token)
-        client = session.create_client(
-            SERVICE, region_name=self.region, endpoint_url=self.endpoint_url, config=config
-        )
-        return cast("SecretsManagerClient", client)
-
-    def where(self) -> str:
-        # Both come from settings, not from us: one line, no control characters.
-        return f"{foreign_text(self.endpoint_url or 'AWS')} (region {foreign_text(self.region)})"
-
-
-def _error_code(exc: BaseException) -> str:
-    # The server's code is foreign text too (a proxy's answer can be anything).
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = str(response.get("Error", {}).get("Code", ""))
-        return foreign_text(code, 60) if code else type(exc).__name__
-    return type(exc).__name__
-
-
 def _hint(code: str, op: str) -> str | None:
     hint = _HINTS.get(code)
     return hint.format(op=op) if hint is not None else None
-
-
-def _retries(response: Mapping[str, Any]) -> int:
-    meta = response.get("ResponseMetadata", {})
-    return int(meta.get("RetryAttempts", 0)) if isinstance(meta, Mapping) else 0
 
 
 def _is_deleted(code: str, message: str) -> bool:
@@ -372,12 +121,7 @@ def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -
 
 def _store_error(exc: Exception, op: str, where: str) -> SourceError:
     """A failure of the whole call (network, credentials, throttling), not of one secret."""
-    code = _error_code(exc)
-    # Else botocore's message: for connection problems it names the URL and the
-    # cause; for an error answer it quotes the server (an HTML page from a
-    # proxy, a message with braces): foreign text, made one bounded line.
-    hint = _hint(code, op) or foreign_text(exc)
-    return SourceError(f"Secrets Manager at {where}: {op} failed: {code}: {hint}", code=code)
+    return store_error(exc, op, where, service="Secrets Manager", hints=_HINTS)
 
 
 def _asked_forms(item: Mapping[str, Any], asked: Sequence[str]) -> list[str]:
@@ -396,11 +140,6 @@ def _asked_forms(item: Mapping[str, Any], asked: Sequence[str]) -> list[str]:
         if one in (name, arn)
         or (one.startswith("arn:") and len(arn) == len(one) + 7 and arn.startswith(one + "-"))
     ]
-
-
-def _chunks(names: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
-    for start in range(0, len(names), size):
-        yield tuple(names[start : start + size])
 
 
 class SecretsManagerSource(BaseSource):
@@ -479,16 +218,19 @@ class SecretsManagerSource(BaseSource):
         self._deadline = DEFAULT_DEADLINE if deadline is None else deadline
         if not self._deadline > 0:
             raise ValueError("deadline must be a positive number of seconds")
-        endpoint, endpoint_setting = _resolve_endpoint(endpoint_url, env)
+        endpoint, endpoint_setting = resolve_endpoint(
+            endpoint_url, env, "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+        )
         resolved_region = resolve_region(region, env)
-        _check_region(resolved_region, _region_setting(region, env))
+        check_region(resolved_region, region_setting(region, env))
         if client is None:
             # Only what this source would build a client from; an injected one is the caller's.
             if endpoint is not None:
-                _check_endpoint(endpoint, endpoint_setting)
-            _check_credentials(env)
-        self._client = _Client(
+                check_endpoint(endpoint, endpoint_setting)
+            check_credentials(env)
+        self._client: AwsClient[SecretsManagerClient] = AwsClient(
             client,
+            service=SERVICE,
             region=resolved_region,
             endpoint_url=endpoint,
             endpoint_setting=endpoint_setting,
@@ -551,7 +293,7 @@ class SecretsManagerSource(BaseSource):
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         deadline = Deadline(self._deadline)
         if self._batch:
-            groups = list(_chunks(names, BATCH_LIMIT))
+            groups = list(chunks(names, BATCH_LIMIT))
             parts = self._within(
                 lambda ids: self._batch_chunk(ids, deadline),
                 groups,
@@ -658,7 +400,7 @@ class SecretsManagerSource(BaseSource):
             else:
                 response = client.batch_get_secret_value(SecretIdList=list(ids))
         except ClientError as exc:
-            if _error_code(exc) == "AccessDeniedException":
+            if error_code(exc) == "AccessDeniedException":
                 if self._batch:
                     logger().warning(
                         "BatchGetSecretValue denied; falling back to GetSecretValue per secret"
@@ -668,7 +410,7 @@ class SecretsManagerSource(BaseSource):
             raise _store_error(exc, "BatchGetSecretValue", self._client.where()) from exc
         except BotoCoreError as exc:
             raise _store_error(exc, "BatchGetSecretValue", self._client.where()) from exc
-        self._log_retries(response, "BatchGetSecretValue")
+        log_retries(response, "BatchGetSecretValue")
         return response
 
     def _get_all(self, ids: tuple[str, ...], deadline: Deadline) -> _Part:
@@ -693,7 +435,7 @@ class SecretsManagerSource(BaseSource):
         try:
             response = self._client.get().get_secret_value(**kwargs)
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             message = str(exc.response.get("Error", {}).get("Message", ""))
             if code == "ResourceNotFoundException" or _is_deleted(code, message):
                 return {}, {name: _per_secret_error(name, code, message, "", self._client.where())}
@@ -703,7 +445,7 @@ class SecretsManagerSource(BaseSource):
             raise _store_error(exc, "GetSecretValue", self._client.where()) from exc
         except BotoCoreError as exc:
             raise _store_error(exc, "GetSecretValue", self._client.where()) from exc
-        self._log_retries(response, "GetSecretValue")
+        log_retries(response, "GetSecretValue")
         try:
             return {name: self._to_secret(name, response)}, {}
         except SourceError as exc:
@@ -720,13 +462,6 @@ class SecretsManagerSource(BaseSource):
                 name, item["SecretBinary"], options=self._parse, version_id=version, origin=ORIGIN
             )
         raise SourceError(f"secret {name!r} has no SecretString or SecretBinary", secret=name)
-
-    @staticmethod
-    def _log_retries(response: Mapping[str, Any], op: str) -> None:
-        retries = _retries(response)
-        if retries:
-            plural = "y" if retries == 1 else "ies"
-            logger().info("%s succeeded after %d retr%s", op, retries, plural)
 
 
 StoreResult = Literal["created", "updated", "unchanged", "restored"]
@@ -785,7 +520,7 @@ class SecretsManagerStore:
             client.put_secret_value(SecretId=name, SecretString=text)
             return "updated"
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             raise SourceError(
                 f"secret {name!r}: writing to Secrets Manager at {where} failed: {code}: "
                 f"{_hint(code, 'PutSecretValue') or 'see the AWS error code'}",
@@ -806,7 +541,7 @@ class SecretsManagerStore:
             return "created"
         except ClientError as exc:
             message = str(exc.response.get("Error", {}).get("Message", ""))
-            code = _error_code(exc)
+            code = error_code(exc)
             # AWS answers InvalidRequestException for a name held by a secret
             # scheduled for deletion; moto and LocalStack ResourceExistsException.
             if code != "ResourceExistsException" and not _is_deleted(code, message):
