@@ -20,6 +20,7 @@ log = logging.getLogger("rideinfra")
 
 #: Options of `source: {type: aws-secretsmanager}` passed on only when the config sets them.
 _AWS_OPTIONS = ("retry_mode", "max_attempts", "max_concurrency", "connect_timeout", "read_timeout")
+_VAULT_OPTIONS = ("max_concurrency", "timeout")
 
 
 def read_config(path: str | Path) -> Config:
@@ -40,7 +41,9 @@ def read_config(path: str | Path) -> Config:
     return config
 
 
-def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource:
+def build_source(  # noqa: PLR0911 - one return per source type
+    spec: SourceConfig, environ: Mapping[str, str]
+) -> SecretSource:
     """The `SecretSource` a config's `source:` section describes.
 
     Args:
@@ -56,7 +59,9 @@ def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource
         DirectorySource,
         EnvSource,
         FileSource,
+        ParameterStoreSource,
         SecretsManagerSource,
+        VaultSource,
     )
 
     # Read by name: each source type has its own fields, and optional ones may be absent.
@@ -76,6 +81,31 @@ def build_source(spec: SourceConfig, environ: Mapping[str, str]) -> SecretSource
         where = source.endpoint_url or "AWS"
         log.info("source aws-secretsmanager: %s, region %s", where, source.region)
         return source
+    if kind == "aws-ssm":
+        ssm = ParameterStoreSource(
+            region=section.region,
+            endpoint_url=section.endpoint_url,
+            prefix=section.prefix,
+            recursive=section.recursive,
+            environ=environ,
+            **{n: getattr(section, n) for n in _AWS_OPTIONS if getattr(section, n) is not None},
+        )
+        log.info("source aws-ssm: %s, region %s", ssm.endpoint_url or "AWS", ssm.region)
+        return ssm
+    if kind == "vault":
+        vault = VaultSource(
+            address=section.address,
+            mount=section.mount,
+            namespace=section.namespace,
+            auth=section.auth,
+            role_id=section.role_id,
+            approle_mount=section.approle_mount,
+            versions=section.versions,
+            environ=environ,
+            **{n: getattr(section, n) for n in _VAULT_OPTIONS if getattr(section, n) is not None},
+        )
+        log.info("source vault: %s, mount %s", vault.address, vault.mount)
+        return vault
     if kind == "file":
         return FileSource(section.path, name=getattr(section, "name", None))
     if kind == "directory":
