@@ -42,6 +42,7 @@ def seed_and_fetch(config: Path, out: Path, environ: dict[str, str]) -> dict[str
     return {p: (out / f"{p}.env").read_bytes() for p in PROFILES}
 
 
+@pytest.mark.localstack
 def test_every_store_gives_byte_identical_env_files(
     tmp_path: Path,
     sm: MotoEndpoint,
