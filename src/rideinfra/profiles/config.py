@@ -239,6 +239,11 @@ _SSM = Struct(
     {
         "type": Field(Const("aws-ssm"), description="AWS Systems Manager Parameter Store"),
         **_AWS_OPTIONS,
+        "max_concurrency": Field(
+            Optional(Int(ge=1, le=64)),
+            default=None,
+            description="GetParameters requests in flight at once (default 10)",
+        ),
         "prefix": Field(
             Str(), default="", description="put before each secret name: `/` for team/app names"
         ),
