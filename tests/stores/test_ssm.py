@@ -261,3 +261,26 @@ class TestRenderEso:
         store = secret_store(EsoOptions(), profile="app", config=ssm_config(["a"]))
         assert store["spec"]["provider"]["aws"]["service"] == "ParameterStore"
         assert store["spec"]["provider"]["aws"]["region"] == "eu-west-1"
+
+    @settings(max_examples=50)
+    @given(
+        prefix=st.sampled_from(["", "/", "/prod/"]),
+        name=st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8}){0,2}/?", fullmatch=True),
+        field=st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True),
+    )
+    def test_remote_refs_name_the_parameter_read(self, prefix: str, name: str, field: str) -> None:
+        """remoteRef.key is the parameter fetch reads: prefix + name, + the field for a path."""
+        from rideinfra.profiles.model import Env
+        from rideinfra.render.eso import external_secret
+        from rideinfra.secrets.model import SecretValue
+        from rideinfra.secrets.transforms import Entry, Origin
+
+        config = ssm_config([name], prefix=prefix)
+        entry = Entry("VAR", SecretValue("x"), Origin(name, field, ()))
+        doc = external_secret(Env([entry], profile="app"), EsoOptions(), config=config)
+        ref = doc["spec"]["data"][0]["remoteRef"]
+        parameter = ParameterStoreSource(prefix=prefix, environ={}).parameter_name(name)
+        if name.endswith("/"):
+            assert (ref["key"], "property" in ref) == (parameter + field, False)
+        else:
+            assert (ref["key"], ref["property"]) == (parameter, field)
