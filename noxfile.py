@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -22,6 +24,28 @@ def faults(session: nox.Session) -> None:
     """Only the fault-injection and bad-input catalogue."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "pytest", "-m", "faults", *session.posargs)
+
+
+#: LocalStack in a venv of its own: its pins must not reach the dev environment.
+LOCALSTACK = (
+    "localstack-core[runtime]==4.14.0",
+    "cbor2<5.7",
+    "pyopenssl==24.2.1",
+    "cryptography<44",
+    "service_identity<24.2",
+)
+
+
+@nox.session(python=PYTHON)
+def localstack(session: nox.Session) -> None:
+    """The Secrets Manager and Parameter Store tests against LocalStack (and moto beside it)."""
+    session.install("-e", ".[dev]")
+    venv = Path(session.create_tmp()) / "localstack-venv"
+    if not (venv / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(venv))
+        session.run(str(venv / "bin" / "pip"), "install", "-q", *LOCALSTACK, external=True)
+    session.env["RIDEINFRA_LOCALSTACK_PYTHON"] = str(venv / "bin" / "python")
+    session.run("python", "-m", "pytest", "tests/stores", "-m", "localstack", *session.posargs)
 
 
 @nox.session(python=PYTHON)

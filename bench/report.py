@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 from results import BATCH, CONTROL, FetchRow, Results, ms
 
@@ -18,6 +19,7 @@ def render_doc(results: Results, images: dict[str, str]) -> str:
         _imports(results, images, targets),
         _render(results, images, targets),
         _cache(results, images, targets),
+        _stores(results),
         _watch_poll(),
     ]
     lines = [*_head(results), *_targets(targets)]
@@ -472,7 +474,7 @@ def _watch_poll() -> list[str]:
     """
     return [
         "",
-        "## 6. A `watch` poll",
+        "## 7. A `watch` poll",
         "",
         "Measured against moto through the counting proxy (tests/support/proxy.py), 100",
         "watched secrets under one prefix among 300 in the account, nothing changed:",
@@ -487,3 +489,46 @@ def _watch_poll() -> list[str]:
         "2 when the page boundary falls on the last secret). No value is read unless a",
         "secret's AWSCURRENT version moved; then only those secrets are read.",
     ]
+
+
+def existing_images(docs: Path) -> dict[str, str]:
+    """The figures already drawn (for a page rewritten without matplotlib)."""
+    names = {"fetch": 1, "process": 2, "imports": 3, "render": 4, "cache": 5}
+    found = {key: f"img/bench-{i}-{key}.png" for key, i in names.items()}
+    return {key: path for key, path in found.items() if (docs / path).exists()}
+
+
+def _stores(results: Results) -> list[str]:
+    lines = [
+        "## 6. Other stores: Parameter Store and Vault\n",
+        "One warm fetch of N secrets (5 fields each) from each store, median of 3, at 0 and "
+        "20 ms added per request. Secrets Manager and Parameter Store are moto's behind the "
+        "latency proxy (its own process); Vault is a real OpenBao dev server behind "
+        "`tests/support/http_proxy.py` in the client's process (the latency proxy forwards "
+        "AWS's POSTs only), so its proxy shares the client's GIL. Measured by "
+        "`python bench/stores.py`, a reduced run of this section only (3 repetitions, "
+        "N = 11, 100, 1000), also run as part of `bench/run.py`.\n",
+    ]
+    if not results.stores:
+        return [*lines, results.stores_note or "Not measured in this run.", ""]
+    lines += [
+        "Requests per fetch: Secrets Manager ceil(N/20) `BatchGetSecretValue`, Parameter "
+        "Store ceil(N/10) `GetParameters`, Vault N GETs (one per secret) in parallel, 16 at "
+        "a time. So at 20 ms the wall time is about ceil(requests / concurrency) round "
+        "trips: Secrets Manager's 50 requests for N = 1000 go out at once; Parameter Store's "
+        "100 in 10 waves of 10; Vault's 1000 in about 63 waves of 16. At N = 1000 the "
+        "stand, not the delay, sets the time: moto serves one request at a time, and "
+        "Vault's client, its proxy and their threads share one process (about 3 ms of CPU "
+        "per request), so the 0 ms rows are not faster. Read the request counts as exact "
+        "and the times as this stand's.\n",
+        "| store | N | delay | requests | wall ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in results.stores:
+        lines.append(
+            f"| {row.store} | {row.n} | {row.delay_ms} ms | {row.requests} | {ms(row.wall)} |"
+        )
+    if results.stores_note:
+        lines += ["", results.stores_note]
+    lines.append("")
+    return lines

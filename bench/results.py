@@ -101,6 +101,15 @@ class CacheRow:
 
 
 @dataclass
+class StoreRow:
+    store: str  # Secrets Manager | Parameter Store | Vault (OpenBao)
+    n: int
+    delay_ms: int
+    requests: int  # every request the proxy saw for one fetch
+    wall: float  # seconds, median of warm fetches
+
+
+@dataclass
 class Results:
     """Everything one run measured, and how it was run."""
 
@@ -120,6 +129,8 @@ class Results:
     cache: list[CacheRow] | None = None
     cache_note: str = ""
     elapsed: float = 0.0
+    stores: list[StoreRow] | None = None
+    stores_note: str = ""
 
 
 def save(results: Results, path: Path) -> None:
@@ -142,6 +153,7 @@ def load(path: Path) -> Results:
         "render": RenderRow,
         "render_instructions": InstructionRow,
         "cache": CacheRow,
+        "stores": StoreRow,
     }
     for key, kind in rows.items():
         if data.get(key) is not None:

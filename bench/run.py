@@ -63,6 +63,8 @@ from results import (  # noqa: E402
     ms,
 )
 
+import stores  # noqa: E402
+
 DOC = ROOT / "docs" / "benchmarks.md"
 CONFIG = ROOT / "examples" / "rideshare" / "rideinfra.yaml"
 SEED = ROOT / "examples" / "rideshare" / "seed.yaml"
@@ -517,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan, args.quick, log
     )
     results.cache, results.cache_note = bench_cache(log)
+    results.stores, results.stores_note = stores.bench_stores(log)
     images = plots.make_all(results, Path(args.out).parent / "img")
     results.elapsed = time.perf_counter() - started
     results_io.save(results, Path(args.out).with_suffix(".json"))

@@ -37,7 +37,11 @@ LEVELS: tuple[tuple[str, ...], ...] = (
 #: Parts any module may import.
 ANYWHERE = frozenset({"", "__about__"})
 #: Third-party packages only some parts may import ("nothing above secrets knows about boto3").
-THIRD_PARTY = {"boto3": frozenset({"secrets"}), "botocore": frozenset({"secrets"})}
+THIRD_PARTY = {
+    "boto3": frozenset({"secrets"}),
+    "botocore": frozenset({"secrets"}),
+    "hvac": frozenset({"secrets"}),
+}
 
 LEVEL_OF = {part: index for index, parts in enumerate(LEVELS) for part in parts}
 

@@ -14,7 +14,12 @@ pytestmark = pytest.mark.faults
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "reliability.md"
 #: Test files whose every test (each parameter included) must appear in the doc.
-CATALOGUE = ("test_bad_input.py", "test_fetch_faults.py", "test_scale.py")
+CATALOGUE = (
+    "test_bad_input.py",
+    "test_fetch_faults.py",
+    "test_scale.py",
+    "test_store_faults.py",
+)
 REFERENCE = re.compile(r"`(test_\w+\.py)::([^`]+)`")
 
 

@@ -136,6 +136,8 @@ def config_reference() -> str:
     ]
     sections = [
         ("source: aws-secretsmanager", "_AwsSource"),
+        ("source: aws-ssm", "_SsmSource"),
+        ("source: vault", "_VaultSource"),
         ("source: file", "_FileSource"),
         ("source: directory", "_DirectorySource"),
         ("source: env", "_EnvSource"),

@@ -24,9 +24,10 @@ __all__ = ["LogFormat", "configure"]
 
 LogFormat = Literal["text", "json"]
 
-# botocore at DEBUG logs whole response bodies, i.e. secret values. Whatever
-# level the user asks for, these stay at WARNING.
-_QUIET = ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug", "moto")
+# botocore at DEBUG logs whole response bodies, i.e. secret values; hvac and
+# requests (under it) log request URLs and retries. Whatever level the user
+# asks for, these stay at WARNING.
+_QUIET = ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug", "moto", "hvac", "requests")
 
 
 class _JsonFormatter(logging.Formatter):

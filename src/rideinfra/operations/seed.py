@@ -29,7 +29,7 @@ import logging
 import secrets as random
 import string
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 # The seed file's reading and checks live with rideinfra.yaml's, in one declarative reader.
 from rideinfra.profiles.seedfile import (
@@ -151,10 +151,27 @@ def _shape(value: SecretSpec | dict[str, str]) -> str:
 # The seed operation (`rideinfra seed`): which store, and seeding it with a report.
 
 if TYPE_CHECKING:
-    from rideinfra.profiles import Config
-    from rideinfra.secrets import SecretsManagerSource
+    from rideinfra.profiles import Config, SourceConfig
+    from rideinfra.secrets import ParameterStoreSource, SecretsManagerSource, VaultSource
+
+    #: A store `rideinfra seed` can write to.
+    SeedTarget = SecretsManagerSource | ParameterStoreSource | VaultSource
 
 __all__ += ["seed_secrets", "seed_source"]
+
+#: Source types that are also stores seeding can write to.
+_STORES = ("aws-secretsmanager", "aws-ssm", "vault")
+
+
+def _store_config(config: Config | None) -> SourceConfig | None:
+    """The config's store: its source, or the first store of a chain; None for no store."""
+    from rideinfra.profiles import ChainSourceConfig
+
+    spec: SourceConfig | None = config.source if config is not None else None
+    if isinstance(spec, ChainSourceConfig):
+        stores = [part for part in spec.sources if part.type in _STORES]
+        return stores[0] if stores else None
+    return spec if spec is not None and spec.type in _STORES else None
 
 
 def seed_source(
@@ -163,28 +180,34 @@ def seed_source(
     *,
     region: str | None = None,
     endpoint_url: str | None = None,
-) -> SecretsManagerSource:
-    """The Secrets Manager a seed writes to.
+) -> SeedTarget:
+    """The store a seed writes to: the config's source (Secrets Manager, Parameter Store or
+    Vault; in a chain, its first such source), else Secrets Manager.
 
     Args:
-        config: the loaded config, if any; its `aws-secretsmanager` source
-            gives the region and endpoint not passed here.
-        environ: the environment (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, credentials).
-        region: wins over the config's.
-        endpoint_url: wins over the config's.
+        config: the loaded config, if any.
+        environ: the environment (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, VAULT_ADDR, credentials).
+        region: wins over the config's (AWS stores).
+        endpoint_url: wins over the config's (AWS stores).
+
+    Raises:
+        ConfigError: the store's settings are malformed.
     """
+    import attrs
+
+    from rideinfra.operations.setup import build_source
     from rideinfra.profiles import AwsSourceConfig
-    from rideinfra.secrets import SecretsManagerSource
 
-    if config is not None and isinstance(config.source, AwsSourceConfig):
-        region = region or config.source.region
-        endpoint_url = endpoint_url or config.source.endpoint_url
-    return SecretsManagerSource(region=region, endpoint_url=endpoint_url, environ=environ)
+    spec = _store_config(config) or AwsSourceConfig()
+    if spec.type != "vault":
+        aws: Any = spec
+        spec = attrs.evolve(
+            aws, region=region or aws.region, endpoint_url=endpoint_url or aws.endpoint_url
+        )
+    return cast("SeedTarget", build_source(spec, environ))
 
 
-def seed_secrets(
-    spec: SeedSpec, source: SecretsManagerSource, environ: Mapping[str, str]
-) -> dict[str, str]:
+def seed_secrets(spec: SeedSpec, source: SeedTarget, environ: Mapping[str, str]) -> dict[str, str]:
     """Seed: create or update every secret of `spec` in `source`; return name -> what happened.
 
     Args:
@@ -195,16 +218,28 @@ def seed_secrets(
     Raises:
         SourceError: the store could not be read or written; names the secret.
     """
-    from rideinfra.secrets import SecretsManagerStore
-
-    log.info(
-        "seeding %d secret(s) from %s into %s, region %s",
-        len(spec.secrets),
-        spec.path,
-        source.endpoint_url or "AWS",
-        source.region,
+    from rideinfra.secrets import (
+        ParameterStoreSource,
+        ParameterStoreStore,
+        SecretsManagerStore,
+        VaultSource,
+        VaultStore,
     )
-    outcome = apply_seed(spec, SecretsManagerStore(source), environ)
+
+    store: SeedStore
+    if isinstance(source, ParameterStoreSource):
+        store, where = (
+            ParameterStoreStore(source),
+            f"Parameter Store at {source.endpoint_url or 'AWS'}, region {source.region}",
+        )
+    elif isinstance(source, VaultSource):
+        store = VaultStore(source)
+        where = f"Vault at {source.address}, mount {source.mount}"
+    else:
+        store = SecretsManagerStore(source)
+        where = f"{source.endpoint_url or 'AWS'}, region {source.region}"
+    log.info("seeding %d secret(s) from %s into %s", len(spec.secrets), spec.path, where)
+    outcome = apply_seed(spec, store, environ)
     counts = {
         state: sum(1 for s in outcome.values() if s == state) for state in set(outcome.values())
     }

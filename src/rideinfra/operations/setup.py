@@ -28,6 +28,7 @@ _AWS_OPTIONS = (
     "read_timeout",
     "deadline",
 )
+_VAULT_OPTIONS = ("max_concurrency", "timeout")
 
 
 def read_config(path: str | Path) -> Config:
@@ -66,7 +67,7 @@ def config_source(
     )
 
 
-def build_source(
+def build_source(  # noqa: PLR0911 - one return per source type
     spec: SourceConfig,
     environ: Mapping[str, str],
     *,
@@ -92,7 +93,9 @@ def build_source(
         DirectorySource,
         EnvSource,
         FileSource,
+        ParameterStoreSource,
         SecretsManagerSource,
+        VaultSource,
     )
 
     # Read by name: each source type has its own fields, and optional ones may be absent.
@@ -114,6 +117,36 @@ def build_source(
         where = source.endpoint_url or "AWS"
         log.info("source aws-secretsmanager: %s, region %s", where, source.region)
         return source
+    if kind == "aws-ssm":
+        ssm = ParameterStoreSource(
+            region=section.region,
+            endpoint_url=section.endpoint_url,
+            prefix=section.prefix,
+            recursive=section.recursive,
+            environ=environ,
+            plain_fields={
+                name: how.plain_field
+                for name, how in (per_secret or {}).items()
+                if how.plain_field is not None
+            },
+            **{n: getattr(section, n) for n in _AWS_OPTIONS if getattr(section, n) is not None},
+        )
+        log.info("source aws-ssm: %s, region %s", ssm.endpoint_url or "AWS", ssm.region)
+        return ssm
+    if kind == "vault":
+        vault = VaultSource(
+            address=section.address,
+            mount=section.mount,
+            namespace=section.namespace,
+            auth=section.auth,
+            role_id=section.role_id,
+            approle_mount=section.approle_mount,
+            versions=section.versions,
+            environ=environ,
+            **{n: getattr(section, n) for n in _VAULT_OPTIONS if getattr(section, n) is not None},
+        )
+        log.info("source vault: %s, mount %s", vault.address, vault.mount)
+        return vault
     if kind == "file":
         return FileSource(
             section.path,

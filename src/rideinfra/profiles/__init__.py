@@ -20,6 +20,8 @@ from rideinfra.profiles.model import (
     SecretConfig,
     SecretRef,
     SourceConfig,
+    SsmSourceConfig,
+    VaultSourceConfig,
 )
 from rideinfra.profiles.resolve import resolve, resolve_profile
 
@@ -37,6 +39,8 @@ __all__ = [
     "SecretConfig",
     "SecretRef",
     "SourceConfig",
+    "SsmSourceConfig",
+    "VaultSourceConfig",
     "config_json_schema",
     "explain",
     "explain_envs",

@@ -20,6 +20,7 @@ from yaml.nodes import ScalarNode
 from rideinfra.errors import ConfigError
 from rideinfra.profiles._declare import (
     INVALID,
+    Bool,
     Const,
     Deferred,
     Enum,
@@ -56,6 +57,8 @@ from rideinfra.profiles.model import (
     Profile,
     SecretConfig,
     SecretRef,
+    SsmSourceConfig,
+    VaultSourceConfig,
 )
 from rideinfra.secrets._yaml import YamlDocument
 from rideinfra.secrets.model import ParseOptions
@@ -256,7 +259,56 @@ _CHAIN = Struct(
     title="chain source",
     ref="_ChainSource",
 )
-SOURCE: Union = Union((_AWS, _FILE, _DIRECTORY, _ENV, _CHAIN), what="source")
+# Parameter Store takes the AWS options of `aws-secretsmanager`, declared once above.
+_AWS_OPTIONS = {key: field for key, field in _AWS.fields.items() if key != "type"}
+_SSM = Struct(
+    {
+        "type": Field(Const("aws-ssm"), description="AWS Systems Manager Parameter Store"),
+        **_AWS_OPTIONS,
+        "max_concurrency": Field(
+            Optional(Int(ge=1, le=64)),
+            default=None,
+            description="GetParameters requests in flight at once (default 10)",
+        ),
+        "prefix": Field(
+            Str(), default="", description="put before each secret name: `/` for team/app names"
+        ),
+        "recursive": Field(
+            Bool(), default=False, description="names ending in / read the whole subtree"
+        ),
+    },
+    build=lambda f, _: SsmSourceConfig(**{k: v for k, v in f.items() if k != "type"}),
+    title="aws-ssm source",
+    ref="_SsmSource",
+)
+_VAULT = Struct(
+    {
+        "type": Field(Const("vault"), description="HashiCorp Vault or OpenBao, KV version 2"),
+        "address": Field(
+            Optional(Str(convert=_endpoint_url)), default=None, description="else VAULT_ADDR"
+        ),
+        "mount": Field(Str(min_length=1), default="secret", description="the KV v2 mount"),
+        "namespace": Field(Optional(Str()), default=None, description="else VAULT_NAMESPACE"),
+        "auth": Field(
+            Enum(("token", "approle")),
+            default="token",
+            description="token: VAULT_TOKEN; approle: role_id and VAULT_SECRET_ID",
+        ),
+        "role_id": Field(Optional(Str()), default=None, description="else VAULT_ROLE_ID"),
+        "approle_mount": Field(Str(min_length=1), default="approle", description="AppRole path"),
+        "versions": Field(
+            MapOf(Int(ge=1, le=2**31)), default={}, description="secret -> KV version to read"
+        ),
+        "max_concurrency": Field(
+            Optional(Int(ge=1, le=64)), default=None, description="requests at once (default 16)"
+        ),
+        "timeout": Field(_SECONDS, default=None, description="seconds per request (default 10)"),
+    },
+    build=lambda f, _: VaultSourceConfig(**{k: v for k, v in f.items() if k != "type"}),
+    title="vault source",
+    ref="_VaultSource",
+)
+SOURCE: Union = Union((_AWS, _SSM, _VAULT, _FILE, _DIRECTORY, _ENV, _CHAIN), what="source")
 
 # --- secrets, profiles, output --------------------------------------------------------------
 

@@ -28,6 +28,8 @@ __all__ = [
     "SecretConfig",
     "SecretRef",
     "SourceConfig",
+    "SsmSourceConfig",
+    "VaultSourceConfig",
 ]
 
 OUTPUT_FORMATS = ("env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret")
@@ -49,6 +51,60 @@ class AwsSourceConfig:
     #: secret name -> (version_stage, version_id), from `secrets.<name>`: every
     #: command that builds this source reads those secrets at their version.
     versions: Mapping[str, tuple[str | None, str | None]] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class SsmSourceConfig:
+    """``type: aws-ssm``: Parameter Store; the AWS options as for ``aws-secretsmanager``.
+
+    Attributes:
+        prefix: put before each secret name to make the parameter name (``/``).
+        recursive: names ending in ``/`` also read parameters below direct children.
+    """
+
+    type: ClassVar[str] = "aws-ssm"
+    region: str | None = None
+    endpoint_url: str | None = None
+    prefix: str = ""
+    recursive: bool = False
+    retry_mode: Literal["standard", "adaptive"] | None = None
+    max_attempts: int | None = None
+    max_concurrency: int | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    deadline: float | None = None
+
+
+def _versions(value: Mapping[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class VaultSourceConfig:
+    """``type: vault``: HashiCorp Vault / OpenBao KV v2; unset options fall back to VAULT_*.
+
+    Attributes:
+        address: else VAULT_ADDR.
+        mount: the KV v2 mount.
+        namespace: else VAULT_NAMESPACE.
+        auth: ``token`` (VAULT_TOKEN) or ``approle`` (role_id, VAULT_SECRET_ID).
+        role_id: the AppRole role id (else VAULT_ROLE_ID).
+        approle_mount: where AppRole is mounted.
+        versions: secret name -> the KV version to read.
+        max_concurrency: requests in flight at once.
+        timeout: seconds to wait for a connection or an answer.
+    """
+
+    type: ClassVar[str] = "vault"
+    address: str | None = None
+    mount: str = "secret"
+    namespace: str | None = None
+    auth: Literal["token", "approle"] = "token"
+    role_id: str | None = None
+    approle_mount: str = "approle"
+    versions: Mapping[str, int] = attrs.field(factory=dict, converter=_versions)
+    max_concurrency: int | None = None
+    timeout: float | None = None
 
 
 @attrs.frozen
@@ -85,7 +141,13 @@ class ChainSourceConfig:
 
 
 SourceConfig = (
-    AwsSourceConfig | FileSourceConfig | DirectorySourceConfig | EnvSourceConfig | ChainSourceConfig
+    AwsSourceConfig
+    | SsmSourceConfig
+    | VaultSourceConfig
+    | FileSourceConfig
+    | DirectorySourceConfig
+    | EnvSourceConfig
+    | ChainSourceConfig
 )
 
 

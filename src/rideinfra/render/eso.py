@@ -37,7 +37,15 @@ import attrs
 
 from rideinfra.errors import ConfigError, RenderError
 from rideinfra.profiles.interval import go_duration
-from rideinfra.profiles.model import AwsSourceConfig, Config, Env
+from rideinfra.profiles.model import (
+    AwsSourceConfig,
+    ChainSourceConfig,
+    Config,
+    Env,
+    SourceConfig,
+    SsmSourceConfig,
+    VaultSourceConfig,
+)
 from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
 from rideinfra.render.kubernetes import yaml_quote
 from rideinfra.secrets.base import SecretSource
@@ -254,7 +262,8 @@ def _metadata(options: EsoOptions, name: str, *, namespaced: bool = True) -> dic
 def _region(options: EsoOptions, config: Config | None) -> str:
     if options.region:
         return options.region
-    if config is not None and isinstance(config.source, AwsSourceConfig) and config.source.region:
+    aws = AwsSourceConfig | SsmSourceConfig
+    if config is not None and isinstance(config.source, aws) and config.source.region:
         return config.source.region
     return DEFAULT_REGION
 
@@ -303,8 +312,69 @@ def secret_store(
         "apiVersion": f"{_GROUP}/{options.api_version}",
         "kind": options.store_kind,
         "metadata": _metadata(options, name, namespaced=not cluster),
-        "spec": {"provider": {"aws": aws}},
+        "spec": {"provider": _provider(config, aws, options, who)},
     }
+
+
+# --- which store: Secrets Manager, Parameter Store or Vault (the config's source) ----------
+
+
+def _provider(
+    config: Config | None, aws: dict[str, Any], options: EsoOptions, who: str
+) -> dict[str, Any]:
+    """The store's `spec.provider`: ESO's aws provider, or its vault provider (kv v2)."""
+    source = _store_source(config)
+    if isinstance(source, SsmSourceConfig):
+        return {"aws": {**aws, "service": "ParameterStore"}}
+    if isinstance(source, VaultSourceConfig):
+        if not source.address:
+            raise RenderError(
+                "a Vault SecretStore needs the server's address as the cluster reaches it: "
+                "set source.address"
+            )
+        role = _name(options.service_account_template, who, "service account")
+        vault: dict[str, Any] = {"server": source.address, "path": source.mount, "version": "v2"}
+        if source.namespace:
+            vault["namespace"] = source.namespace
+        # Kubernetes auth: the service account's token, exchanged for a Vault token of `role`.
+        vault["auth"] = {
+            "kubernetes": {
+                "mountPath": "kubernetes",
+                "role": role,
+                "serviceAccountRef": {"name": role},
+            }
+        }
+        return {"vault": vault}
+    return {"aws": aws}
+
+
+def _store_source(config: Config | None) -> SourceConfig | None:
+    """The config's source, for the store kind; a chain has no one store ESO could read."""
+    source = config.source if config is not None else None
+    if isinstance(source, ChainSourceConfig):
+        raise RenderError(
+            "render k8s writes one SecretStore per profile, and a chain source reads several "
+            "stores: render from a config whose source is the one store ESO should read"
+        )
+    return source
+
+
+def _remote(config: Config | None, secret: str, field: str | None) -> dict[str, Any]:
+    """`remoteRef` (key, property, version) of one field of `secret` in the config's store."""
+    source = _store_source(config)
+    key, prop, version = secret, field, None
+    if isinstance(source, SsmSourceConfig):
+        key = source.prefix + secret
+        if secret.endswith("/") and field is not None:
+            key, prop = key + field, None  # a path's field is a parameter of its own
+    elif isinstance(source, VaultSourceConfig):
+        version = source.versions.get(secret)
+    ref: dict[str, Any] = {"key": key}
+    if prop is not None:
+        ref["property"] = prop
+    if version is not None:
+        ref["version"] = str(version)
+    return ref
 
 
 def _flattened(entry: Entry) -> bool:
@@ -383,9 +453,10 @@ def _compact_prefix(config: Config, env: Env, secret: Secret, mine: Sequence[Ent
     return prefix if expected == actual and len(mine) == len(expected) else None
 
 
-def _extract(secret: str, prefix: str) -> dict[str, Any]:
+def _extract(secret: str, prefix: str, config: Config | None = None) -> dict[str, Any]:
+    ref = _remote(config, secret, None)
     item: dict[str, Any] = {
-        "extract": {"key": secret, "conversionStrategy": "Default", "decodingStrategy": "None"}
+        "extract": {**ref, "conversionStrategy": "Default", "decodingStrategy": "None"}
     }
     if prefix:
         # Go regexp: ReplaceAllString(key, "PREFIX${1}"); ${1} so a digit after it
@@ -428,25 +499,29 @@ def external_secret(
         mine = by_secret[name]
         stored = secrets.get(name) if secrets is not None else None
         prefix = None
-        # `extract` needs a JSON object: a secret read whole is never compact.
+        # `extract` needs a JSON object: a secret read whole, or a path, is never compact.
         if (
             options.compact
             and config is not None
             and stored is not None
             and config.stored_as(name) is None
+            and name[-1:] != "/"
         ):
             prefix = _compact_prefix(config, env, stored, mine)
         if prefix is None:
             data_entries += mine
         else:
-            data_from.append(_extract(name, prefix))
+            data_from.append(_extract(name, prefix, config))
     data = []
     for entry in sorted(data_entries, key=lambda e: e.name):
-        remote: dict[str, str] = {"key": entry.origin.secret}
-        if not _whole(entry, config):
+        whole = _whole(entry, config)
+        if not whole:
             _check_property(entry, secrets)
-            remote["property"] = entry.origin.field
-        remote |= {"conversionStrategy": "Default", "decodingStrategy": "None"}
+        remote = {
+            **_remote(config, entry.origin.secret, None if whole else entry.origin.field),
+            "conversionStrategy": "Default",
+            "decodingStrategy": "None",
+        }
         data.append({"secretKey": entry.name, "remoteRef": remote})
     store_name = _name(options.store_template, profile, "SecretStore")
     spec: dict[str, Any] = {

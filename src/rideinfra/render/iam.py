@@ -16,6 +16,11 @@ an ESO store) needs to read its secrets and nothing else:
 * optionally ``kms:Decrypt`` on customer-managed keys, only when called
   through Secrets Manager (``kms:ViaService``).
 
+For a Parameter Store source (`type: aws-ssm`), `ssm:GetParameters` on each
+parameter, `ssm:GetParametersByPath` on each path a name ending in `/` reads,
+and `kms:Decrypt` through Parameter Store only (see `ssm_statements`). A
+chain grants each of its AWS stores, since a chain may ask each of them.
+
 Names only: the policy is built from the config, never from the store.
 """
 
@@ -29,9 +34,24 @@ from typing import Any
 import attrs
 
 from rideinfra.errors import ConfigError, RenderError
-from rideinfra.profiles.model import AwsSourceConfig, Config
+from rideinfra.profiles.model import (
+    AwsSourceConfig,
+    ChainSourceConfig,
+    Config,
+    SourceConfig,
+    SsmSourceConfig,
+    VaultSourceConfig,
+)
 
-__all__ = ["MAX_MANAGED_POLICY_CHARS", "IamOptions", "iam_policy", "render_iam", "secret_arn"]
+__all__ = [
+    "MAX_MANAGED_POLICY_CHARS",
+    "IamOptions",
+    "iam_policy",
+    "parameter_arn",
+    "render_iam",
+    "secret_arn",
+    "ssm_statements",
+]
 
 #: IAM refuses a managed policy longer than this (whitespace not counted).
 MAX_MANAGED_POLICY_CHARS = 6144
@@ -116,8 +136,9 @@ def secret_arn(name: str, *, region: str, account: str, partition: str = "aws") 
 def _region(options: IamOptions, config: Config | None) -> str:
     if options.region is not None:
         return options.region
-    if config is not None and isinstance(config.source, AwsSourceConfig) and config.source.region:
-        return config.source.region
+    for source in _aws_stores(config):
+        if source.region:
+            return source.region
     return "*"
 
 
@@ -205,9 +226,116 @@ def render_iam(
     """
     options = options or IamOptions()
     region = _region(options, config)
+    # A config reading files or the environment (local runs) deploys to Secrets Manager.
+    stores = _aws_stores(config) or [AwsSourceConfig()]
+    if isinstance(config.source, VaultSourceConfig):
+        raise RenderError(
+            f"the config's source ({config.source.type}) is not an AWS store: IAM policies "
+            "grant reads of Secrets Manager and Parameter Store only (a Vault source is "
+            "governed by Vault policies)"
+        )
     out = {}
     for profile in config.select(profiles):
         names = [ref.name for ref in profile.secrets]
-        policy = iam_policy(names, options, region=region)
+        statements: list[dict[str, Any]] = []
+        for store in stores:
+            if isinstance(store, SsmSourceConfig):
+                statements += ssm_statements(names, options, region=region, prefix=store.prefix)
+            else:
+                statements += iam_policy(names, options, region=region)["Statement"]
+        policy = {"Version": "2012-10-17", "Statement": statements}
         out[f"{profile.name}.iam.json"] = _dump(policy, f"profile {profile.name!r}")
     return out
+
+
+def _aws_stores(config: Config | None) -> list[AwsSourceConfig | SsmSourceConfig]:
+    """The config's AWS stores: its source, or each of a chain's (a chain may ask each)."""
+    if config is None:
+        return []
+    source: SourceConfig = config.source
+    parts = source.sources if isinstance(source, ChainSourceConfig) else (source,)
+    return [part for part in parts if isinstance(part, AwsSourceConfig | SsmSourceConfig)]
+
+
+# Parameter names: letters, digits and _.-/ ; none is an IAM wildcard.
+_PARAMETER_NAME = re.compile(r"[A-Za-z0-9_.\-/]{1,2048}")
+
+
+def parameter_arn(
+    name: str, *, region: str, account: str, partition: str = "aws", prefix: str = ""
+) -> str:
+    """The ARN of parameter `prefix + name` (for a name ending in `/`, of the path).
+
+    Raises:
+        ConfigError: the parameter name has characters Parameter Store does not allow.
+    """
+    parameter = (prefix + name).rstrip("/") if name.endswith("/") else prefix + name
+    if not _PARAMETER_NAME.fullmatch(parameter):
+        raise ConfigError(
+            f"parameter name {parameter!r} (secret {name!r}) has characters Parameter Store "
+            "does not allow (letters, digits and _.-/ only); an IAM policy cannot name it exactly"
+        )
+    slash = "" if parameter.startswith("/") else "/"
+    return f"arn:{partition}:ssm:{region}:{account}:parameter{slash}{parameter}"
+
+
+def ssm_statements(
+    secret_names: Iterable[str],
+    options: IamOptions | None = None,
+    *,
+    region: str | None = None,
+    prefix: str = "",
+) -> list[dict[str, Any]]:
+    """IAM statements allowing Parameter Store reads of exactly these secrets.
+
+    `ssm:GetParameters` on each plain name's parameter; `ssm:GetParametersByPath`
+    on each path name's path (`name/`), which authorises the path, not each
+    parameter under it; `kms:Decrypt` for SecureString values, only through
+    Parameter Store (`kms:ViaService`), on `options.kms_keys` or else any key
+    of the account (the condition keeps it to SSM's decryption of parameters
+    the caller may already read).
+
+    Raises:
+        ConfigError: a parameter name cannot be matched exactly.
+        RenderError: no secret names.
+    """
+    options = options or IamOptions()
+    names = sorted(set(secret_names))
+    if not names:
+        raise RenderError("no secrets: an IAM policy needs at least one secret to allow")
+    where = options.region or region or "*"
+    parts = {"region": where, "account": options.account, "partition": options.partition}
+    plain = [parameter_arn(n, prefix=prefix, **parts) for n in names if not n.endswith("/")]
+    paths = [parameter_arn(n, prefix=prefix, **parts) for n in names if n.endswith("/")]
+    statements: list[dict[str, Any]] = []
+    if plain:
+        statements.append(
+            {
+                "Sid": "ReadParameters",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameters",
+                "Resource": plain,
+            }
+        )
+    if paths:
+        statements.append(
+            {
+                "Sid": "ReadParameterPaths",
+                "Effect": "Allow",
+                "Action": "ssm:GetParametersByPath",
+                "Resource": paths,
+            }
+        )
+    keys = sorted(options.kms_keys) or [
+        f"arn:{options.partition}:kms:{where}:{options.account}:key/*"
+    ]
+    statements.append(
+        {
+            "Sid": "DecryptViaParameterStore",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": keys,
+            "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{where}.amazonaws.com"}},
+        }
+    )
+    return statements

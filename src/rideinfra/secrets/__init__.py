@@ -11,6 +11,8 @@ from rideinfra.secrets.compose import ChainSource, OverrideSource
 from rideinfra.secrets.env import EnvSource
 from rideinfra.secrets.files import DirectorySource, FileSource
 from rideinfra.secrets.model import ParseOptions, Secret, SecretValue, parse_secret_string
+from rideinfra.secrets.ssm import ParameterStoreSource, ParameterStoreStore
+from rideinfra.secrets.vault import VaultSource, VaultStore
 
 __all__ = [
     "BaseSource",
@@ -21,11 +23,15 @@ __all__ = [
     "FetchResult",
     "FileSource",
     "OverrideSource",
+    "ParameterStoreSource",
+    "ParameterStoreStore",
     "ParseOptions",
     "Secret",
     "SecretSource",
     "SecretValue",
     "SecretsManagerSource",
     "SecretsManagerStore",
+    "VaultSource",
+    "VaultStore",
     "parse_secret_string",
 ]

@@ -1,0 +1,340 @@
+"""What the AWS sources share: settings checks, one lazily built botocore client, error text.
+
+Secrets Manager (`aws.py`) and Parameter Store (`ssm.py`) read the same
+environment (region, endpoint, credentials), refuse the same malformed
+settings before any request, build their client the same way and turn
+botocore's errors into the same kind of `SourceError`. Each rule is here once;
+the services differ only in their name, their endpoint variable and their
+error hints.
+
+botocore is imported only inside functions: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
+from urllib.parse import urlsplit
+
+from rideinfra.__about__ import __version__
+from rideinfra.errors import ConfigError, SourceError, foreign_text
+from rideinfra.secrets._log import logger
+
+if TYPE_CHECKING:
+    from botocore.loaders import Loader
+    from botocore.session import Session
+
+__all__ = [
+    "DEFAULT_REGION",
+    "AwsClient",
+    "RetryMode",
+    "check_credentials",
+    "check_endpoint",
+    "check_region",
+    "chunks",
+    "error_code",
+    "log_retries",
+    "region_setting",
+    "resolve_endpoint",
+    "resolve_region",
+    "store_error",
+]
+
+DEFAULT_REGION = "us-east-1"
+RetryMode = Literal["standard", "adaptive", "legacy"]
+_C = TypeVar("_C")
+
+
+def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
+    """The region to use: the argument, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1."""
+    return (
+        region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    )
+
+
+def region_setting(region: str | None, environ: Mapping[str, str]) -> str:
+    """Where `resolve_region` took the region from, for messages."""
+    if region:
+        return "the source's region"
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(variable):
+            return variable
+    return "the default region"  # pragma: no cover - us-east-1 is valid
+
+
+def resolve_endpoint(
+    endpoint_url: str | None, environ: Mapping[str, str], service_variable: str
+) -> tuple[str | None, str]:
+    """The endpoint to use, and the setting it came from (for messages).
+
+    The service-specific variable (`AWS_ENDPOINT_URL_SSM`...) wins over
+    `AWS_ENDPOINT_URL`, as in the AWS SDKs.
+    """
+    if endpoint_url:
+        return endpoint_url, "the source's endpoint_url"
+    for variable in (service_variable, "AWS_ENDPOINT_URL"):
+        if environ.get(variable):
+            return environ[variable], variable
+    return None, "AWS"
+
+
+#: botocore's own rule for region names (botocore.utils.validate_region_name).
+_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
+
+
+def check_region(region: str, setting: str) -> None:
+    """Refuse a region botocore would refuse at the first request (and a log line would show).
+
+    Raises:
+        ConfigError: names the setting.
+    """
+    if not _REGION.match(region):
+        raise ConfigError(
+            f"{setting} is not a region name (like eu-west-1); set it to the region the "
+            "secrets are in"
+        )
+
+
+def check_endpoint(url: str, setting: str) -> None:
+    """Refuse an endpoint botocore would fail on later (as an internal error, or at signing).
+
+    Raises:
+        ConfigError: no http(s) scheme, no host, or a bad port, or spaces or
+            control characters (which urllib drops silently, and which a log
+            line would print); names the setting.
+    """
+    fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
+    if not url.isprintable() or " " in url:
+        raise ConfigError(f"{setting} holds spaces or control characters; {fix}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{setting} does not start with http:// or https://; {fix}")
+    if not parts.hostname:
+        raise ConfigError(f"{setting} has no host name; {fix}")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ConfigError(
+            f"{setting} has a port that is not a number from 0 to 65535; {fix}"
+        ) from None
+
+
+#: An access key needs its secret key; a session token needs both.
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def check_credentials(environ: Mapping[str, str]) -> None:
+    """Refuse a partial set of credential variables before botocore signs with None.
+
+    Raises:
+        ConfigError: names the variables set and the ones missing.
+    """
+    given = [name for name in _CREDENTIALS if environ.get(name)]
+    missing = [name for name in _CREDENTIALS[:2] if name not in given]
+    if not given or not missing:
+        return
+    raise ConfigError(
+        f"{_listed(given)} set but {_listed(missing)} not: set {' and '.join(missing)} "
+        "too (with AWS_SESSION_TOKEN for temporary credentials), or unset them all to use "
+        "AWS_PROFILE or the instance or task role"
+    )
+
+
+def _listed(names: list[str]) -> str:
+    """`A is` / `A and B are`."""
+    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'}"
+
+
+def _service_loader(session: Session, service: str) -> Loader:
+    """botocore's data loader, minus its walk over every service's data directory.
+
+    Before loading a model, botocore's Loader lists all ~400 services (about
+    1,800 stat/listdir calls, 15-40 ms of client creation) only to check that
+    the one asked for exists. This loader checks just `service`'s directory;
+    models still load from the same search paths (AWS_DATA_PATH,
+    ~/.aws/models, botocore's own data).
+    """
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import Loader
+
+    class ServiceLoader(Loader):
+        def list_available_services(self, type_name: str) -> list[str]:
+            try:
+                self.list_api_versions(service, type_name)
+            except DataNotFoundError:
+                return []
+            return [service]
+
+    data_path = session.get_config_variable("data_path")
+    return ServiceLoader(extra_search_paths=data_path.split(os.pathsep) if data_path else [])
+
+
+class AwsClient(Generic[_C]):
+    """One botocore client of `service`, built on first use (thread-safely), or an injected one."""
+
+    def __init__(
+        self,
+        client: _C | None,
+        *,
+        service: str,
+        region: str,
+        endpoint_url: str | None,
+        endpoint_setting: str,
+        retry_mode: RetryMode,
+        max_attempts: int,
+        connect_timeout: float,
+        read_timeout: float,
+        max_pool: int,
+        environ: Mapping[str, str],
+    ) -> None:
+        # Before any request: botocore at DEBUG would log bodies, i.e. values.
+        from rideinfra.secrets._awslog import redact_botocore_bodies
+
+        redact_botocore_bodies()
+        self._client = client
+        self._service = service
+        self._environ = environ
+        self._lock = threading.Lock()
+        self.region = region
+        self.endpoint_url = endpoint_url
+        # Which setting gave the endpoint, for ConfigErrors.
+        self._endpoint_setting = endpoint_setting
+        self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
+
+    def get(self) -> _C:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._build()
+        return self._client
+
+    def _build(self) -> _C:
+        """The client; what botocore refuses in the settings is a ConfigError, before any request.
+
+        Raises:
+            ConfigError: AWS_PROFILE names no profile, credentials are partial,
+                the endpoint is malformed, or the AWS config file cannot be parsed.
+        """
+        from botocore import exceptions as boto
+
+        try:
+            return self._create()
+        except boto.ProfileNotFound:
+            profile = foreign_text(
+                self._environ.get("AWS_PROFILE") or os.environ.get("AWS_PROFILE")
+            )
+            raise ConfigError(
+                f"AWS_PROFILE is {profile!r}, a profile in neither the AWS config nor the "
+                "credentials file (~/.aws/config, ~/.aws/credentials, or the files "
+                "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name); set AWS_PROFILE to "
+                "one of their profiles, or unset it"
+            ) from None
+        except boto.PartialCredentialsError as exc:
+            raise ConfigError(
+                f"the AWS credentials are incomplete: {foreign_text(exc)}; set the missing "
+                "variable or setting, or unset the others"
+            ) from None
+        except boto.ConfigParseError as exc:
+            raise ConfigError(
+                f"the AWS config file cannot be parsed: {foreign_text(exc)}; fix it, or "
+                "point AWS_CONFIG_FILE elsewhere"
+            ) from None
+        except ValueError as exc:
+            # botocore's own endpoint check (host names it cannot use) says "Invalid endpoint".
+            if "endpoint" not in str(exc).lower():
+                raise
+            raise ConfigError(
+                f"{self._endpoint_setting} is not a URL botocore can use (host name "
+                "with letters, digits, dots and dashes only); set it to a URL such as "
+                "http://localhost:4566, or unset it to use AWS"
+            ) from None
+
+    def _create(self) -> _C:
+        # botocore directly, not boto3: importing boto3 also loads s3transfer and
+        # the resource layer (about 30 ms of an init container's start-up) for
+        # nothing these clients use; boto3's client() returns this same botocore client.
+        from botocore.config import Config
+        from botocore.session import Session
+
+        retry_mode, max_attempts, connect_timeout, read_timeout, max_pool = self._settings
+        config = Config(
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=max_pool,
+            user_agent_extra=f"rideinfra/{__version__}",
+        )
+        # A session of our own: boto3's default session is a process global
+        # and not safe to create clients from concurrently. Credentials given
+        # in environ are used; absent ones fall back to botocore's usual chain
+        # (which reads os.environ, ~/.aws, and instance/task roles).
+        env = self._environ
+        session = Session()
+        session.register_component("data_loader", _service_loader(session, self._service))
+        profile = env.get("AWS_PROFILE")
+        if profile:
+            session.set_config_variable("profile", profile)
+        key, secret, token = (
+            env.get("AWS_ACCESS_KEY_ID"),
+            env.get("AWS_SECRET_ACCESS_KEY"),
+            env.get("AWS_SESSION_TOKEN"),
+        )
+        if key or secret or token:
+            # Both parts are there: the source checked (check_credentials).
+            session.set_credentials(cast(str, key), cast(str, secret), token)
+        client = session.create_client(
+            self._service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
+        )
+        return cast(_C, client)
+
+    def where(self) -> str:
+        # Both come from settings, not from us: one line, no control characters.
+        return f"{foreign_text(self.endpoint_url or 'AWS')} (region {foreign_text(self.region)})"
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore error (foreign text, bounded), else the class name."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = str(response.get("Error", {}).get("Code", ""))
+        return foreign_text(code, 60) if code else type(exc).__name__
+    return type(exc).__name__
+
+
+def store_error(
+    exc: Exception, op: str, where: str, *, service: str, hints: Mapping[str, str]
+) -> SourceError:
+    """A failure of the whole call (network, credentials, throttling), not of one secret.
+
+    Args:
+        exc: the botocore error.
+        op: the API operation, for the message and the `{op}` of a hint.
+        where: the endpoint and region (`AwsClient.where`).
+        service: the service's name in messages (`Secrets Manager`).
+        hints: error code -> what to tell the user (ours, never a server's text).
+    """
+    code = error_code(exc)
+    hint = hints.get(code)
+    # Else botocore's message: for connection problems it names the URL and the
+    # cause; for an error answer it quotes the server (an HTML page from a
+    # proxy, a message with braces): foreign text, made one bounded line.
+    text = hint.format(op=op) if hint is not None else foreign_text(exc)
+    return SourceError(f"{service} at {where}: {op} failed: {code}: {text}", code=code)
+
+
+def log_retries(response: Mapping[str, Any], op: str) -> None:
+    """One info line when botocore needed retries for `response`."""
+    meta = response.get("ResponseMetadata", {})
+    retries = int(meta.get("RetryAttempts", 0)) if isinstance(meta, Mapping) else 0
+    if retries:
+        plural = "y" if retries == 1 else "ies"
+        logger().info("%s succeeded after %d retr%s", op, retries, plural)
+
+
+def chunks(names: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
+    """`names` in consecutive tuples of at most `size`."""
+    for start in range(0, len(names), size):
+        yield tuple(names[start : start + size])

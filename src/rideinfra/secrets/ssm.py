@@ -1,0 +1,460 @@
+"""AWS Systems Manager Parameter Store: a batch-first source and an idempotent store for seeding.
+
+How secret names map to parameters (`prefix` is the source's, default empty):
+
+* `rideshare/redis` is the parameter `<prefix>rideshare/redis`, read with
+  `GetParameters` (10 names a request, the requests in parallel). A value that
+  is a JSON object gives one field per key, as a Secrets Manager SecretString
+  does; any other value needs `plain_field` (`plain:` in the config).
+  SecureString parameters are decrypted (`WithDecryption`).
+* `rideshare/redis/` (ending in `/`) is every parameter directly under the
+  path `<prefix>rideshare/redis/`, read with `GetParametersByPath` (chamber's
+  layout): one secret whose fields are the parameters' last path segments
+  (`/rideshare/redis/REDIS_PASSWORD` is the field `REDIS_PASSWORD`), each
+  value taken as it is. With `recursive`, parameters deeper down count too,
+  still by their last segment; two with the same last segment are refused.
+
+AWS requires a parameter name holding `/` to start with `/`, so configs that
+name secrets `team/app` (as Secrets Manager does) use `prefix: /`.
+
+botocore is imported only when a client is first needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from rideinfra.errors import (
+    ConfigError,
+    SecretFormatError,
+    SecretNotFound,
+    SourceError,
+    foreign_text,
+)
+from rideinfra.secrets._awsclient import (
+    AwsClient,
+    RetryMode,
+    check_credentials,
+    check_endpoint,
+    check_region,
+    chunks,
+    error_code,
+    log_retries,
+    region_setting,
+    resolve_endpoint,
+    resolve_region,
+    store_error,
+)
+from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
+from rideinfra.secrets.base import BaseSource, FetchResult
+from rideinfra.secrets.model import (
+    DEFAULT_PARSE,
+    ParseOptions,
+    Secret,
+    SecretValue,
+    parse_secret_string,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
+__all__ = [
+    "BATCH_LIMIT",
+    "DEFAULT_MAX_CONCURRENCY",
+    "MAX_PATH_PAGES",
+    "ParameterStoreSource",
+    "ParameterStoreStore",
+]
+
+#: GetParameters accepts at most 10 names per call.
+BATCH_LIMIT = 10
+#: Requests in flight at once. Parameter Store's standard throughput is 40
+#: GetParameters requests/s per account and region (shared by every caller),
+#: so a fetch keeps well under it per round trip; throttled requests are
+#: retried by botocore with backoff.
+DEFAULT_MAX_CONCURRENCY = 10
+#: Pages one path read may take (10 parameters a page at most): a store that
+#: keeps answering NextToken is stopped here, or by the deadline.
+MAX_PATH_PAGES = 100
+DEFAULT_DEADLINE = 120.0
+ORIGIN = "aws-ssm"
+SERVICE = "ssm"
+_LABEL = "Parameter Store"
+
+_HINTS = {
+    "AccessDeniedException": "the caller's IAM policy does not allow ssm:{op} on every "
+    "parameter asked for (or kms:Decrypt on a SecureString's key)",
+    "UnrecognizedClientException": "the AWS access key is not valid; check the credentials",
+    "InvalidClientTokenId": "the AWS access key is not valid; check the credentials",
+    "ExpiredTokenException": "the AWS credentials have expired; refresh them",
+    "InvalidSignatureException": "the secret access key is wrong, or the clock is skewed",
+    "ThrottlingException": "Parameter Store kept throttling past the retry budget; retry "
+    "later, raise max_attempts, or raise the account's throughput setting",
+    "InternalServerError": "Parameter Store failed past the retry budget; retry later",
+    "InvalidKeyId": "the KMS key of a SecureString cannot be used; check the key and "
+    "kms:Decrypt permission",
+    "ValidationException": "a parameter name is not valid (names holding / start with /: "
+    "set the source's prefix to /)",
+}
+
+# What one work item yields: secrets read, and per-secret errors.
+_Part = tuple[dict[str, Secret], dict[str, SourceError]]
+
+
+class ParameterStoreSource(BaseSource):
+    """Secrets from AWS Systems Manager Parameter Store (or LocalStack / moto).
+
+    See the module docstring for how names map to parameters. Plain names are
+    read 10 to a `GetParameters` request, path names (ending in `/`) one
+    paginated `GetParametersByPath` each; all requests run in parallel (at
+    most `max_concurrency`) and the whole fetch ends within `deadline`
+    seconds or raises a SourceError (code `DeadlineExceeded`). A name AWS
+    lists in `InvalidParameters`, or a path with no parameters, is a
+    `SecretNotFound` naming the secret.
+
+    The settings are checked when the source is built, as for
+    `SecretsManagerSource` (endpoint, region, credential variables).
+
+    Args:
+        region: else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
+        endpoint_url: else AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else real AWS.
+        prefix: put before every secret name to make the parameter name (e.g. `/`).
+        recursive: path names also read parameters below their direct children.
+        client: a ready botocore `ssm` client; built lazily when absent.
+        environ: where the variables above are read; `os.environ` when None.
+        retry_mode: botocore retry mode.
+        max_attempts: total attempts per request, first one included.
+        connect_timeout: seconds to connect before a retry.
+        read_timeout: seconds to wait for a response before a retry.
+        max_concurrency: requests in flight at once; also the connection pool size.
+        parse: how a value that is not a JSON object becomes a field.
+        plain_fields: secret name -> the one field its non-JSON value becomes
+            (the config's per-secret `plain:`); wins over `parse`.
+        deadline: seconds one fetch may take in all.
+
+    Raises:
+        ConfigError: the endpoint, the region or the credential variables are malformed.
+        ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        prefix: str = "",
+        recursive: bool = False,
+        client: SSMClient | None = None,
+        environ: Mapping[str, str] | None = None,
+        retry_mode: RetryMode = "standard",
+        max_attempts: int = 5,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        parse: ParseOptions = DEFAULT_PARSE,
+        plain_fields: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._deadline = DEFAULT_DEADLINE if deadline is None else deadline
+        if not self._deadline > 0:
+            raise ValueError("deadline must be a positive number of seconds")
+        endpoint, endpoint_setting = resolve_endpoint(endpoint_url, env, "AWS_ENDPOINT_URL_SSM")
+        resolved_region = resolve_region(region, env)
+        check_region(resolved_region, region_setting(region, env))
+        if client is None:
+            if endpoint is not None:
+                check_endpoint(endpoint, endpoint_setting)
+            check_credentials(env)
+        self._client: AwsClient[SSMClient] = AwsClient(
+            client,
+            service=SERVICE,
+            region=resolved_region,
+            endpoint_url=endpoint,
+            endpoint_setting=endpoint_setting,
+            retry_mode=retry_mode,
+            max_attempts=max_attempts,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool=max_concurrency,
+            environ=env,
+        )
+        self._prefix = prefix
+        self._recursive = recursive
+        self._max_concurrency = max_concurrency
+        self._parse = parse
+        self._plain = dict(plain_fields or {})
+
+    @property
+    def region(self) -> str:
+        """The region requests go to."""
+        return self._client.region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The endpoint requests go to; None for real AWS."""
+        return self._client.endpoint_url
+
+    def parameter_name(self, name: str) -> str:
+        """The parameter (or path, for a name ending in `/`) secret `name` is read from."""
+        return self._prefix + name
+
+    def __repr__(self) -> str:
+        return (
+            f"ParameterStoreSource(region={self.region!r}, endpoint_url={self.endpoint_url!r}, "
+            f"prefix={self._prefix!r})"
+        )
+
+    def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
+        deadline = Deadline(self._deadline)
+        plain = [n for n in names if not n.endswith("/")]
+        work: list[tuple[str, ...]] = list(chunks(plain, BATCH_LIMIT))
+        work += [("/", n) for n in names if n.endswith("/")]  # a path read: ("/", name)
+        try:
+            parts = run_within(
+                lambda item: self._read(item, deadline),
+                work,
+                deadline=deadline,
+                workers=self._max_concurrency,
+                name="rideinfra-ssm",
+            )
+        except DeadlinePassed:
+            raise SourceError(
+                f"{_LABEL} at {self._client.where()}: the fetch did not finish within its "
+                f"deadline of {deadline.seconds:g} s (the store answers too slowly, or keeps "
+                "paginating); retry later, or give the source a longer deadline",
+                code="DeadlineExceeded",
+            ) from None
+        secrets: dict[str, Secret] = {}
+        errors: dict[str, SourceError] = {}
+        for found, failed in parts:
+            secrets.update(found)
+            errors.update(failed)
+        ordered = {n: secrets[n] for n in names if n in secrets}
+        return FetchResult(ordered, {n: errors[n] for n in names if n in errors})
+
+    def _read(self, item: tuple[str, ...], deadline: Deadline) -> _Part:
+        deadline.check()
+        if item[0] == "/":
+            return self._by_path(item[1], deadline)
+        return self._batch(item)
+
+    def _batch(self, names: tuple[str, ...]) -> _Part:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        asked = {self.parameter_name(n): n for n in names}
+        try:
+            response = self._client.get().get_parameters(Names=list(asked), WithDecryption=True)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._store_error(exc, "GetParameters") from exc
+        log_retries(response, "GetParameters")
+        found: dict[str, Secret] = {}
+        errors: dict[str, SourceError] = {}
+        answers = _answer_names(asked)
+        for item in response.get("Parameters", []):
+            name = answers.get(str(item.get("Name", "")))
+            if name is None:  # what we asked, not whatever the server says
+                continue
+            try:
+                found[name] = self._to_secret(name, item)
+            except SourceError as exc:
+                errors[name] = exc
+        for parameter in response.get("InvalidParameters", []):
+            name = answers.get(str(parameter))
+            if name is not None:
+                errors[name] = self._not_found(name)
+        for name in names:
+            if name not in found and name not in errors:
+                errors[name] = SourceError(
+                    f"secret {name!r}: {_LABEL} returned neither a value nor an error",
+                    secret=name,
+                )
+        return found, errors
+
+    def _by_path(self, name: str, deadline: Deadline) -> _Part:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        path = self.parameter_name(name)
+        fields: dict[str, SecretValue] = {}
+        sources: dict[str, str] = {}
+        token: str | None = None
+        for _ in range(MAX_PATH_PAGES):
+            deadline.check()  # an abandoned thread stops paging here
+            kwargs: dict[str, Any] = {
+                "Path": path,
+                "Recursive": self._recursive,
+                "WithDecryption": True,
+            }
+            if token:
+                kwargs["NextToken"] = token
+            try:
+                page = self._client.get().get_parameters_by_path(**kwargs)
+            except (BotoCoreError, ClientError) as exc:
+                raise self._store_error(exc, "GetParametersByPath") from exc
+            log_retries(page, "GetParametersByPath")
+            for item in page.get("Parameters", []):
+                full = str(item.get("Name", ""))
+                field = full.rsplit("/", 1)[-1]
+                if not full.startswith(path) or not field:
+                    continue  # not under the path asked: not ours to use
+                if field in sources and sources[field] != full:
+                    return {}, {name: self._clash(name, field, sources[field], full)}
+                sources[field] = full
+                fields[field] = SecretValue(str(item.get("Value", "")))
+            token = page.get("NextToken")
+            if not token:
+                break
+        else:
+            return {}, {
+                name: SourceError(
+                    f"secret {name!r}: GetParametersByPath kept paginating past "
+                    f"{MAX_PATH_PAGES} pages; stopped. Check endpoint_url / AWS_ENDPOINT_URL, "
+                    "or split the path",
+                    secret=name,
+                    code="PaginationNotEnding",
+                )
+            }
+        if not fields:
+            return {}, {name: self._not_found(name)}
+        return {name: Secret(name, dict(sorted(fields.items())), origin=ORIGIN)}, {}
+
+    @staticmethod
+    def _clash(name: str, field: str, one: str, other: str) -> SourceError:
+        return SecretFormatError(
+            f"secret {name!r}: parameters {foreign_text(one)!r} and {foreign_text(other)!r} "
+            f"both end in {foreign_text(field)!r}, so both would be field {field!r}; "
+            "rename one, or read the sub-path as a secret of its own (recursive: false)",
+            secret=name,
+        )
+
+    def _to_secret(self, name: str, item: Mapping[str, Any]) -> Secret:
+        plain = self._plain.get(name)
+        options = self._parse if plain is None else ParseOptions(plain_field=plain)
+        version = item.get("Version")
+        return parse_secret_string(
+            name,
+            str(item.get("Value", "")),
+            options=options,
+            version_id=None if version is None else str(version),
+            origin=ORIGIN,
+        )
+
+    def _not_found(self, name: str) -> SecretNotFound:
+        what = "no parameter under the path" if name.endswith("/") else "parameter"
+        return SecretNotFound(
+            f"secret {name!r} not found in {_LABEL} at {self._client.where()} ({what} "
+            f"{self.parameter_name(name)!r}); check the name, the prefix, the region and "
+            "the endpoint",
+            secret=name,
+            code="ParameterNotFound",
+        )
+
+    def _store_error(self, exc: Exception, op: str) -> SourceError:
+        return store_error(exc, op, self._client.where(), service=_LABEL, hints=_HINTS)
+
+
+def _answer_names(asked: Mapping[str, str]) -> dict[str, str]:
+    """Parameter name as an answer may spell it -> the secret name asked for.
+
+    LocalStack takes `/a/b` and `a/b` for one parameter and lists an invalid
+    `/a/b` as `a/b`; AWS and moto answer with the name as asked. Both
+    spellings are accepted, unless two names asked share one.
+    """
+    answers = dict(asked)
+    bare = [parameter.lstrip("/") for parameter in asked]
+    for parameter, name in asked.items():
+        key = parameter.lstrip("/")
+        if bare.count(key) == 1:
+            answers.setdefault(key, name)
+    return answers
+
+
+StoreResult = Literal["created", "updated", "unchanged", "restored"]
+
+
+class ParameterStoreStore:
+    """The write side, for seeding: idempotent create-or-update of parameters.
+
+    A plain name is one SecureString parameter holding the fields as a JSON
+    object; a name ending in `/` is one SecureString parameter per field
+    under that path. A parameter is written only when its value differs, so
+    reruns add no versions (Parameter Store keeps 100).
+
+    Args:
+        source: the ParameterStoreSource whose client, prefix and endpoint to use.
+    """
+
+    def __init__(self, source: ParameterStoreSource | None = None) -> None:
+        self._source = source or ParameterStoreSource()
+
+    def __repr__(self) -> str:
+        return f"ParameterStoreStore({self._source!r})"
+
+    def read(self, name: str) -> dict[str, str] | None:
+        """The secret's current fields as plain strings, or None when it does not exist.
+
+        Raises:
+            SourceError: the store could not be read, or the value is not a JSON object.
+        """
+        try:
+            secret = self._source.fetch(name)
+        except SecretNotFound:
+            return None
+        return {key: value.reveal() for key, value in secret.fields.items()}
+
+    def put(
+        self, name: str, fields: Mapping[str, str] | str, *, description: str | None = None
+    ) -> StoreResult:
+        """Create the parameter(s), or overwrite those whose value changed.
+
+        Raises:
+            SourceError: the store refused the write; names the secret and the error code.
+        """
+        if isinstance(fields, str):
+            raise ConfigError(
+                f"seed entry {name!r} is a plain string, which only Secrets Manager stores as "
+                "it is; in Parameter Store write it as a mapping of one field (FIELD: value) "
+                "and read it with that field"
+            )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        current = self.read(name)
+        if current == dict(fields):
+            return "unchanged"
+        if name.endswith("/"):
+            writes = {
+                self._source.parameter_name(name) + field: value
+                for field, value in fields.items()
+                if (current or {}).get(field) != value
+            }
+        else:
+            writes = {self._source.parameter_name(name): json.dumps(dict(fields))}
+        client = self._source._client.get()
+        for parameter, value in writes.items():
+            try:
+                client.put_parameter(
+                    Name=parameter,
+                    Value=value,
+                    Type="SecureString",
+                    Overwrite=True,
+                    Description=description or "",
+                    # Standard parameters hold 4 KB; larger ones need the advanced tier.
+                    Tier="Advanced" if len(value.encode()) > 4096 else "Standard",
+                )
+            except ClientError as exc:
+                code = error_code(exc)
+                hint = _HINTS.get(code, "see the AWS error code").format(op="PutParameter")
+                raise SourceError(
+                    f"secret {name!r}: writing to {_LABEL} at {self._source._client.where()} "
+                    f"failed: {code}: {hint}",
+                    secret=name,
+                    code=code,
+                ) from exc
+            except BotoCoreError as exc:
+                raise self._source._store_error(exc, "PutParameter") from exc
+        return "created" if current is None else "updated"
