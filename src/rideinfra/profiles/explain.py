@@ -15,22 +15,31 @@ __all__ = ["EXPLAIN_HEADERS", "ExplainRow", "explain", "explain_envs", "format_e
 
 @attrs.frozen
 class ExplainRow:
-    """One variable of one profile and its origin."""
+    """One variable of one profile and its origin.
+
+    A variable a `template` composed has `inputs`: the `secret:field` of every
+    field it used, each once (its `transforms` start with the template itself);
+    `field` is then the template text, and `secret` empty for a profile-level one.
+    """
 
     profile: str
     variable: str
     secret: str
     field: str
     transforms: tuple[str, ...]
+    inputs: tuple[str, ...] | None = None
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none)."""
-        return (
-            self.profile,
-            self.variable,
-            f"{self.secret}:{self.field}",
-            " | ".join(self.transforms) or "-",
+        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none).
+
+        A composed variable's FROM is ``template(secret:field, ...)``.
+        """
+        source = (
+            f"{self.secret}:{self.field}"
+            if self.inputs is None
+            else "template(" + ", ".join(self.inputs) + ")"
         )
+        return (self.profile, self.variable, source, " | ".join(self.transforms) or "-")
 
 
 #: Column headings for :meth:`ExplainRow.cells`.
@@ -43,8 +52,13 @@ def explain_envs(envs: dict[str, Env]) -> list[ExplainRow]:
     for profile, env in envs.items():
         for entry in env.entries:
             origin = entry.origin
+            inputs = None
+            if origin.inputs is not None:
+                inputs = tuple(dict.fromkeys(i.ref for i in origin.inputs))
             rows.append(
-                ExplainRow(profile, entry.name, origin.secret, origin.field, origin.transforms)
+                ExplainRow(
+                    profile, entry.name, origin.secret, origin.field, origin.transforms, inputs
+                )
             )
     return rows
 

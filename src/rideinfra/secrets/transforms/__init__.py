@@ -33,8 +33,15 @@ from rideinfra.secrets.transforms._keys import (
     Uppercase,
 )
 from rideinfra.secrets.transforms._nested import Flatten, Unflatten, unflatten
+from rideinfra.secrets.transforms._template import (
+    ESCAPERS,
+    Placeholder,
+    Template,
+    parse_template,
+)
 
 __all__ = [
+    "ESCAPERS",
     "Airflow",
     "BaseTransform",
     "Drop",
@@ -43,15 +50,18 @@ __all__ = [
     "Keys",
     "Origin",
     "Pipeline",
+    "Placeholder",
     "Prefix",
     "Qualify",
     "Rename",
     "Sanitize",
+    "Template",
     "Transform",
     "Unflatten",
     "Uppercase",
     "check_env_names",
     "entries_from_secret",
     "is_env_name",
+    "parse_template",
     "unflatten",
 ]
