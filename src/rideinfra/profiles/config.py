@@ -271,7 +271,7 @@ _PROFILE = Struct(
         "template": Field(
             Optional(TEMPLATE_MAP),
             default=None,
-            description="VARIABLE: text with {VARIABLE|escaper}, over the merged variables",
+            description="VARIABLE: text with {VARIABLE} placeholders, after the merge (config.md)",
         ),
     },
     build=lambda f, _: (tuple(f["secrets"]), f["keys"], f["template"]),

@@ -34,14 +34,12 @@ from rideinfra.secrets.transforms._keys import (
 )
 from rideinfra.secrets.transforms._nested import Flatten, Unflatten, unflatten
 from rideinfra.secrets.transforms._template import (
-    ESCAPERS,
     Placeholder,
     Template,
     parse_template,
 )
 
 __all__ = [
-    "ESCAPERS",
     "Airflow",
     "BaseTransform",
     "Drop",
