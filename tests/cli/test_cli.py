@@ -79,7 +79,8 @@ class TestExplain:
         assert len(rows) == 17
         assert any("POSTGRES_METASTORE_USER" in r and "qualify: METASTORE" in r for r in rows)
         conn = [r for r in rows if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" in r]
-        assert len(conn) == 1 and "template(rideshare/postgres-airflow:POSTGRES_USER" in conn[0]
+        assert len(conn) == 1
+        assert "template(rideshare/postgres-airflow:POSTGRES_USER" in conn[0]
         assert "{POSTGRES_AIRFLOW_PASSWORD|url}" in conn[0]
         for fields in reference()["catalog"].values():
             for value in fields.values():

@@ -1,4 +1,4 @@
-"""Composed URLs log in to real servers: PostgreSQL through psql and psycopg, Redis through redis-py.
+"""Composed URLs log in to real servers: PostgreSQL (psql, psycopg) and Redis (redis-py).
 
 The URL is what `rideinfra` writes for a profile whose `template` composes
 it from a user and a password; each case creates its own role (or ACL user)
@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.support.servers import Postgres, Redis, postgres, redis_server
 
 from rideinfra.profiles.config import parse_config
 from rideinfra.profiles.resolve import resolve
 from rideinfra.testing import MemorySource
-from tests.support.servers import Postgres, Redis, postgres, redis_server
 
 HOSTILE = "a b+c@d:e/f?g#h%"
 GENERATED = 200

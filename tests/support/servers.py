@@ -122,6 +122,7 @@ def postgres() -> Iterator[Postgres]:
                 "60",
                 "start",
             ],
+            check=False,
             capture_output=True,
             cwd=root,
             **as_postgres,  # type: ignore[arg-type]
@@ -137,6 +138,7 @@ def postgres() -> Iterator[Postgres]:
         if started:
             subprocess.run(
                 [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                check=False,
                 capture_output=True,
                 cwd=root,
                 **as_postgres,  # type: ignore[arg-type]
