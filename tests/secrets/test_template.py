@@ -282,3 +282,39 @@ def test_libpq_value_read_back_by_conninfo(user: str, password: str) -> None:
     parsed = conninfo_to_dict(dsn)
     assert (parsed["user"], parsed["password"]) == (user, password)
     assert escape_libpq(password).count("\\") >= password.count("'")
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{PASWORD|url}", "did you mean PASSWORD?"),
+        ("password='{NUL|libpq}'", "NUL character"),
+    ],
+    ids=["missing field", "NUL for libpq"],
+)
+def test_fetch_exits_1_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], template: str, message: str
+) -> None:
+    """A placeholder without a field, or a value its escaper cannot carry: exit 1, no file."""
+    from rideinfra import fetch
+
+    (tmp_path / "store.json").write_text(
+        json.dumps({"app/db": {"PASSWORD": SENTINEL, "NUL": f"{SENTINEL}\u0000"}})
+    )
+    (tmp_path / "rideinfra.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "source": {"type": "file", "path": "store.json"},
+                "profiles": {"app": {"secrets": ["app/db"], "template": {"URL": template}}},
+            }
+        )
+    )
+    out = tmp_path / "out"
+    argv = ["--config", str(tmp_path / "rideinfra.yaml"), "--out", str(out)]
+    assert fetch.main(argv, {}) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "profile 'app'" in err
+    assert SENTINEL not in err
+    assert not out.exists()
