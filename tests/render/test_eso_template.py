@@ -10,15 +10,15 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.eso_crd import assert_valid
-from tests.support.eso_eval import evaluate
-from tests.support.go_template import execute
 
 from rideinfra.errors import RenderError
 from rideinfra.profiles.config import load_config, parse_config
 from rideinfra.profiles.resolve import resolve
 from rideinfra.render.eso import eso_from_source
 from rideinfra.testing import MemorySource
+from support.eso_crd import assert_valid
+from support.eso_eval import evaluate
+from support.go_template import execute
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "rideshare" / "rideinfra.yaml"

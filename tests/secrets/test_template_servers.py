@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.support.servers import Postgres, Redis, postgres, redis_server
 
 from rideinfra.profiles.config import parse_config
 from rideinfra.profiles.resolve import resolve
 from rideinfra.testing import MemorySource
+from support.servers import Postgres, Redis, postgres, redis_server
 
 HOSTILE = "a b+c@d:e/f?g#h%"
 GENERATED = 200
@@ -155,7 +155,7 @@ def test_redis_auth_with_200_generated_passwords(redis_port: Redis) -> None:
 def test_under_ci_a_missing_server_fails_instead_of_skipping(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.support.servers import unavailable
+    from support.servers import unavailable
 
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must run this test"):

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tests.support.servers import unavailable
+from support.servers import unavailable
 
 PROGRAM = """package main
 
