@@ -84,7 +84,7 @@ def test_main_job_command(checkout: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     for line in (
         "core.env  (6 variables)",
-        "data-pipeline.env  (16 variables)",
+        "data-pipeline.env  (17 variables)",
         "monitoring.env  (2 variables)",
         "spark-testing.env  (4 variables)",
         "API_KEY=**********",

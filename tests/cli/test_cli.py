@@ -56,7 +56,10 @@ class TestResolveAgainstTheStore:
         ref = reference()
         for profile, variables in ref["profiles"].items():
             env = envs[profile]
-            assert sorted(env) == sorted(variables), profile
+            composed = ref["composed"].get(profile, {})
+            assert sorted(env) == sorted([*variables, *composed]), profile
+            for variable, made in composed.items():
+                assert env[variable].reveal() == made["value"]
             for variable, origin in variables.items():
                 secret, _, field = origin.rpartition(":")
                 assert env.origin(variable).secret == secret
@@ -65,16 +68,20 @@ class TestResolveAgainstTheStore:
 
 
 class TestExplain:
-    def test_data_pipeline_has_16_rows_and_no_value(
+    def test_data_pipeline_has_17_rows_and_no_value(
         self, seeded: dict[str, str], capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """explain data-pipeline: a header and 16 rows, variable <- secret:field, no values."""
+        """explain data-pipeline: a header and 17 rows, variable <- secret:field, no values."""
         assert cli.main(["explain", "data-pipeline", "--config", str(CONFIG)], seeded) == 0
         lines = capsys.readouterr().out.strip().splitlines()
         assert lines[0].split() == ["PROFILE", "VARIABLE", "FROM", "VIA"]
         rows = lines[1:]
-        assert len(rows) == 16
+        assert len(rows) == 17
         assert any("POSTGRES_METASTORE_USER" in r and "qualify: METASTORE" in r for r in rows)
+        conn = [r for r in rows if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" in r]
+        assert len(conn) == 1
+        assert "template(rideshare/postgres-airflow:POSTGRES_USER" in conn[0]
+        assert "{POSTGRES_AIRFLOW_PASSWORD|url}" in conn[0]
         for fields in reference()["catalog"].values():
             for value in fields.values():
                 if "pass" in value or value.endswith("="):

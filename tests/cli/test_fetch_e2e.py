@@ -35,6 +35,8 @@ def expected_values(profile: str) -> dict[str, str]:
     for variable, origin in ref["profiles"][profile].items():
         secret, _, field = origin.rpartition(":")
         out[variable] = ref["catalog"][secret][field]
+    for variable, made in ref["composed"].get(profile, {}).items():
+        out[variable] = made["value"]
     return out
 
 
@@ -173,7 +175,7 @@ class TestRideshare:
         assert not out.exists()
         err = capsys.readouterr().err
         assert "core.env: would change (6 variable(s))" in err
-        assert "data-pipeline.env: would change (16 variable(s))" in err
+        assert "data-pipeline.env: would change (17 variable(s))" in err
         no_values_in(err)
 
     def test_check_detects_drift(
@@ -318,7 +320,7 @@ class TestProcesses:
         assert cli.main(["demo", "--out", str(out)], dict(aws_env)) == 0
         captured = capsys.readouterr()
         assert "core.env  (6 variables)" in captured.out
-        assert "data-pipeline.env  (16 variables)" in captured.out
+        assert "data-pipeline.env  (17 variables)" in captured.out
         assert "API_KEY=**********" in captured.out
         no_values_in(captured.out + captured.err)
         first = {p.name: os.stat(p).st_mtime_ns for p in out.glob("*.env")}

@@ -222,7 +222,10 @@ class TestErrors:
         text = str(err)
         assert text.startswith(f"{path}: profiles.monitoring.secrets[0].transforms[0]: line 8:")
         assert "did you mean `rename`?" in text
-        assert "airflow, drop, flatten, keys, prefix, qualify, rename, sanitize, uppercase" in text
+        assert (
+            "airflow, drop, flatten, keys, prefix, qualify, rename, sanitize, template, uppercase"
+            in text
+        )
 
     @pytest.mark.parametrize(
         ("text", "path", "needle"),

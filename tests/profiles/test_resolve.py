@@ -61,11 +61,15 @@ class TestRideshareReference:
         assert list(envs) == list(expected)
         for profile, variables in expected.items():
             env = envs[profile]
-            assert sorted(env) == sorted(variables), profile
+            composed = REFERENCE["composed"].get(profile, {})
+            assert sorted(env) == sorted([*variables, *composed]), profile
             for variable, origin in variables.items():
                 secret, field = origin.rsplit(":", 1)
                 assert env.origin(variable).ref == origin
                 assert env[variable] == SecretValue(str(REFERENCE["catalog"][secret][field]))
+            for variable, made in composed.items():
+                assert env.origin(variable).ref == f"template({', '.join(made['from'])})"
+                assert env[variable] == SecretValue(made["value"])
 
     def test_example_uses_exactly_the_reference_secrets(self, config: Config) -> None:
         """The example's profiles use the 11 catalog secrets, no more, no fewer."""
@@ -114,20 +118,25 @@ class TestRideshareReference:
 
 
 class TestExplain:
-    def test_data_pipeline_has_16_rows_and_no_values(self, config: Config) -> None:
-        """explain data-pipeline: 16 rows, a header, every origin, no value anywhere."""
+    def test_data_pipeline_has_17_rows_and_no_values(self, config: Config) -> None:
+        """explain data-pipeline: 17 rows, a header, every origin, no value anywhere."""
         # Values unlike any name, so their absence from the table proves something.
         marked = {
             secret: {field: f"<value of {field}>" for field in fields}
             for secret, fields in REFERENCE["catalog"].items()
         }
         rows = explain(config, MemorySource(marked), ["data-pipeline"])
-        assert len(rows) == 16
+        assert len(rows) == 17
         expected = REFERENCE["profiles"]["data-pipeline"]
-        assert {r.variable: f"{r.secret}:{r.field}" for r in rows} == expected
+        assert {r.variable: f"{r.secret}:{r.field}" for r in rows if r.inputs is None} == expected
+        composed = {r.variable: r.inputs for r in rows if r.inputs is not None}
+        assert composed == {
+            variable: tuple(made["from"])
+            for variable, made in REFERENCE["composed"]["data-pipeline"].items()
+        }
         text = format_explain(rows)
         lines = text.splitlines()
-        assert len(lines) == 17
+        assert len(lines) == 18
         assert lines[0].split() == ["PROFILE", "VARIABLE", "FROM", "VIA"]
         assert "<value of" not in text
 

@@ -70,7 +70,8 @@ def fetched(store: MemorySource, names: list[str]) -> Mapping[str, Secret]:
 def origins(envs: Mapping[str, Env]) -> dict[str, dict[str, tuple[str, str]]]:
     out: dict[str, dict[str, tuple[str, str]]] = {}
     for row in explain_envs(dict(envs)):
-        out.setdefault(row.profile, {})[row.variable] = (row.secret, row.field)
+        origin = (row.secret, row.field) if row.inputs is None else ("template", *row.inputs)
+        out.setdefault(row.profile, {})[row.variable] = origin
     return out
 
 
@@ -204,6 +205,8 @@ class TestRideshare:
         for profile, variables in expected.items():
             got = evaluate(externals[profile], field_names(catalog))
             want = {var: tuple(ref.split(":", 1)) for var, ref in variables.items()}
+            for var, made in REFERENCE["composed"].get(profile, {}).items():
+                want[var] = ("template", *made["from"])
             assert got == want, profile
 
     def test_equal_to_explain_for_the_seed_file_source(self, config: Config) -> None:

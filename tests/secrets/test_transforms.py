@@ -397,5 +397,5 @@ def test_all_is_sorted_and_complete() -> None:
     """The package re-exports every public name, sorted."""
     assert transforms_pkg.__all__ == sorted(transforms_pkg.__all__)
     public = {n for n in dir(transforms_pkg) if not n.startswith("_")}
-    submodules = {"_core", "_keys", "_nested"}
+    submodules = {"_core", "_keys", "_nested", "_template"}
     assert set(transforms_pkg.__all__) == public - submodules - {"annotations"}

@@ -15,6 +15,10 @@ and the result is ``target key -> (secret, property)``.
   group is empty; ``$$`` is ``$``). Keys that match nothing stay.
 * ``remoteRef.property`` names a top-level field (gjson path syntax beyond a
   plain key is out of scope here and refused).
+* ``target.template`` (engine v2, mergePolicy Merge): each ``data`` key is
+  added, as ``("template", "secret:field", ...)``: the fetched keys its
+  ``index . "KEY"`` actions read, each once. Evaluating the text itself is
+  tests/support/go_template.py's job (real Go text/template).
 
 The Go (RE2) patterns are translated to Python for the subset where both
 agree; anything outside it raises :class:`EsoEvalError` instead of guessing.
@@ -163,9 +167,29 @@ def _rewrite(rewrites: Sequence[Mapping[str, Any]], keys: dict[str, Any]) -> dic
     return keys
 
 
+_INDEX = re.compile(r'index \. "([^"\\]*)"')
+
+
+def _templates(spec: Mapping[str, Any], fetched: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    template = spec.get("target", {}).get("template")
+    if not template:
+        return {}
+    if template.get("engineVersion") != "v2" or template.get("mergePolicy") != "Merge":
+        raise EsoEvalError("only engineVersion v2 with mergePolicy Merge is modelled")
+    out: dict[str, Any] = {}
+    for key, text in template.get("data", {}).items():
+        refs = []
+        for name in _INDEX.findall(text):
+            if name not in fetched:
+                raise EsoEvalError(f"template {key!r} reads key {name!r}, which is not fetched")
+            refs.append(":".join(fetched[name]))
+        out[key] = ("template", *dict.fromkeys(refs))
+    return out
+
+
 def evaluate(
     external_secret: Mapping[str, Any], store: Mapping[str, Sequence[str]]
-) -> dict[str, tuple[str, str]]:
+) -> dict[str, tuple[str, ...]]:
     """The target Secret's keys, each with the (secret, field) it is read from.
 
     Args:
@@ -178,7 +202,7 @@ def evaluate(
             evaluator does not model.
     """
     spec = external_secret["spec"]
-    result: dict[str, tuple[str, str]] = {}
+    result: dict[str, tuple[str, ...]] = {}
     for item in spec.get("dataFrom", []):
         if set(item) - {"extract", "rewrite"}:
             raise EsoEvalError(f"dataFrom item {sorted(item)} not supported")
@@ -197,6 +221,7 @@ def evaluate(
         if field is None or field not in store[secret]:
             raise EsoEvalError(f"property {field!r} does not exist in secret {secret!r}")
         result[entry["secretKey"]] = (secret, field)
+    result.update(_templates(spec, dict(result)))
     for key in result:
         if not _SECRET_KEY.fullmatch(key):
             raise EsoEvalError(f"key {key!r} is not a valid Secret key")

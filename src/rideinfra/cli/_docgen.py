@@ -56,10 +56,17 @@ TRANSFORM_EXAMPLES: list[tuple[str, Any, dict[str, Any]]] = [
     ("drop", {"drop": ["DEBUG_TOKEN"]}, {"API_KEY": "k", "DEBUG_TOKEN": "t"}),
     ("uppercase", "uppercase", {"api_key": "k", "Redis_Password": "p"}),
     ("sanitize", "sanitize", {"api-key": "k", "redis.password": "p"}),
+    (
+        "template",
+        {"template": {"DATABASE_URL": "postgresql://{USER|url}:{PASSWORD|url}@db:5432/app"}},
+        {"USER": "app", "PASSWORD": "a b+c@d:e/f?g#h%"},
+    ),
 ]
 
 
 def _flow(value: Any) -> str:
+    if isinstance(value, str) and any(char in value for char in "{}[],#"):
+        return json.dumps(value)  # flow indicators: quoted, so the line stays valid YAML
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):

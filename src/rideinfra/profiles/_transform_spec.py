@@ -16,6 +16,7 @@ from rideinfra.profiles._declare import (
     INVALID,
     Bool,
     Field,
+    Invalid,
     ListOf,
     Location,
     MapOf,
@@ -36,11 +37,20 @@ from rideinfra.secrets.transforms import (
     Qualify,
     Rename,
     Sanitize,
+    Template,
     Transform,
     Uppercase,
+    is_env_name,
+    parse_template,
 )
 
-__all__ = ["TRANSFORMS_NODE", "TRANSFORM_NAMES", "TransformItem", "build_transform"]
+__all__ = [
+    "TEMPLATE_MAP",
+    "TRANSFORMS_NODE",
+    "TRANSFORM_NAMES",
+    "TransformItem",
+    "build_transform",
+]
 
 
 @attrs.frozen
@@ -75,6 +85,31 @@ _FLATTEN_ARGS = Struct(
 )
 _NAMES = ListOf(Str())
 
+
+def _template_text(text: str) -> str:
+    try:
+        parse_template(text)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return text
+
+
+def _template_variable(name: str) -> str:
+    if not is_env_name(name):
+        raise Invalid(
+            f"{name!r} is not a valid variable name: ASCII letters, digits and _, "
+            "not starting with a digit"
+        )
+    return name
+
+
+#: `VARIABLE: "text {FIELD|escaper}"`, for the `template` transform and `profiles.<name>.template`.
+TEMPLATE_MAP = MapOf(
+    Str(convert=_template_text, expected='a template string like "redis://:{PASSWORD|url}@r"'),
+    key=Str(convert=_template_variable),
+    min_items=1,
+)
+
 _TRANSFORMS: dict[str, _Spec] = {
     "airflow": _Spec(
         _AIRFLOW_ARGS, lambda a: Airflow(a["sections"], a["others_prefix"]), bare=False
@@ -91,6 +126,7 @@ _TRANSFORMS: dict[str, _Spec] = {
     "qualify": _Spec(Str(), Qualify, bare=False),
     "rename": _Spec(MapOf(Str()), Rename, bare=False),
     "sanitize": _no_args(Sanitize),
+    "template": _Spec(TEMPLATE_MAP, Template, bare=False),
     "uppercase": _no_args(Uppercase),
 }
 #: The transforms rideinfra.yaml knows, by name.

@@ -42,7 +42,7 @@ from rideinfra.profiles._declare import (
     refusal,
 )
 from rideinfra.profiles._read import read_yaml_file
-from rideinfra.profiles._transform_spec import TRANSFORM_NAMES, TRANSFORMS_NODE
+from rideinfra.profiles._transform_spec import TEMPLATE_MAP, TRANSFORM_NAMES, TRANSFORMS_NODE
 from rideinfra.profiles.file_mode import FILE_MODE_PATTERN, file_mode_problem, parse_file_mode
 from rideinfra.profiles.interval import MAX_INTERVAL, parse_interval
 from rideinfra.profiles.model import (
@@ -62,7 +62,7 @@ from rideinfra.profiles.model import (
 )
 from rideinfra.secrets._yaml import YamlDocument
 from rideinfra.secrets.model import ParseOptions
-from rideinfra.secrets.transforms import Pipeline, is_env_name
+from rideinfra.secrets.transforms import Pipeline, Template, is_env_name
 
 __all__ = ["TRANSFORM_NAMES", "config_json_schema", "load_config", "parse_config"]
 
@@ -401,8 +401,13 @@ _PROFILE = Struct(
             default=None,
             description="allow-list of variables to keep",
         ),
+        "template": Field(
+            Optional(TEMPLATE_MAP),
+            default=None,
+            description="VARIABLE: text with {VARIABLE} placeholders, after the merge (config.md)",
+        ),
     },
-    build=lambda f, _: (tuple(f["secrets"]), f["keys"]),
+    build=lambda f, _: (tuple(f["secrets"]), f["keys"], f["template"]),
     title="profile",
     ref="_Profile",
 )
@@ -436,7 +441,10 @@ _OUTPUT = Struct(
 
 
 def _config(f: dict[str, Any], reading: Reading) -> Config:
-    profiles = {name: Profile(name, refs, keys) for name, (refs, keys) in f["profiles"].items()}
+    profiles = {
+        name: Profile(name, refs, keys, Template(template) if template else None)
+        for name, (refs, keys, template) in f["profiles"].items()
+    }
     used = sorted({ref.name for p in profiles.values() for ref in p.secrets})
     unused = [
         (

@@ -22,6 +22,10 @@ class ExplainRow:
     config (empty: AWSCURRENT, the default). `stored_as` is `plain` or
     `binary` when the variable is the whole stored secret (the config's
     `plain:` / `binary:`), whose `field` is then the name the config gave it.
+
+    A variable a `template` composed has `inputs`: the `secret:field` of every
+    field it used, each once (its `transforms` start with the template itself);
+    `field` is then the template text, and `secret` empty for a profile-level one.
     """
 
     profile: str
@@ -31,15 +35,21 @@ class ExplainRow:
     transforms: tuple[str, ...]
     version: str = ""
     stored_as: str | None = None
+    inputs: tuple[str, ...] | None = None
 
     def cells(self) -> tuple[str, str, str, str]:
         """Table cells: profile, variable, `secret:field` (or `secret (plain)`), transforms.
 
-        A secret read at its own version shows it: `app/db:PASSWORD (AWSPREVIOUS)`.
+        A secret read at its own version shows it: `app/db:PASSWORD (AWSPREVIOUS)`; a
+        composed variable's FROM is `template(secret:field, ...)`.
         """
-        origin = (
-            f"{self.secret} ({self.stored_as})" if self.stored_as else f"{self.secret}:{self.field}"
-        ) + (f" ({self.version})" if self.version else "")
+        if self.inputs is not None:
+            origin = "template(" + ", ".join(self.inputs) + ")"
+        elif self.stored_as:
+            origin = f"{self.secret} ({self.stored_as})"
+        else:
+            origin = f"{self.secret}:{self.field}"
+        origin += f" ({self.version})" if self.version else ""
         return (self.profile, self.variable, origin, " | ".join(self.transforms) or "-")
 
 
@@ -62,6 +72,9 @@ def explain_envs(envs: dict[str, Env], config: Config | None = None) -> list[Exp
             secret = bound.get(origin.secret)
             version = (secret.version_stage or secret.version_id or "") if secret else ""
             whole = secret.stored_as if secret is not None else None
+            inputs = None
+            if origin.inputs is not None:
+                inputs = tuple(dict.fromkeys(i.ref for i in origin.inputs))
             rows.append(
                 ExplainRow(
                     profile,
@@ -71,6 +84,7 @@ def explain_envs(envs: dict[str, Env], config: Config | None = None) -> list[Exp
                     origin.transforms,
                     version,
                     whole,
+                    inputs,
                 )
             )
     return rows

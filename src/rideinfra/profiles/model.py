@@ -12,7 +12,7 @@ import attrs
 
 from rideinfra.errors import ConfigError
 from rideinfra.secrets.model import ParseOptions, SecretValue
-from rideinfra.secrets.transforms import Entry, Origin, Pipeline
+from rideinfra.secrets.transforms import Entry, Origin, Pipeline, Template
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -213,11 +213,14 @@ class Profile:
         name: the profile's name (also the output file's stem).
         secrets: the secrets it uses, in merge order.
         keys: an allow-list of variables to keep, or None to keep all.
+        template: variables composed over the merged variables (after the
+            merge, before `keys`), or None.
     """
 
     name: str
     secrets: tuple[SecretRef, ...]
     keys: tuple[str, ...] | None = None
+    template: Template | None = None
 
 
 def _frozen(value: Mapping[str, object]) -> Mapping[str, object]:

@@ -47,7 +47,8 @@ def resolve(
     Every secret the selected profiles use is fetched once, in a single
     ``fetch_many`` call. For each use of a secret, its secret-bound
     transforms run, then the use-bound ones; the results merge in the
-    profile's order, then its ``keys`` allow-list applies.
+    profile's order, then its ``template`` variables are composed over the
+    merged ones, then its ``keys`` allow-list applies.
 
     Args:
         config: the loaded configuration.
@@ -87,6 +88,13 @@ def resolve_profile(config: Config, profile: Profile, secrets: FetchResult) -> E
                 raise KeyCollision(
                     entry.name, first.origin.ref, entry.origin.ref, profile=profile.name
                 )
+    if profile.template is not None:
+        # After the merge (one URL may combine fields of several secrets), before
+        # `keys` (which may then keep the URL and drop the parts it was made from).
+        composed = profile.template.compose(
+            tuple(merged.values()), f"profile {profile.name!r}", secret=""
+        )
+        merged = {entry.name: entry for entry in composed}
     if profile.keys is not None:
         merged = _allow(profile, merged)
     return Env(merged.values(), profile=profile.name)

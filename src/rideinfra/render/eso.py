@@ -27,6 +27,7 @@ reads ``AWS_SECRETSMANAGER_ENDPOINT`` from its own environment, which
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -50,7 +51,7 @@ from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
 from rideinfra.render.kubernetes import yaml_quote
 from rideinfra.secrets.base import SecretSource
 from rideinfra.secrets.model import Secret
-from rideinfra.secrets.transforms import Entry, Prefix
+from rideinfra.secrets.transforms import Entry, Placeholder, Prefix, parse_template
 
 __all__ = [
     "DEFAULT_REGION",
@@ -465,6 +466,65 @@ def _extract(secret: str, prefix: str, config: Config | None = None) -> dict[str
     return item
 
 
+# Go text/template pipelines (ESO engine v2: text/template with sprig) that give
+# the same bytes as each escaper; docs/kubernetes.md says how this was checked.
+# `urlquery` is Go's url.QueryEscape: it encodes exactly the bytes outside
+# A-Za-z0-9-._~, but writes a space as `+` (and a literal `+` as %2B), so
+# replacing every `+` by %20 gives RFC 3986 full percent-encoding.
+_GO_ESCAPERS = {
+    None: "",
+    "url": ' | urlquery | replace "+" "%20"',
+    "libpq": ' | replace "\\\\" "\\\\\\\\" | replace "\'" "\\\\\'"',
+}
+_NO_GO_ESCAPER = {
+    "json": "ESO's toJson/toRawJson write some characters differently from rideinfra's json "
+    "escaper (and differently across Go versions), so the Secret's bytes could differ",
+}
+
+
+def _go_string(text: str) -> str:
+    # A JSON string literal without \u escapes is also a Go interpreted string literal.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _composed(entry: Entry, keys: Mapping[tuple[str, str], str], profile: str) -> str:
+    """The ESO template for one composed variable, or a RenderError naming it and why."""
+    inputs = entry.origin.inputs or ()
+    out: list[str] = []
+    placeholders = iter(inputs)
+    for part in parse_template(entry.origin.field):
+        if not isinstance(part, Placeholder):
+            # `{` in plain text could join an action's `{{`: such text goes in as a string.
+            out.append(f"{{{{ {_go_string(part.text)} }}}}" if "{" in part.text else part.text)
+            continue
+        source = next(placeholders)
+        why = _NO_GO_ESCAPER.get(part.escaper or "")
+        key = keys.get((source.secret, source.field))
+        if source.composed:
+            why = "it reads another template's result, and ESO templates read only fetched keys"
+        elif key is None:
+            why = (
+                f"its placeholder {part} reads {source.ref}, which is not itself a variable of "
+                f"profile {profile!r}; ESO's template reads only keys the ExternalSecret "
+                "fetches, and each of those lands in the Secret too (keep the field as a "
+                "variable, or use the k8s-secret format)"
+            )
+        if why is not None:
+            raise RenderError(
+                f"variable {entry.name} (a template) cannot be rendered for ESO exactly: {why}",
+                variable=entry.name,
+            )
+        out.append(f"{{{{ index . {_go_string(str(key))}{_GO_ESCAPERS[part.escaper]} }}}}")
+    return "".join(out)
+
+
+def _target_template(env: Env) -> dict[str, str]:
+    """`spec.target.template.data` for the Env's composed variables (empty: none)."""
+    keys = {(e.origin.secret, e.origin.field): e.name for e in env.entries if not e.origin.composed}
+    profile = env.profile or ""
+    return {e.name: _composed(e, keys, profile) for e in env.entries if e.origin.composed}
+
+
 def external_secret(
     env: Env,
     options: EsoOptions,
@@ -492,7 +552,9 @@ def external_secret(
         raise RenderError(f"profile {profile!r} has no variables; ESO needs at least one")
     by_secret: dict[str, list[Entry]] = {}
     for entry in env.entries:
-        by_secret.setdefault(entry.origin.secret, []).append(entry)
+        if not entry.origin.composed:
+            by_secret.setdefault(entry.origin.secret, []).append(entry)
+    templates = _target_template(env)
     data_from = []
     data_entries: list[Entry] = []
     for name in sorted(by_secret):
@@ -532,6 +594,12 @@ def external_secret(
             "creationPolicy": options.creation_policy,
         },
     }
+    if templates:
+        spec["target"]["template"] = {
+            "engineVersion": "v2",
+            "mergePolicy": "Merge",  # the fetched keys stay; the templates add the composed ones
+            "data": templates,
+        }
     if data:
         spec["data"] = data
     if data_from:

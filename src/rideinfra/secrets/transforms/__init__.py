@@ -33,6 +33,11 @@ from rideinfra.secrets.transforms._keys import (
     Uppercase,
 )
 from rideinfra.secrets.transforms._nested import Flatten, Unflatten, unflatten
+from rideinfra.secrets.transforms._template import (
+    Placeholder,
+    Template,
+    parse_template,
+)
 
 __all__ = [
     "Airflow",
@@ -43,15 +48,18 @@ __all__ = [
     "Keys",
     "Origin",
     "Pipeline",
+    "Placeholder",
     "Prefix",
     "Qualify",
     "Rename",
     "Sanitize",
+    "Template",
     "Transform",
     "Unflatten",
     "Uppercase",
     "check_env_names",
     "entries_from_secret",
     "is_env_name",
+    "parse_template",
     "unflatten",
 ]

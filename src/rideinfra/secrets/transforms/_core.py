@@ -45,16 +45,28 @@ class Origin:
         field: the secret's field the value was read from.
         transforms: the config line of each transform applied, in order.
         source: which source read the secret (``Secret.origin``).
+        inputs: for a variable a `template` composed, the origin of the entry
+            each placeholder read, in order (then `field` is the template text);
+            None for a variable read from a field.
     """
 
     secret: str
     field: str
     transforms: tuple[str, ...] = ()
     source: str = ""
+    inputs: tuple[Origin, ...] | None = None
+
+    @property
+    def composed(self) -> bool:
+        """True for a variable a `template` built (its value is no one field's text)."""
+        return self.inputs is not None
 
     @property
     def ref(self) -> str:
-        """``secret:field``, the form errors and ``explain`` use."""
+        """``secret:field`` (composed: ``template(secret:field, ...)``), for errors and explain."""
+        if self.inputs is not None:
+            refs = dict.fromkeys(origin.ref for origin in self.inputs)
+            return "template(" + ", ".join(refs) + ")"
         return f"{self.secret}:{self.field}"
 
     def applied(self, step: str) -> Origin:
