@@ -1,7 +1,7 @@
 """Human output: aligned tables on a terminal, tab-separated when piped.
 
 Colour (a bold header) only on a terminal, and never when NO_COLOR is set
-(https://no-color.org) or TERM is ``dumb``.
+(https://no-color.org) or TERM is `dumb`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ _BOLD, _RESET = "\033[1m", "\033[0m"
 
 
 def use_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """Whether to colour output written to ``stream``."""
+    """Whether to colour output written to `stream`."""
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
     return stream.isatty()
@@ -29,7 +29,7 @@ def format_table(
     aligned: bool,
     color: bool = False,
 ) -> str:
-    """Rows under a header line: space-aligned when ``aligned``, else tab-separated."""
+    """Rows under a header line: space-aligned when `aligned`, else tab-separated."""
     if not aligned:
         return "\n".join("\t".join(row) for row in [headers, *rows])
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]

@@ -1,7 +1,7 @@
 """What a fetch would change, and where the store and the config disagree. Names only.
 
-``diff_files`` compares the files a fetch would write with those on disk,
-variable by variable. ``check_store`` compares the store with the config:
+`diff_files` compares the files a fetch would write with those on disk,
+variable by variable. `check_store` compares the store with the config:
 secrets it lacks, fields a transform expects but a secret lacks, and secrets
 under the config's prefix that no profile uses.
 """
@@ -38,7 +38,7 @@ FileState = Literal["new", "changed", "unchanged"]
 
 
 def mask_tail(value: str, keep: int = 2) -> str:
-    """Mask all but the last ``keep`` characters; a value too short for that is masked whole."""
+    """Mask all but the last `keep` characters; a value too short for that is masked whole."""
     if len(value) < 3 * keep:
         return MASK
     return "*" * 8 + value[-keep:]
@@ -53,9 +53,9 @@ class FileDiff:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
-    #: False when the file on disk could not be read as variables (then only ``state`` is known).
+    #: False when the file on disk could not be read as variables (then only `state` is known).
     detailed: bool = True
-    #: Masked old -> new values per changed variable; only with ``show_values``.
+    #: Masked old -> new values per changed variable; only with `show_values`.
     shown: Mapping[str, tuple[str, str]] = attrs.field(factory=dict, repr=False)
 
 
@@ -87,13 +87,13 @@ def diff_files(
     extension: str,
     show_values: bool = False,
 ) -> list[FileDiff]:
-    """Compare the rendered ``files`` (one per profile of ``envs``) with the directory.
+    """Compare the rendered `files` (one per profile of `envs`) with the directory.
 
     Args:
         directory: the output directory (read through the public file names).
         envs: profile -> its new Env.
         files: file name -> new bytes, as the fetch would write them.
-        extension: the format's file extension (``.env``, ``.json``, ``.yaml``).
+        extension: the format's file extension (`.env`, `.json`, `.yaml`).
         show_values: add masked old and new values (all but the last 2 characters).
     """
     out: list[FileDiff] = []
@@ -132,13 +132,13 @@ class ListableSource(Protocol):
     """A source that can list the secret names under a prefix (Secrets Manager can)."""
 
     def list_names(self, prefix: str) -> list[str]:
-        """Names of the secrets whose name starts with ``prefix``."""
+        """Names of the secrets whose name starts with `prefix`."""
         ...
 
 
 @attrs.frozen
 class CheckReport:
-    """Store vs config. ``ok`` when nothing is missing and nothing is unused."""
+    """Store vs config. `ok` when nothing is missing and nothing is unused."""
 
     missing_secrets: tuple[tuple[str, str], ...]
     problems: tuple[tuple[str, str], ...]
@@ -152,7 +152,7 @@ class CheckReport:
 
 
 def common_prefix(names: Sequence[str]) -> str | None:
-    """The shared path prefix of secret names up to a ``/`` (``rideshare/``), if any."""
+    """The shared path prefix of secret names up to a `/` (`rideshare/`), if any."""
     # Character-wise on purpose: secret names are not file paths; we cut at the last '/'.
     prefix = os.path.commonprefix(list(names))  # noqa: RUF071
     cut = prefix.rfind("/")
@@ -173,7 +173,7 @@ def check_store(
         source: the store; unused secrets are listed only if it is a ListableSource.
         profiles: the profiles to check (default: all).
         prefix: where to look for unused secrets (default: the configured
-            names' common ``a/b/`` prefix; none when they share none).
+            names' common `a/b/` prefix; none when they share none).
     """
     chosen = config.select(profiles)
     names = config.secret_names(chosen)

@@ -24,7 +24,7 @@ class ExplainRow:
     transforms: tuple[str, ...]
 
     def cells(self) -> tuple[str, str, str, str]:
-        """The row as table cells: profile, variable, ``secret:field``, transforms (``-``: none)."""
+        """The row as table cells: profile, variable, `secret:field`, transforms (`-`: none)."""
         return (
             self.profile,
             self.variable,
@@ -33,7 +33,7 @@ class ExplainRow:
         )
 
 
-#: Column headings for :meth:`ExplainRow.cells`.
+#: Column headings for `ExplainRow.cells()`.
 EXPLAIN_HEADERS = ("PROFILE", "VARIABLE", "FROM", "VIA")
 
 
@@ -55,7 +55,7 @@ def explain(
     """Resolve the profiles (one fetch) and say where each variable comes from.
 
     The store is read because variable names can depend on a secret's fields
-    (``airflow`` maps unlisted fields by prefix). Raises what :func:`resolve` raises.
+    (`airflow` maps unlisted fields by prefix). Raises what `resolve()` raises.
     """
     return explain_envs(resolve(config, source, profiles=profiles))
 
@@ -63,8 +63,8 @@ def explain(
 def format_explain(rows: Sequence[ExplainRow], *, header: bool = True) -> str:
     """An aligned text table, one line per row (plus a header line), ending in a newline.
 
-    Columns: profile, variable, ``secret:field``, the transforms applied
-    (joined with `` | ``; ``-`` for none).
+    Columns: profile, variable, `secret:field`, the transforms applied
+    (joined with ` | `; `-` for none).
     """
     table = [EXPLAIN_HEADERS] if header else []
     table += [row.cells() for row in rows]

@@ -1,4 +1,4 @@
-"""The configuration as frozen objects, and ``Env``: one profile's resolved variables."""
+"""The configuration as frozen objects, and `Env`: one profile's resolved variables."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ OUTPUT_FORMATS = ("env", "shell", "compose", "dotenv", "raw", "json", "k8s-secre
 
 @attrs.frozen
 class AwsSourceConfig:
-    """``type: aws-secretsmanager``; unset options fall back to the AWS environment."""
+    """`type: aws-secretsmanager`; unset options fall back to the AWS environment."""
 
     type: ClassVar[str] = "aws-secretsmanager"
     region: str | None = None
@@ -49,7 +49,7 @@ class AwsSourceConfig:
 
 @attrs.frozen
 class FileSourceConfig:
-    """``type: file``: a JSON/YAML/dotenv file; ``name`` is the secret name of a dotenv file."""
+    """`type: file`: a JSON/YAML/dotenv file; `name` is the secret name of a dotenv file."""
 
     type: ClassVar[str] = "file"
     path: Path
@@ -58,7 +58,7 @@ class FileSourceConfig:
 
 @attrs.frozen
 class DirectorySourceConfig:
-    """``type: directory``: one file per secret (``/run/secrets`` style)."""
+    """`type: directory`: one file per secret (`/run/secrets` style)."""
 
     type: ClassVar[str] = "directory"
     path: Path
@@ -66,7 +66,7 @@ class DirectorySourceConfig:
 
 @attrs.frozen
 class EnvSourceConfig:
-    """``type: env``: secrets read from environment variables starting with ``prefix``."""
+    """`type: env`: secrets read from environment variables starting with `prefix`."""
 
     type: ClassVar[str] = "env"
     prefix: str | None = None
@@ -74,7 +74,7 @@ class EnvSourceConfig:
 
 @attrs.frozen
 class ChainSourceConfig:
-    """``type: chain``: the first source that has a secret wins."""
+    """`type: chain`: the first source that has a secret wins."""
 
     type: ClassVar[str] = "chain"
     sources: tuple[SourceConfig, ...]
@@ -87,12 +87,12 @@ SourceConfig = (
 
 @attrs.frozen
 class OutputConfig:
-    """Where and how files are written (the command line and environment override ``dir``).
+    """Where and how files are written (the command line and environment override `dir`).
 
     Attributes:
         dir: output directory (absolute; relative ones were resolved against
             the config file's directory), or None for the default.
-        format: one of :data:`OUTPUT_FORMATS`.
+        format: one of `OUTPUT_FORMATS`.
         file_mode: permission bits of written files.
     """
 
@@ -164,7 +164,7 @@ class Config:
         return tuple(self.profiles)
 
     def select(self, names: Sequence[str] | None = None) -> tuple[Profile, ...]:
-        """The named profiles (all, in file order, when ``names`` is None).
+        """The named profiles (all, in file order, when `names` is None).
 
         Raises:
             ConfigError: a name is not a profile of this config.
@@ -199,7 +199,7 @@ class Config:
 class Env(Mapping[str, SecretValue]):
     """One profile's variables: a read-only mapping name -> value, sorted by name.
 
-    ``entries`` and :meth:`origin` say where each variable came from. The repr
+    `entries` and `origin()` say where each variable came from. The repr
     shows names only.
     """
 
@@ -215,7 +215,7 @@ class Env(Mapping[str, SecretValue]):
         self.__attrs_init__(ordered, profile, MappingProxyType(by_name))
 
     def origin(self, name: str) -> Origin:
-        """Where variable ``name`` came from.
+        """Where variable `name` came from.
 
         Raises:
             KeyError: no such variable.
