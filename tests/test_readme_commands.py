@@ -1,8 +1,8 @@
 """The README's two commands, verbatim, in a fresh copy of the repository and a fresh venv.
 
 Both tests share one copy and its one `.venv` (command 1 installs `[local]`,
-command 2 adds `[dev]` to it), so xdist keeps them on one worker
-(`xdist_group`). Command 2 runs the whole suite again inside the copy: by
+command 2 adds `[dev]` to it); xdist runs a file in one worker
+(`--dist loadfile`). Command 2 runs the whole suite again inside the copy: by
 default only its collection (`--collect-only`: the dev extra installs and every
 test module imports, none skipped for a missing package), because running the
 suite twice doubled the README's test command. The full inner run is marked
@@ -28,7 +28,6 @@ INNER = "RIDEINFRA_README_INNER_RUN"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("readme-checkout"),
     pytest.mark.skipif(bool(os.environ.get(INNER)), reason="inside the README's own test run"),
 ]
 
