@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s tests lint typecheck` is what CI runs besides the README command."""
+"""Developer tasks: `nox -s tests long lint typecheck docs` is what CI runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "long", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = ["3.11"]
@@ -17,6 +17,13 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (pass pytest arguments after --)."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def long(session: nox.Session) -> None:
+    """The tests marked `long`, which the default run leaves out (CI runs them)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "pytest", "-m", "long", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -1,4 +1,14 @@
-"""The README's two commands, verbatim, in a fresh copy of the repository and a fresh venv."""
+"""The README's two commands, verbatim, in a fresh copy of the repository and a fresh venv.
+
+Both tests share one copy and its one `.venv` (command 1 installs `[local]`,
+command 2 adds `[dev]` to it); xdist runs a file in one worker
+(`--dist loadfile`). Command 2 runs the whole suite again inside the copy: by
+default only its collection (`--collect-only`: the dev extra installs and every
+test module imports, none skipped for a missing package), because running the
+suite twice doubled the README's test command. The full inner run is marked
+`long`; CI runs it (`.ci/run`: `pytest -m long`), besides running the same
+command itself on a fresh clone.
+"""
 
 from __future__ import annotations
 
@@ -53,11 +63,12 @@ def _checkout() -> Iterator[Path]:
     shutil.rmtree(top, ignore_errors=True)
 
 
-def run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(command: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(cwd)),
         INNER: "1",
+        **extra,
     }
     for passthrough in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "LANG"):
         if passthrough in os.environ:
@@ -99,6 +110,17 @@ def test_main_job_command(checkout: Path) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in written.glob("*.env")} == mtimes
 
 
+def test_test_suite_command_installs_and_collects(checkout: Path) -> None:
+    """Command 2 installs the dev extra; every test collects there, none skipped, none erroring."""
+    proc = run(readme_commands()[1], checkout, PYTEST_ADDOPTS="--collect-only -q")
+    tail = proc.stdout[-3000:]
+    assert proc.returncode == 0, tail + proc.stderr[-2000:]
+    assert re.search(r"\d+ tests? collected", tail), tail
+    for trouble in ("skipped", "error"):
+        assert trouble not in tail.splitlines()[-1], tail
+
+
+@pytest.mark.long
 def test_test_suite_command(checkout: Path) -> None:
     """Command 2 installs the dev extra and runs the whole suite green."""
     proc = run(readme_commands()[1], checkout)

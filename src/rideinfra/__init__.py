@@ -1,8 +1,8 @@
 """rideinfra: composable secrets and config primitives.
 
-Read secrets from a store (:mod:`rideinfra.secrets`), map their keys into
-per-profile environments (:mod:`rideinfra.profiles`), render them exactly
-(:mod:`rideinfra.render`) and write them atomically.
+Read secrets from a store (`rideinfra.secrets`), map their keys into
+per-profile environments (`rideinfra.profiles`), render them exactly
+(`rideinfra.render`) and write them atomically.
 """
 
 from rideinfra.__about__ import __version__

@@ -1,11 +1,11 @@
 """Every error rideinfra raises, in one hierarchy.
 
-    RideinfraError                 base; ``exit_code`` is what the entrypoints exit with
+    RideinfraError                 base; `exit_code` is what the entrypoints exit with
      ├── ConfigError               bad rideinfra.yaml / seed file / usage          (exit 2)
      ├── SourceError               a secret could not be read from its store       (exit 1)
      │    ├── SecretNotFound       the store has no such secret (or it is deleted)
      │    ├── SecretFormatError    the secret exists but its content is unusable
-     │    └── FetchErrors          several secrets failed in one batch; ``.errors``
+     │    └── FetchErrors          several secrets failed in one batch; `.errors`
      ├── TransformError            a transform could not map a secret's fields     (exit 1)
      │    └── KeyCollision         two origins give one variable different values
      ├── RenderError               a value cannot be written exactly in a format   (exit 1)
@@ -66,7 +66,7 @@ class ConfigError(RideinfraError):
 
 
 class SourceError(RideinfraError):
-    """A secret could not be read. ``secret`` and ``code`` say which and why."""
+    """A secret could not be read. `secret` and `code` say which and why."""
 
     def __init__(self, message: str, *, secret: str | None = None, code: str | None = None) -> None:
         self.secret = secret
@@ -83,7 +83,7 @@ class SecretFormatError(SourceError):
 
 
 class FetchErrors(SourceError):
-    """Several secrets of one ``fetch_many`` failed; ``errors`` maps name -> error."""
+    """Several secrets of one `fetch_many` failed; `errors` maps name -> error."""
 
     def __init__(self, errors: Mapping[str, SourceError]) -> None:
         self.errors = dict(errors)
@@ -169,7 +169,7 @@ def foreign_text(text: object, limit: int = FOREIGN_LIMIT) -> str:
     space), at most `limit` characters plus a note of how many were cut,
     with control and formatting characters escaped (`\\x1b`, `\\u202e`),
     so it cannot forge a log line or drive a terminal. Use the result as
-    data only (an f-string field, a ``%s`` argument), never as a format
+    data only (an f-string field, a `%s` argument), never as a format
     string: braces in it stay literal only then.
 
     Args:

@@ -3,23 +3,23 @@
     >>> store = settings_from(Model, config="rideinfra.yaml", profile="core")  # doctest: +SKIP
     >>> file = settings_from(Model, env_file="/secrets/core.env")  # doctest: +SKIP
 
-:class:`RideinfraSettingsSource` is pydantic-settings' own environment source
-fed with rideinfra's variables instead of ``os.environ``, so a model's field
-aliases, ``env_prefix``, ``env_nested_delimiter`` (``AIRFLOW__CORE__FERNET_KEY``
--> ``airflow.core.fernet_key``), case sensitivity and ``SecretStr`` fields
+`RideinfraSettingsSource` is pydantic-settings' own environment source
+fed with rideinfra's variables instead of `os.environ`, so a model's field
+aliases, `env_prefix`, `env_nested_delimiter` (`AIRFLOW__CORE__FERNET_KEY`
+-> `airflow.core.fernet_key`), case sensitivity and `SecretStr` fields
 work exactly as they do for environment variables.
 
-Precedence, highest first, with :func:`settings_from` (docs/services.md)::
+Precedence, highest first, with `settings_from()` (docs/services.md):
 
     init keyword arguments > environment variables > rideinfra > dotenv (model's env_file)
     > secrets_dir > field defaults
 
-Values: pydantic's ``ValidationError`` quotes the input. A source built here
-refuses a model without ``hide_input_in_errors=True`` (which keeps the input
-out of ``str()``/``repr()``), and :func:`settings_from` turns a failure into
-:class:`SettingsValidationError`, which names fields and variables only and
+Values: pydantic's `ValidationError` quotes the input. A source built here
+refuses a model without `hide_input_in_errors=True` (which keeps the input
+out of `str()`/`repr()`), and `settings_from()` turns a failure into
+`SettingsValidationError`, which names fields and variables only and
 keeps no reference to pydantic's error (it still holds the input in
-``.errors()``).
+`.errors()`).
 """
 
 from __future__ import annotations
@@ -107,11 +107,11 @@ class FieldProblem(NamedTuple):
     """One field that did not validate, without its value.
 
     Attributes:
-        location: the field's path in the model (``airflow.core.fernet_key``):
+        location: the field's path in the model (`airflow.core.fernet_key`):
             declared fields only, never a key or position inside a value.
         variable: the rideinfra variable it was read from, or None when
             rideinfra has no variable for it.
-        type: pydantic's error type (``int_parsing``, ``missing``, ...).
+        type: pydantic's error type (`int_parsing`, `missing`, ...).
         message: what is wrong, never quoting the value.
     """
 
@@ -124,15 +124,15 @@ class FieldProblem(NamedTuple):
 class SettingsValidationError(RideinfraError):
     """A settings model could not be built from its sources; names fields, never values.
 
-    Raised by :func:`settings_from` in place of pydantic's ``ValidationError``
-    (whose ``errors()`` and ``json()`` carry the input) and of
-    pydantic-settings' ``SettingsError`` (whose cause carries the text that
-    failed to parse). It is raised with no ``__cause__`` or ``__context__``,
+    Raised by `settings_from()` in place of pydantic's `ValidationError`
+    (whose `errors()` and `json()` carry the input) and of
+    pydantic-settings' `SettingsError` (whose cause carries the text that
+    failed to parse). It is raised with no `__cause__` or `__context__`,
     so no traceback, log handler or error tracker can reach the value.
 
     Attributes:
         model: the settings class name.
-        problems: one :class:`FieldProblem` per failing field.
+        problems: one `FieldProblem` per failing field.
     """
 
     def __init__(self, model: str, problems: Sequence[FieldProblem]) -> None:
@@ -152,11 +152,11 @@ class RideinfraSettingsSource(EnvSettingsSource):
 
     Give it one of:
 
-    - ``config`` (a :class:`~rideinfra.profiles.Config` or a path to
-      rideinfra.yaml) and ``profile``: the profile's variables, exactly as
-      ``rideinfra fetch`` would write them;
-    - ``secrets``: secret names or :class:`~rideinfra.profiles.SecretRef`
-      (with transforms); a ``config``, if given, adds its secret-bound
+    - `config` (a `Config` or a path to
+      rideinfra.yaml) and `profile`: the profile's variables, exactly as
+      `rideinfra fetch` would write them;
+    - `secrets`: secret names or `SecretRef`
+      (with transforms); a `config`, if given, adds its secret-bound
       transforms;
     - `env_file`: a file rendered by `rideinfra fetch` (`env`, or a
       `shell`/`compose`/`dotenv`/`raw` file, which names its format on its
@@ -168,21 +168,21 @@ class RideinfraSettingsSource(EnvSettingsSource):
     builds its sources at each model instantiation). Values are revealed only
     into this source's state. Like the environment source, only variables that
     match a field are passed to the model (so a profile may hold more
-    variables than the model has fields, even with ``extra="forbid"``).
+    variables than the model has fields, even with `extra="forbid"`).
 
     Args:
-        settings_cls: the model; it must set ``hide_input_in_errors=True``.
-        source: where secrets are read; default the config's ``source:``
-            section (built with ``environ``). Not used with ``env_file``.
+        settings_cls: the model; it must set `hide_input_in_errors=True`.
+        source: where secrets are read; default the config's `source:`
+            section (built with `environ`). Not used with `env_file`.
         config: a loaded config or the path of rideinfra.yaml.
-        profile: the profile to load (needs ``config``).
+        profile: the profile to load (needs `config`).
         secrets: secrets to load instead of a profile.
-        env_file: a rendered env (or ``.json``) file to read instead of a store.
+        env_file: a rendered env (or `.json`) file to read instead of a store.
         environ: the environment for building the config's source
-            (``AWS_ENDPOINT_URL``...); ``os.environ`` when None.
+            (`AWS_ENDPOINT_URL`...); `os.environ` when None.
         case_sensitive, env_prefix, env_nested_delimiter, env_nested_max_split,
         env_ignore_empty, env_parse_none_str, env_parse_enums: as for
-            pydantic-settings' ``EnvSettingsSource``; default the model's config.
+            pydantic-settings' `EnvSettingsSource`; default the model's config.
 
     Raises:
         ConfigError: the arguments do not say what to load, the model would
@@ -250,7 +250,7 @@ class RideinfraSettingsSource(EnvSettingsSource):
         return tuple(self._names.values())
 
     def variable_for(self, location: Sequence[str | int]) -> str | None:
-        """The rideinfra variable a model location (pydantic ``loc``) is read from, if any."""
+        """The rideinfra variable a model location (pydantic `loc`) is read from, if any."""
         if not location:
             return None
         head = location[0]
@@ -283,20 +283,20 @@ def settings_from(
 ) -> _S:
     """Build a settings model with rideinfra's variables added to its own sources.
 
-    The model needs no change: its ``settings_customise_sources`` (default:
+    The model needs no change: its `settings_customise_sources` (default:
     init, env, dotenv, secrets_dir) is used, with a
-    :class:`RideinfraSettingsSource` placed right after the environment
-    source. With no ``config``/``secrets``/``env_file`` it only adds the
+    `RideinfraSettingsSource` placed right after the environment
+    source. With no `config`/`secrets`/`env_file` it only adds the
     error safety below.
 
     Args:
-        model: the ``BaseSettings`` class.
+        model: the `BaseSettings` class.
         source, config, profile, secrets, env_file, environ: what to load, as
-            for :class:`RideinfraSettingsSource`.
+            for `RideinfraSettingsSource`.
         **values: field values, taking precedence over every source.
 
     Returns:
-        An instance of ``model`` (exactly that class).
+        An instance of `model` (exactly that class).
 
     Raises:
         SettingsValidationError: a field did not validate; names the field and
@@ -345,7 +345,7 @@ def settings_from(
 def _loader(
     model: type[_S], add: Callable[[type[BaseSettings], tuple[Any, ...], Any], tuple[Any, ...]]
 ) -> type[_S]:
-    """A subclass of ``model`` that hides input in errors and adds rideinfra's source."""
+    """A subclass of `model` that hides input in errors and adds rideinfra's source."""
     own = model.settings_customise_sources.__func__  # type: ignore[attr-defined]
 
     def settings_customise_sources(  # noqa: PLR0917 - pydantic-settings' signature

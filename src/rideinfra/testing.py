@@ -1,8 +1,8 @@
 """Test doubles for code that uses rideinfra: no AWS, no files, no network.
 
-- :class:`MemorySource`: a dict of secrets, with ``put``/``delete``.
-- :class:`HandlerSource`: a function answers each name, like httpx's
-  ``MockTransport(handler)``; for failures, latency and call counting.
+- `MemorySource`: a dict of secrets, with `put`/`delete`.
+- `HandlerSource`: a function answers each name, like httpx's
+  `MockTransport(handler)`; for failures, latency and call counting.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ __all__ = ["HandlerResult", "HandlerSource", "MemorySource"]
 
 
 class MemorySource(BaseSource):
-    """An in-memory store: ``MemorySource({"app/db": {"USER": "u", "PASSWORD": "p"}})``.
+    """An in-memory store: `MemorySource({"app/db": {"USER": "u", "PASSWORD": "p"}})`.
 
     Field values may be strings, numbers, booleans or nested dicts/lists, as a
     JSON SecretString would hold them; they go through the same parsing as a
-    real store's. ``calls`` records each ``fetch_many`` batch, so tests can
+    real store's. `calls` records each `fetch_many` batch, so tests can
     assert how often the store was asked.
     """
 
@@ -67,27 +67,27 @@ class MemorySource(BaseSource):
         return f"MemorySource(secrets={sorted(self._store)})"
 
 
-#: What a :class:`HandlerSource` handler may return for one name.
+#: What a `HandlerSource` handler may return for one name.
 HandlerResult: TypeAlias = Mapping[str, Any] | str | bytes | Secret | BaseException | None
 
 
 class HandlerSource(BaseSource):
     """A source whose answers come from a function, called once per name.
 
-    ``handler(name)`` returns (or raises) what the store would say:
+    `handler(name)` returns (or raises) what the store would say:
 
     - a mapping of fields: the secret, parsed as a JSON SecretString would be;
-    - a ``str``: the SecretString itself (``options.plain_field`` admits
+    - a `str`: the SecretString itself (`options.plain_field` admits
       non-JSON text, as with the real stores);
-    - ``bytes``: a SecretBinary (``options.binary_field`` must name its field);
-    - a :class:`~rideinfra.secrets.model.Secret`: used as it is;
-    - ``None``: the secret does not exist (SecretNotFound);
-    - a :class:`~rideinfra.errors.SourceError`, returned or raised: that
+    - `bytes`: a SecretBinary (`options.binary_field` must name its field);
+    - a `Secret`: used as it is;
+    - `None`: the secret does not exist (SecretNotFound);
+    - a `SourceError`, returned or raised: that
       name's error in the result, as a store's per-secret error would be;
-    - any other exception, returned or raised: raised from ``fetch_many``,
+    - any other exception, returned or raised: raised from `fetch_many`,
       as a crashing client would.
 
-    For example, a store that is slow, denies one secret and lacks the rest::
+    For example, a store that is slow, denies one secret and lacks the rest:
 
         def handler(name):
             time.sleep(0.05)
@@ -95,13 +95,13 @@ class HandlerSource(BaseSource):
                 return SourceError("access denied", secret=name, code="AccessDeniedException")
             return {"API_KEY": "k"} if name == "app/api-key" else None
 
-    ``calls`` records each ``fetch_many`` batch (thread-safe), so tests can
+    `calls` records each `fetch_many` batch (thread-safe), so tests can
     assert how often, and with what, the store was asked.
 
     Args:
         handler: called with each name of each batch, in order.
         options: how strings and bytes become fields.
-        origin: the ``origin`` of the secrets it makes.
+        origin: the `origin` of the secrets it makes.
     """
 
     def __init__(
@@ -119,7 +119,7 @@ class HandlerSource(BaseSource):
 
     @property
     def call_count(self) -> int:
-        """How many ``fetch_many`` batches reached the handler."""
+        """How many `fetch_many` batches reached the handler."""
         return len(self.calls)
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:

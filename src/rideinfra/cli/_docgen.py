@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import io
 import json
 import os
@@ -90,15 +91,17 @@ def _example(config_item: Any, fields: Mapping[str, Any]) -> list[tuple[str, str
 
 def _type_of(schema: Mapping[str, Any]) -> str:
     if "const" in schema:
-        text = f"`{schema['const']}`"
+        text = _code(schema["const"])
     elif "enum" in schema:
-        text = " \\| ".join(f"`{v}`" for v in schema["enum"])
+        text = " \\| ".join(_code(v) for v in schema["enum"])
     elif "oneOf" in schema:
-        text = "one of the `source` types below"
+        text = _one_of(schema)
     elif "anyOf" in schema:
         text = " or ".join(_type_of(s) for s in schema["anyOf"] if s.get("type") != "null")
     elif "$ref" in schema:
         text = str(schema["$ref"]).rsplit("/", 1)[-1].lstrip("_").lower()
+    elif schema.get("type") == "array" and "oneOf" in schema.get("items", {}):
+        text = f"list of {_one_of(schema['items'], many=True)}"
     elif schema.get("type") == "array":
         text = f"list of {_type_of(schema.get('items', {}))}"
     elif schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
@@ -106,6 +109,29 @@ def _type_of(schema: Mapping[str, Any]) -> str:
     else:
         text = str(schema.get("type", "any"))
     return text
+
+
+def _one_of(schema: Mapping[str, Any], *, many: bool = False) -> str:
+    """Name a union by what it is: the sources (tagged by `type`) or the transforms.
+
+    Worded without "above"/"below": a union is used both before and after
+    the sections that describe its members (the chain source lists sources).
+    """
+    tagged = schema.get("discriminator", {})
+    if tagged.get("propertyName") == "type":
+        types = ", ".join(_code(name) for name in tagged.get("mapping", {}))
+        what = "sources" if many else "a source"
+        return f"{what}: `type:` {types} (each has a section on this page)"
+    return f"{'transforms' if many else 'a transform'} (see [Transforms](#transforms))"
+
+
+def _code(text: object) -> str:
+    """Code in a table cell that the browser never breaks inside.
+
+    Material lets inline code break anywhere, so a narrow cell showed
+    `max_concu` over `rrency`; raw HTML because Markdown has no nowrap.
+    """
+    return f'<code style="white-space: nowrap">{html.escape(str(text))}</code>'
 
 
 def _table(schema: Mapping[str, Any]) -> Iterator[str]:
@@ -122,7 +148,7 @@ def _table(schema: Mapping[str, Any]) -> Iterator[str]:
             shown = "" if default in ("", None) else f"`{json.dumps(default)}`"
         description = " ".join(str(prop.get("description", "")).split())
         yield (
-            f"| `{key}` | {_type_of(prop)} | {'yes' if key in required else ''} | "
+            f"| {_code(key)} | {_type_of(prop)} | {'yes' if key in required else ''} | "
             f"{shown} | {description} |"
         )
 
@@ -298,7 +324,7 @@ PAGES = {"config.md": config_reference, "cli.md": cli_reference}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write the generated pages into ``docs/reference/`` (or the directory given)."""
+    """Write the generated pages into `docs/reference/` (or the directory given)."""
     target = Path((argv or sys.argv[1:] or ["docs/reference"])[0])
     target.mkdir(parents=True, exist_ok=True)
     for name, build in PAGES.items():

@@ -59,7 +59,7 @@ class _TextFormatter(logging.Formatter):
 def configure(
     fmt: LogFormat = "text", level: int | str = logging.INFO, stream: TextIO | None = None
 ) -> logging.Handler:
-    """Send ``rideinfra`` logs to ``stream`` (stderr) in ``fmt``; returns the handler."""
+    """Send `rideinfra` logs to `stream` (stderr) in `fmt`; returns the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())

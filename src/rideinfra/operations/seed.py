@@ -1,6 +1,6 @@
 """Seed files: the secrets a store should hold, with literal or generated values.
 
-A seed file (YAML)::
+A seed file (YAML):
 
     version: 1
     secrets:
@@ -14,7 +14,7 @@ A seed file (YAML)::
 
 Seeding is idempotent: a secret whose fields already equal the plan gets no
 new version; a generated field that already exists in the store keeps its
-stored value. ``OVERRIDE_<FIELD>`` in the environment replaces that field's
+stored value. `OVERRIDE_<FIELD>` in the environment replaces that field's
 value in every secret that has it (the platform's existing convention); a
 plain secret has no fields, so no override applies to it. A secret whose
 shape changes (the store holds a plain string and the seed file gives fields,
@@ -52,10 +52,10 @@ _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 
 
 def generate_value(spec: str) -> str:
-    """Make a new random value for a ``generate:`` spec.
+    """Make a new random value for a `generate:` spec.
 
     Raises:
-        ValueError: the spec is not ``fernet``, ``hex:N`` or ``password:N``.
+        ValueError: the spec is not `fernet`, `hex:N` or `password:N`.
     """
     match = _GENERATE.match(spec)
     if not match:
@@ -110,7 +110,7 @@ def apply_seed(
     *,
     override_prefix: str = "OVERRIDE_",
 ) -> dict[str, str]:
-    """Create or update every secret of ``spec``; return name -> what happened.
+    """Create or update every secret of `spec`; return name -> what happened.
 
     Raises:
         SourceError: the store could not be read or written; names the secret.

@@ -1,4 +1,4 @@
-"""The configuration as frozen objects, and ``Env``: one profile's resolved variables."""
+"""The configuration as frozen objects, and `Env`: one profile's resolved variables."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ OUTPUT_FORMATS = ("env", "shell", "compose", "dotenv", "raw", "json", "k8s-secre
 
 @attrs.frozen
 class AwsSourceConfig:
-    """``type: aws-secretsmanager``; unset options fall back to the AWS environment."""
+    """`type: aws-secretsmanager`; unset options fall back to the AWS environment."""
 
     type: ClassVar[str] = "aws-secretsmanager"
     region: str | None = None
@@ -55,11 +55,11 @@ class AwsSourceConfig:
 
 @attrs.frozen
 class SsmSourceConfig:
-    """``type: aws-ssm``: Parameter Store; the AWS options as for ``aws-secretsmanager``.
+    """`type: aws-ssm`: Parameter Store; the AWS options as for `aws-secretsmanager`.
 
     Attributes:
-        prefix: put before each secret name to make the parameter name (``/``).
-        recursive: names ending in ``/`` also read parameters below direct children.
+        prefix: put before each secret name to make the parameter name (`/`).
+        recursive: names ending in `/` also read parameters below direct children.
     """
 
     type: ClassVar[str] = "aws-ssm"
@@ -81,13 +81,13 @@ def _versions(value: Mapping[str, int]) -> Mapping[str, int]:
 
 @attrs.frozen
 class VaultSourceConfig:
-    """``type: vault``: HashiCorp Vault / OpenBao KV v2; unset options fall back to VAULT_*.
+    """`type: vault`: HashiCorp Vault / OpenBao KV v2; unset options fall back to VAULT_*.
 
     Attributes:
         address: else VAULT_ADDR.
         mount: the KV v2 mount.
         namespace: else VAULT_NAMESPACE.
-        auth: ``token`` (VAULT_TOKEN) or ``approle`` (role_id, VAULT_SECRET_ID).
+        auth: `token` (VAULT_TOKEN) or `approle` (role_id, VAULT_SECRET_ID).
         role_id: the AppRole role id (else VAULT_ROLE_ID).
         approle_mount: where AppRole is mounted.
         versions: secret name -> the KV version to read.
@@ -109,7 +109,7 @@ class VaultSourceConfig:
 
 @attrs.frozen
 class FileSourceConfig:
-    """``type: file``: a JSON/YAML/dotenv file; ``name`` is the secret name of a dotenv file."""
+    """`type: file`: a JSON/YAML/dotenv file; `name` is the secret name of a dotenv file."""
 
     type: ClassVar[str] = "file"
     path: Path
@@ -118,7 +118,7 @@ class FileSourceConfig:
 
 @attrs.frozen
 class DirectorySourceConfig:
-    """``type: directory``: one file per secret (``/run/secrets`` style)."""
+    """`type: directory`: one file per secret (`/run/secrets` style)."""
 
     type: ClassVar[str] = "directory"
     path: Path
@@ -126,7 +126,7 @@ class DirectorySourceConfig:
 
 @attrs.frozen
 class EnvSourceConfig:
-    """``type: env``: secrets read from environment variables starting with ``prefix``."""
+    """`type: env`: secrets read from environment variables starting with `prefix`."""
 
     type: ClassVar[str] = "env"
     prefix: str | None = None
@@ -134,7 +134,7 @@ class EnvSourceConfig:
 
 @attrs.frozen
 class ChainSourceConfig:
-    """``type: chain``: the first source that has a secret wins."""
+    """`type: chain`: the first source that has a secret wins."""
 
     type: ClassVar[str] = "chain"
     sources: tuple[SourceConfig, ...]
@@ -153,12 +153,12 @@ SourceConfig = (
 
 @attrs.frozen
 class OutputConfig:
-    """Where and how files are written (the command line and environment override ``dir``).
+    """Where and how files are written (the command line and environment override `dir`).
 
     Attributes:
         dir: output directory (absolute; relative ones were resolved against
             the config file's directory), or None for the default.
-        format: one of :data:`OUTPUT_FORMATS`.
+        format: one of `OUTPUT_FORMATS`.
         file_mode: permission bits of written files.
         refresh_interval: seconds between polls of `rideinfra watch` and ESO's
             `refreshInterval`; None for their defaults (60 s, 1h).
@@ -255,7 +255,7 @@ class Config:
         return tuple(self.profiles)
 
     def select(self, names: Sequence[str] | None = None) -> tuple[Profile, ...]:
-        """The named profiles (all, in file order, when ``names`` is None).
+        """The named profiles (all, in file order, when `names` is None).
 
         Raises:
             ConfigError: a name is not a profile of this config.
@@ -300,7 +300,7 @@ class Config:
 class Env(Mapping[str, SecretValue]):
     """One profile's variables: a read-only mapping name -> value, sorted by name.
 
-    ``entries`` and :meth:`origin` say where each variable came from. The repr
+    `entries` and `origin()` say where each variable came from. The repr
     shows names only.
     """
 
@@ -316,7 +316,7 @@ class Env(Mapping[str, SecretValue]):
         self.__attrs_init__(ordered, profile, MappingProxyType(by_name))
 
     def origin(self, name: str) -> Origin:
-        """Where variable ``name`` came from.
+        """Where variable `name` came from.
 
         Raises:
             KeyError: no such variable.

@@ -42,13 +42,13 @@ def _not_object(error: SourceError) -> bool:
 def resolve(
     config: Config, source: SecretSource, *, profiles: Sequence[str] | None = None
 ) -> dict[str, Env]:
-    """Build each selected profile's :class:`Env` from the store.
+    """Build each selected profile's `Env` from the store.
 
     Every secret the selected profiles use is fetched once, in a single
-    ``fetch_many`` call. For each use of a secret, its secret-bound
+    `fetch_many` call. For each use of a secret, its secret-bound
     transforms run, then the use-bound ones; the results merge in the
-    profile's order, then its ``template`` variables are composed over the
-    merged ones, then its ``keys`` allow-list applies.
+    profile's order, then its `template` variables are composed over the
+    merged ones, then its `keys` allow-list applies.
 
     Args:
         config: the loaded configuration.
@@ -62,7 +62,7 @@ def resolve(
         ConfigError: a profile name is unknown.
         SourceError: a secret could not be fetched (FetchErrors for several).
         TransformError: a transform failed, a nested value was left unflattened,
-            or a ``keys`` entry names a variable no secret produced.
+            or a `keys` entry names a variable no secret produced.
         KeyCollision: two origins give one variable different values.
     """
     chosen = config.select(profiles)
@@ -72,11 +72,11 @@ def resolve(
 
 
 def resolve_profile(config: Config, profile: Profile, secrets: FetchResult) -> Env:
-    """One profile's Env from already-fetched secrets (see :func:`resolve`).
+    """One profile's Env from already-fetched secrets (see `resolve()`).
 
     Raises:
-        TransformError: as for :func:`resolve`; KeyError if a secret is absent
-            from ``secrets``.
+        TransformError: as for `resolve()`; KeyError if a secret is absent
+            from `secrets`.
     """
     merged: dict[str, Entry] = {}
     for ref in profile.secrets:

@@ -1,6 +1,6 @@
 """Seed files (`rideinfra seed`): their one declaration, and loading them into `SeedSpec`.
 
-A seed file (YAML)::
+A seed file (YAML):
 
     version: 1
     secrets:

@@ -1,9 +1,9 @@
 """Low-level, symlink-proof file operations relative to an open directory.
 
 Every call here works on names inside a directory file descriptor and never
-follows a symlink, so a link planted in the output directory (``core.env ->
-/etc/passwd``) cannot redirect a read or a write. OSErrors are translated into
-``WriteError`` by the caller, which knows the path to name.
+follows a symlink, so a link planted in the output directory (`core.env ->
+/etc/passwd`) cannot redirect a read or a write. OSErrors are translated into
+`WriteError` by the caller, which knows the path to name.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def open_dir(name: str, dir_fd: int | None = None) -> int:
 
 
 def make_dir(name: str, mode: int, dir_fd: int | None = None) -> int:
-    """Create a directory with exactly ``mode`` (umask ignored) and return it opened."""
+    """Create a directory with exactly `mode` (umask ignored) and return it opened."""
     os.mkdir(name, 0o700, dir_fd=dir_fd)
     fd = open_dir(name, dir_fd=dir_fd)
     try:
@@ -85,7 +85,7 @@ def read_regular(name: str, dir_fd: int) -> tuple[bytes, os.stat_result] | None:
 def write_new_file(
     name: str, content: bytes, mode: int, dir_fd: int, *, times_ns: tuple[int, int] | None = None
 ) -> None:
-    """Create ``name`` (it must not exist), write it whole, set mode and times, fsync it."""
+    """Create `name` (it must not exist), write it whole, set mode and times, fsync it."""
     fd = os.open(name, _CREATE_FLAGS, 0o600, dir_fd=dir_fd)
     try:
         os.fchmod(fd, mode)
@@ -128,7 +128,7 @@ def link_or_copy(name: str, src_dir_fd: int, dst_dir_fd: int) -> None:
 
 
 def replace_symlink(target: str, name: str, dir_fd: int) -> None:
-    """Atomically make ``name`` a symlink to ``target``, replacing what was there."""
+    """Atomically make `name` a symlink to `target`, replacing what was there."""
     while True:
         tmp = f"..tmp.{secrets.token_hex(8)}"
         try:
@@ -151,7 +151,7 @@ def new_version_name() -> str:
 
 
 def lock(name: str, dir_fd: int, *, timeout: float, path: str) -> int:
-    """Take an exclusive flock on ``name`` in the directory, waiting at most ``timeout`` s.
+    """Take an exclusive flock on `name` in the directory, waiting at most `timeout` s.
 
     The lock belongs to the open file description, so the kernel drops it when
     the holder exits or is killed: no stale lock survives a crash.

@@ -1,7 +1,7 @@
 """What every renderer shares: the value checks and the format object.
 
-A renderer turns ``{variable: value}`` into the text of one file. It checks
-every variable first and raises :class:`~rideinfra.errors.RenderError` naming
+A renderer turns `{variable: value}` into the text of one file. It checks
+every variable first and raises `RenderError` naming
 the variable (never the value) when the value cannot be written exactly.
 """
 
@@ -89,7 +89,7 @@ K8S_LAST_APPLIED_LIMIT = Limit(
 #: Every size limit the renderers enforce, in one place (docs/formats.md, "Limits").
 LIMITS = (ENV_ENTRY_LIMIT, GO_LINE_LIMIT, K8S_SECRET_LIMIT, K8S_LAST_APPLIED_LIMIT)
 
-#: Longest ``NAME=value`` (UTF-8 bytes) a process can be started with.
+#: Longest `NAME=value` (UTF-8 bytes) a process can be started with.
 MAX_ENV_ENTRY_BYTES = ENV_ENTRY_LIMIT.max_bytes
 
 
@@ -98,12 +98,12 @@ class OutputFormat(Protocol):
 
     @property
     def name(self) -> str:
-        """The format's name, as given to ``--format``."""
+        """The format's name, as given to `--format`."""
         ...
 
     @property
     def extension(self) -> str:
-        """The file name extension, with the dot (``.env``, ``.json``)."""
+        """The file name extension, with the dot (`.env`, `.json`)."""
         ...
 
     def render(self, values: Values, *, profile: str) -> str:
@@ -113,10 +113,10 @@ class OutputFormat(Protocol):
 
 @attrs.frozen
 class Format:
-    """A format made of a plain function ``values -> text``.
+    """A format made of a plain function `values -> text`.
 
     Attributes:
-        name: the ``--format`` name.
+        name: the `--format` name.
         extension: the file extension, with the dot.
         summary: one line saying who reads the file.
         renderer: the function that does the work.
@@ -128,7 +128,7 @@ class Format:
     renderer: Callable[[Values], str] = attrs.field(repr=False)
 
     def render(self, values: Values, *, profile: str) -> str:
-        """Return the file text for ``values``; ``profile`` is unused by env-like formats.
+        """Return the file text for `values`; `profile` is unused by env-like formats.
 
         Raises:
             RenderError: a variable cannot be written exactly in this format.
@@ -155,7 +155,7 @@ def _text(name: str, value: SecretValue | str) -> str:
 
 
 def entries(values: Values, *, fmt: str) -> Iterator[tuple[str, str]]:
-    """Yield ``(name, text)`` sorted by name, after the checks every format makes.
+    """Yield `(name, text)` sorted by name, after the checks every format makes.
 
     Raises:
         RenderError: a name is not a string, a value is structured, not a
@@ -196,7 +196,7 @@ def _is_unicode(text: str) -> bool:
 def env_entries(
     values: Values, *, fmt: str, reserved: Mapping[str, str] | None = None
 ) -> Iterator[tuple[str, str]]:
-    """Like :func:`entries`, plus the rules of every env-like format.
+    """Like `entries()`, plus the rules of every env-like format.
 
     Args:
         values: variable name -> value.
@@ -205,8 +205,8 @@ def env_entries(
             variables for formats that sh reads).
 
     Raises:
-        RenderError: the name is not ``[A-Za-z_][A-Za-z0-9_]*`` or reserved,
-            the value holds NUL, or ``NAME=value`` exceeds the kernel limit.
+        RenderError: the name is not `[A-Za-z_][A-Za-z0-9_]*` or reserved,
+            the value holds NUL, or `NAME=value` exceeds the kernel limit.
     """
     for name, text in entries(values, fmt=fmt):
         if not NAME_PATTERN.fullmatch(name):

@@ -1,10 +1,10 @@
-"""The ``compose`` format: Docker Compose v2 ``env_file:`` (compose-go's dotenv parser).
+"""The `compose` format: Docker Compose v2 `env_file:` (compose-go's dotenv parser).
 
-Every value is double-quoted. Inside double quotes Compose decodes ``\\\\``
-``\\"`` ``\\n`` ``\\r`` (other backslash pairs stay as they are) and then
-interpolates ``$NAME``, ``${NAME}`` from its own environment, with ``$$`` for
-a literal ``$``. So ``\\`` and ``"`` are escaped, newline and CR written as
-escapes and every ``$`` doubled. Exact for every value without NUL. The first
+Every value is double-quoted. Inside double quotes Compose decodes `\\\\`
+`\\"` `\\n` `\\r` (other backslash pairs stay as they are) and then
+interpolates `$NAME`, `${NAME}` from its own environment, with `$$` for
+a literal `$`. So `\\` and `"` are escaped, newline and CR written as
+escapes and every `$` doubled. Exact for every value without NUL. The first
 line is the comment `# rideinfra: format=compose` (see `rideinfra.secrets.envfile`).
 """
 
@@ -17,7 +17,7 @@ __all__ = ["compose_quote", "render_compose"]
 
 
 def compose_quote(text: str) -> str:
-    """Return ``text`` as a Compose double-quoted value that reads back exactly."""
+    """Return `text` as a Compose double-quoted value that reads back exactly."""
     escaped = (
         text.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -29,7 +29,7 @@ def compose_quote(text: str) -> str:
 
 
 def render_compose(values: Values) -> str:
-    """Render ``NAME="value"`` lines for Compose v2 ``env_file:``.
+    """Render `NAME="value"` lines for Compose v2 `env_file:`.
 
     Raises:
         RenderError: a name is invalid, a value holds NUL, is structured, or

@@ -1,13 +1,13 @@
-"""The ``dotenv`` format: python-dotenv's ``dotenv_values()`` with interpolation on.
+"""The `dotenv` format: python-dotenv's `dotenv_values()` with interpolation on.
 
-Every value is double-quoted. Inside, python-dotenv decodes ``\\\\`` ``\\"``
-``\\n`` ``\\r`` (and ``\\a \\b \\f \\t \\v \\'``), so ``\\`` and ``"`` are
+Every value is double-quoted. Inside, python-dotenv decodes `\\\\` `\\"`
+`\\n` `\\r` (and `\\a \\b \\f \\t \\v \\'`), so `\\` and `"` are
 escaped and newline and CR are written as escapes (the file is read with
 universal newlines, which would turn a raw CR into a newline). After decoding,
-python-dotenv replaces every ``${NAME}`` / ``${NAME:-default}`` (quoted or not)
-and has no escape for it; ``${`` is therefore written ``${=:-$}{``: a
-reference to the variable named ``=``, which no environment can hold, whose
-default is ``$``. Exact for every value without NUL. The first line is the
+python-dotenv replaces every `${NAME}` / `${NAME:-default}` (quoted or not)
+and has no escape for it; `${` is therefore written `${=:-$}{`: a
+reference to the variable named `=`, which no environment can hold, whose
+default is `$`. Exact for every value without NUL. The first line is the
 comment `# rideinfra: format=dotenv` (see `rideinfra.secrets.envfile`).
 """
 
@@ -22,7 +22,7 @@ _DOLLAR_BRACE = "${=:-$}{"
 
 
 def dotenv_quote(text: str) -> str:
-    """Return ``text`` as a python-dotenv double-quoted value that reads back exactly."""
+    """Return `text` as a python-dotenv double-quoted value that reads back exactly."""
     escaped = (
         text.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -34,7 +34,7 @@ def dotenv_quote(text: str) -> str:
 
 
 def render_dotenv(values: Values) -> str:
-    """Render ``NAME="value"`` lines for python-dotenv.
+    """Render `NAME="value"` lines for python-dotenv.
 
     Raises:
         RenderError: a name is invalid, a value holds NUL, is structured, or

@@ -1,21 +1,21 @@
-"""The ``env`` format: one file that dash, bash, Compose v2 and python-dotenv read alike.
+"""The `env` format: one file that dash, bash, Compose v2 and python-dotenv read alike.
 
 Each value takes the first of three forms that all four readers read back
 exactly, or is refused:
 
-1. bare ``NAME=value`` when every character is in ``[A-Za-z0-9_@%+,./:=-]``;
-2. single quotes ``NAME='value'`` when the value has no ``'``, no ``\\\\``,
-   does not end in ``\\`` (python-dotenv decodes ``\\\\`` and ``\\'`` inside
-   single quotes; Compose reads a final ``\\'`` as an escaped quote) and has
-   no ``${NAME}`` / ``${NAME:-x}`` (python-dotenv interpolates those even in
+1. bare `NAME=value` when every character is in `[A-Za-z0-9_@%+,./:=-]`;
+2. single quotes `NAME='value'` when the value has no `'`, no `\\\\`,
+   does not end in `\\` (python-dotenv decodes `\\\\` and `\\'` inside
+   single quotes; Compose reads a final `\\'` as an escaped quote) and has
+   no `${NAME}` / `${NAME:-x}` (python-dotenv interpolates those even in
    single quotes, and has no escape);
-3. double quotes ``NAME="value"`` with ``\\`` and ``"`` escaped, when the value
-   has no backtick and every ``$`` is followed by a character that no reader
-   expands (sh needs ``\\$`` and ``\\``` escaped; python-dotenv keeps those
+3. double quotes `NAME="value"` with `\\` and `"` escaped, when the value
+   has no backtick and every `$` is followed by a character that no reader
+   expands (sh needs `\\$` and `` \\` `` escaped; python-dotenv keeps those
    backslashes).
 
 A CR is refused outright: python-dotenv reads the file with universal
-newlines, so only its ``\\r`` escape carries a CR, which sh reads as ``\\r``.
+newlines, so only its `\\r` escape carries a CR, which sh reads as `\\r`.
 tests/render/test_render_env.py shows that every refused value breaks at least
 one reader in every form considered.
 """
@@ -34,7 +34,7 @@ __all__ = [
     "render_env",
 ]
 
-#: The formats that carry everything ``env`` refuses, each for its own reader.
+#: The formats that carry everything `env` refuses, each for its own reader.
 DIALECTS = ("shell", "compose", "dotenv", "json")
 
 # python-dotenv's interpolation: ${name} or ${name:-default}, name without } or :.
@@ -74,7 +74,7 @@ def _double_quote_blocker(text: str) -> str | None:
 
 
 def env_form(name: str, text: str) -> str:
-    """Return ``text`` written the way all four readers read it back, or refuse.
+    """Return `text` written the way all four readers read it back, or refuse.
 
     Raises:
         RenderError: no form is read alike by dash, bash, Compose and
@@ -105,11 +105,11 @@ def _refusal(name: str, why: str) -> RenderError:
 
 
 def render_env(values: Values) -> str:
-    """Render ``NAME=value`` lines that dash, bash, Compose v2 and python-dotenv read alike.
+    """Render `NAME=value` lines that dash, bash, Compose v2 and python-dotenv read alike.
 
     Raises:
         RenderError: a variable cannot be written in a form all four read the
-            same (see :func:`env_form`), or a shell/env rule fails.
+            same (see `env_form()`), or a shell/env rule fails.
     """
     return "".join(
         f"{name}={env_form(name, text)}\n"

@@ -1,19 +1,19 @@
 """External Secrets Operator manifests from the same profiles as the env files.
 
-Per profile, one ``ExternalSecret`` whose target Secret holds exactly the
-variables that profile's env file holds, and the ``SecretStore`` (or
-``ClusterSecretStore``) for AWS Secrets Manager it reads through. Built from
+Per profile, one `ExternalSecret` whose target Secret holds exactly the
+variables that profile's env file holds, and the `SecretStore` (or
+`ClusterSecretStore`) for AWS Secrets Manager it reads through. Built from
 names and origins only: no value ever enters a manifest.
 
-Each variable is a ``data`` entry (``secretKey`` <- ``remoteRef.key`` /
-``remoteRef.property``), except where a whole secret maps to variables by a
-plain prefix (or unchanged): then one ``dataFrom.extract`` with a ``rewrite``
+Each variable is a `data` entry (`secretKey` <- `remoteRef.key` /
+`remoteRef.property`), except where a whole secret maps to variables by a
+plain prefix (or unchanged): then one `dataFrom.extract` with a `rewrite`
 says the same thing more compactly. That form is used only when it is equal
 to the env file now *and* stays equal when the secret gains fields: the
-secret's transforms are only ``prefix`` steps, the profile has no ``keys``
+secret's transforms are only `prefix` steps, the profile has no `keys`
 allow-list, the secret is used once in the profile, and its current fields
 (read from the store) become exactly its variables. Anything else (renames,
-``keys``, ``drop``, ``airflow``...) is per-variable ``data``, which yields the
+`keys`, `drop`, `airflow`...) is per-variable `data`, which yields the
 env file's names by construction. A secret the config reads whole
 (`plain:`, or `binary:` as UTF-8) is a `remoteRef` without `property`:
 ESO then takes the whole SecretString (or SecretBinary's bytes). A binary
@@ -21,8 +21,8 @@ secret read as base64 is refused: ESO would put the bytes, not their base64
 text, in the Secret.
 
 ESO's AWS provider has no per-store endpoint: for LocalStack the controller
-reads ``AWS_SECRETSMANAGER_ENDPOINT`` from its own environment, which
-:func:`helm_values` writes as values for the external-secrets Helm chart.
+reads `AWS_SECRETSMANAGER_ENDPOINT` from its own environment, which
+`helm_values()` writes as values for the external-secrets Helm chart.
 """
 
 from __future__ import annotations
@@ -155,31 +155,31 @@ def _labels(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -
 class EsoOptions:
     """How the ESO manifests are named and how the store authenticates.
 
-    Name options are templates where ``{profile}`` stands for the profile's
-    name; a store or service account template containing ``{profile}`` gives
+    Name options are templates where `{profile}` stands for the profile's
+    name; a store or service account template containing `{profile}` gives
     each profile its own store (and AWS identity), so each reads only its
-    own secrets (see :mod:`rideinfra.render.iam`).
+    own secrets (see `rideinfra.render.iam`).
 
     Attributes:
-        api_version: ``v1`` (served by ESO 0.17 and later) or ``v1beta1``
+        api_version: `v1` (served by ESO 0.17 and later) or `v1beta1`
             (older ESO only).
-        namespace: ``metadata.namespace`` of every namespaced object; left
+        namespace: `metadata.namespace` of every namespaced object; left
             out when unset (kubectl's current namespace).
         name_template: the ExternalSecret's name.
         target_template: the Secret ESO writes; the same default as the
-            ``k8s-secret`` format, so pods reference one name on both paths.
-        labels: ``metadata.labels`` of every object.
+            `k8s-secret` format, so pods reference one name on both paths.
+        labels: `metadata.labels` of every object.
         refresh_interval: how often ESO re-reads the store (Go duration); None
             takes the config's `output.refresh_interval` (the pace of
             `rideinfra watch`), else `1h`.
-        creation_policy: ``target.creationPolicy`` (``Owner``: the Secret is
+        creation_policy: `target.creationPolicy` (`Owner`: the Secret is
             deleted with its ExternalSecret).
-        store_kind: ``SecretStore`` (namespaced) or ``ClusterSecretStore``.
+        store_kind: `SecretStore` (namespaced) or `ClusterSecretStore`.
         store_template: the store's name.
-        region: the AWS region; None takes the config's ``source.region``,
-            else ``us-east-1``.
-        auth: ``secret-ref`` (access keys in a Secret), ``service-account``
-            (a service account token, i.e. IRSA) or ``controller`` (the
+        region: the AWS region; None takes the config's `source.region`,
+            else `us-east-1`.
+        auth: `secret-ref` (access keys in a Secret), `service-account`
+            (a service account token, i.e. IRSA) or `controller` (the
             controller's own identity: its IRSA role or EKS Pod Identity).
         credentials_secret: the Secret holding the access keys (secret-ref).
         access_key_id_key: its key holding the access key id.
@@ -189,7 +189,7 @@ class EsoOptions:
             always reads its own namespace).
         service_account_template: the service account (service-account auth).
         role: an IAM role ARN the store assumes, if any.
-        compact: use ``dataFrom.extract`` + ``rewrite`` where provably equal.
+        compact: use `dataFrom.extract` + `rewrite` where provably equal.
         split: one file per object instead of one multi-document file.
     """
 
@@ -276,9 +276,9 @@ def secret_store(
 
     Args:
         options: naming and auth options.
-        profile: the profile whose store this is, when ``store_template``
-            holds ``{profile}``.
-        config: the config, for its region when ``options.region`` is unset.
+        profile: the profile whose store this is, when `store_template`
+            holds `{profile}`.
+        config: the config, for its region when `options.region` is unset.
 
     Raises:
         RenderError: the store or service account name is not a valid name.
@@ -434,7 +434,7 @@ def _whole(entry: Entry, config: Config | None) -> bool:
 
 
 def _compact_prefix(config: Config, env: Env, secret: Secret, mine: Sequence[Entry]) -> str | None:
-    """The prefix by which ``secret`` maps to exactly ``mine``, if the config guarantees it."""
+    """The prefix by which `secret` maps to exactly `mine`, if the config guarantees it."""
     profile = config.profiles.get(env.profile or "")
     if profile is None or profile.keys is not None:
         return None
@@ -539,7 +539,7 @@ def external_secret(
             never values).
         options: naming options.
         config: the config the Env came from; without it (or without
-            ``secrets``) every variable is a ``data`` entry.
+            `secrets`) every variable is a `data` entry.
         secrets: the fetched secrets, for their field names and shapes.
 
     Raises:
@@ -622,7 +622,7 @@ def eso_documents(
     """Every object, stores first, each kind sorted by name.
 
     Raises:
-        RenderError: see :func:`external_secret`; also no profiles, or two
+        RenderError: see `external_secret()`; also no profiles, or two
             profiles mapping to one ExternalSecret or target name.
     """
     options = options or EsoOptions()
@@ -658,18 +658,18 @@ def render_eso(
 ) -> dict[str, str]:
     """File name -> YAML text: one multi-document file, or one file per object.
 
-    The text is deterministic: objects sorted by kind then name, ``data``
+    The text is deterministic: objects sorted by kind then name, `data`
     by variable, keys in a fixed order, every string double-quoted.
 
     Args:
-        config: the loaded config (for compact ``dataFrom`` and the region).
-        envs: profile -> Env, as :func:`~rideinfra.profiles.resolve` returns.
+        config: the loaded config (for compact `dataFrom` and the region).
+        envs: profile -> Env, as `resolve()` returns.
         options: naming, auth and layout options.
         secrets: the fetched secrets (field names and shapes only); without
-            them every variable is a ``data`` entry.
+            them every variable is a `data` entry.
 
     Raises:
-        RenderError: see :func:`eso_documents`.
+        RenderError: see `eso_documents()`.
     """
     options = options or EsoOptions()
     docs = eso_documents(config, envs, options, secrets=secrets)
@@ -688,11 +688,11 @@ def eso_from_source(
     """Fetch the profiles' secrets once, resolve them, and render the ESO files.
 
     The store is read for field names (a variable's name can depend on
-    them) exactly as ``fetch`` reads it; values are never written.
+    them) exactly as `fetch` reads it; values are never written.
 
     Raises:
-        ConfigError, SourceError, TransformError: as :func:`~rideinfra.profiles.resolve`.
-        RenderError: see :func:`render_eso`.
+        ConfigError, SourceError, TransformError: as `resolve()`.
+        RenderError: see `render_eso()`.
     """
     chosen = config.select(profiles)
     fetched = fetch_secrets(config, source, config.secret_names(chosen))
@@ -717,12 +717,12 @@ def helm_values(
     """Values for the external-secrets Helm chart: the controller's environment.
 
     Args:
-        endpoint: ``AWS_SECRETSMANAGER_ENDPOINT`` for the controller (e.g.
+        endpoint: `AWS_SECRETSMANAGER_ENDPOINT` for the controller (e.g.
             LocalStack's in-cluster URL); None for real AWS.
-        sts_endpoint: ``AWS_STS_ENDPOINT``, needed with LocalStack when the
+        sts_endpoint: `AWS_STS_ENDPOINT`, needed with LocalStack when the
             store assumes a role or uses a service account token.
         role_arn: an IAM role for the controller's service account (IRSA
-            annotation), for ``auth="controller"``.
+            annotation), for `auth="controller"`.
 
     Raises:
         ConfigError: an endpoint is not an http(s) URL.
@@ -792,5 +792,5 @@ def _inline(value: Any) -> str:
 
 
 def dump_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
-    """YAML text of the documents, each starting with ``---``, keys in insertion order."""
+    """YAML text of the documents, each starting with `---`, keys in insertion order."""
     return "".join("---\n" + _block(doc, 0) for doc in documents)

@@ -1,4 +1,4 @@
-"""The registry of output formats, by the names ``--format`` takes."""
+"""The registry of output formats, by the names `--format` takes."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ __all__ = [
 
 DEFAULT_FORMAT = "env"
 
-#: Format name -> format. ``k8s-secret`` here takes its name from the profile;
-#: build ``KubernetesSecret(secret_name=..., namespace=...)`` for other metadata.
+#: Format name -> format. `k8s-secret` here takes its name from the profile;
+#: build `KubernetesSecret(secret_name=..., namespace=...)` for other metadata.
 FORMATS: Mapping[str, OutputFormat] = MappingProxyType(
     {
         "env": Format(
@@ -47,7 +47,7 @@ FORMATS: Mapping[str, OutputFormat] = MappingProxyType(
 
 
 def get_format(name: str) -> OutputFormat:
-    """Return the format called ``name``.
+    """Return the format called `name`.
 
     Raises:
         ConfigError: no format has that name; the message lists the valid ones.

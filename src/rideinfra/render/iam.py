@@ -3,18 +3,18 @@
 The policy a profile's workload (an IRSA role, an ECS task role, the role of
 an ESO store) needs to read its secrets and nothing else:
 
-* ``secretsmanager:GetSecretValue`` on each of the profile's secrets. A
-  secret's ARN ends in ``-`` and six random characters that Secrets Manager
-  appends, so each is matched by ``...:secret:<name>-??????`` (``?`` is one
-  character: ``app/db-??????`` cannot match ``app/db-old``'s ARN).
-* ``secretsmanager:BatchGetSecretValue``, which ``fetch`` calls first. It
-  supports no resource-level permissions (``Resource: "*"``) and returns
-  nothing by itself: Secrets Manager also checks ``GetSecretValue`` on every
-  secret in the batch, so it widens nothing. ``ListSecrets`` is needed only
+* `secretsmanager:GetSecretValue` on each of the profile's secrets. A
+  secret's ARN ends in `-` and six random characters that Secrets Manager
+  appends, so each is matched by `...:secret:<name>-??????` (`?` is one
+  character: `app/db-??????` cannot match `app/db-old`'s ARN).
+* `secretsmanager:BatchGetSecretValue`, which `fetch` calls first. It
+  supports no resource-level permissions (`Resource: "*"`) and returns
+  nothing by itself: Secrets Manager also checks `GetSecretValue` on every
+  secret in the batch, so it widens nothing. `ListSecrets` is needed only
   when a batch selects secrets by filters; rideinfra names them, so it is
   never granted.
-* optionally ``kms:Decrypt`` on customer-managed keys, only when called
-  through Secrets Manager (``kms:ViaService``).
+* optionally `kms:Decrypt` on customer-managed keys, only when called
+  through Secrets Manager (`kms:ViaService`).
 
 For a Parameter Store source (`type: aws-ssm`), `ssm:GetParameters` on each
 parameter, `ssm:GetParametersByPath` on each path a name ending in `/` reads,
@@ -90,13 +90,13 @@ class IamOptions:
 
     Attributes:
         region: the secrets' region; None takes the config's
-            ``source.region``, else ``*`` (any region). A ``${VAR}``
+            `source.region`, else `*` (any region). A `${VAR}`
             placeholder is kept as written, for Terraform/CloudFormation/envsubst.
-        account: the 12-digit account id, ``*`` (any account: weaker, since the
+        account: the 12-digit account id, `*` (any account: weaker, since the
             names are then matched in every account the role can reach), or a
-            ``${VAR}`` placeholder.
-        partition: ``aws``, ``aws-cn``, ``aws-us-gov``...
-        batch: also allow ``BatchGetSecretValue`` (``fetch`` uses it; ESO
+            `${VAR}` placeholder.
+        partition: `aws`, `aws-cn`, `aws-us-gov`...
+        batch: also allow `BatchGetSecretValue` (`fetch` uses it; ESO
             does not need it).
         kms_keys: customer-managed KMS key ARNs the secrets are encrypted with.
     """
@@ -113,13 +113,13 @@ class IamOptions:
 
 
 def secret_arn(name: str, *, region: str, account: str, partition: str = "aws") -> str:
-    """The ARN pattern that matches secret ``name`` and no other.
+    """The ARN pattern that matches secret `name` and no other.
 
     A name that is already a full secret ARN is returned as it is.
 
     Raises:
         ConfigError: the name has characters Secrets Manager does not allow
-            (``*`` or ``?`` would make it a wildcard).
+            (`*` or `?` would make it a wildcard).
     """
     if name.startswith("arn:"):
         if not _SECRET_ARN.fullmatch(name):
@@ -150,7 +150,7 @@ def iam_policy(
     Args:
         secret_names: secret names (or full ARNs).
         options: ARN parts and optional grants.
-        region: the region when ``options.region`` is unset (default ``*``).
+        region: the region when `options.region` is unset (default `*`).
 
     Raises:
         ConfigError: a secret name cannot be matched exactly.
@@ -216,7 +216,7 @@ def render_iam(
     *,
     profiles: Sequence[str] | None = None,
 ) -> dict[str, str]:
-    """File name -> policy JSON: ``<profile>.iam.json`` for each selected profile.
+    """File name -> policy JSON: `<profile>.iam.json` for each selected profile.
 
     Reads only the config (profile -> secret names), never the store.
 

@@ -1,7 +1,7 @@
-"""The ``k8s-secret`` format: a v1 Secret manifest (type Opaque, ``stringData``).
+"""The `k8s-secret` format: a v1 Secret manifest (type Opaque, `stringData`).
 
 Every string is written as a YAML double-quoted scalar using only escapes that
-JSON and YAML share (``\\" \\\\ \\n \\r \\t \\b \\f \\uXXXX``), and every
+JSON and YAML share (`\\" \\\\ \\n \\r \\t \\b \\f \\uXXXX`), and every
 character a YAML reader would fold, treat as a line break or reject
 (controls, NEL, U+2028/2029, non-characters) is escaped, so no YAML parser can
 misread a value as a number, a bool, null, a comment or a multi-line scalar.
@@ -47,7 +47,7 @@ _YAML_UNSAFE = re.compile("[\x7f-\x84\x86-\x9f\x85\u2028\u2029\ufeff\ufffe\uffff
 
 
 def yaml_quote(text: str) -> str:
-    """Return ``text`` as a YAML double-quoted scalar that reads back exactly."""
+    """Return `text` as a YAML double-quoted scalar that reads back exactly."""
     quoted = json.dumps(text, ensure_ascii=False)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
@@ -58,12 +58,12 @@ def _frozen_labels(labels: Mapping[str, str] | None) -> Mapping[str, str]:
 
 @attrs.frozen
 class KubernetesSecret:
-    """The ``k8s-secret`` format, configured once with the manifest's metadata.
+    """The `k8s-secret` format, configured once with the manifest's metadata.
 
     Attributes:
-        secret_name: ``metadata.name``; the profile name when unset.
-        namespace: ``metadata.namespace``; left out when unset.
-        labels: ``metadata.labels``.
+        secret_name: `metadata.name`; the profile name when unset.
+        namespace: `metadata.namespace`; left out when unset.
+        labels: `metadata.labels`.
 
     Raises:
         ConfigError: on construction, when a name, namespace or label is not

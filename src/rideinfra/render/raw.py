@@ -1,8 +1,8 @@
-"""The ``raw`` format: ``NAME=value`` lines, nothing quoted or escaped.
+"""The `raw` format: `NAME=value` lines, nothing quoted or escaped.
 
-For readers that take the rest of the line after the first ``=`` verbatim:
-``docker run --env-file``, Compose ``env_file`` with ``format: raw``,
-kustomize ``envs:``. They split lines at newline and drop a CR before it, so
+For readers that take the rest of the line after the first `=` verbatim:
+`docker run --env-file`, Compose `env_file` with `format: raw`,
+kustomize `envs:`. They split lines at newline and drop a CR before it, so
 a value with a newline or CR cannot be carried and is refused. They read
 lines with Go's bufio.Scanner, so a line over 65,535 bytes is refused too.
 The first line names the format (see `rideinfra.secrets.envfile`).
@@ -18,11 +18,11 @@ __all__ = ["render_raw"]
 
 
 def render_raw(values: Values) -> str:
-    """Render unquoted ``NAME=value`` lines.
+    """Render unquoted `NAME=value` lines.
 
     Raises:
-        RenderError: a value holds a newline or CR (use format ``compose``,
-            ``dotenv``, ``shell`` or ``json``), a line is longer than Go's
+        RenderError: a value holds a newline or CR (use format `compose`,
+            `dotenv`, `shell` or `json`), a line is longer than Go's
             scanner reads, or any env-format rule fails.
     """
     lines = [dialect_marker("raw")]

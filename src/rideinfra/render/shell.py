@@ -1,8 +1,8 @@
-"""The ``shell`` format: POSIX sh, read by ``set -a; . file; set +a`` in dash, bash and zsh.
+"""The `shell` format: POSIX sh, read by `set -a; . file; set +a` in dash, bash and zsh.
 
 Exact for every value without NUL: a value is written bare when it is made of
 characters no shell treats specially, else in single quotes, inside which sh
-expands nothing; a ``'`` in the value is written ``'\\''`` (close, an escaped
+expands nothing; a `'` in the value is written `'\\''` (close, an escaped
 quote, reopen). Nothing in the file can run a command. The first line is the
 comment `# rideinfra: format=shell`, so that rideinfra's own reader
 (`rideinfra.secrets.envfile.parse_env_file`) reads the file in this dialect.
@@ -127,17 +127,17 @@ SHELL_RESERVED = MappingProxyType(
 
 
 def sh_bare_ok(text: str) -> bool:
-    """True when ``text`` reads back unchanged as a bare (unquoted) sh word."""
+    """True when `text` reads back unchanged as a bare (unquoted) sh word."""
     return _BARE.fullmatch(text) is not None
 
 
 def sh_single_quote(text: str) -> str:
-    """Quote ``text`` for sh: single quotes, each ``'`` written as ``'\\''``."""
+    """Quote `text` for sh: single quotes, each `'` written as `'\\''`."""
     return "'" + text.replace("'", "'\\''") + "'"
 
 
 def render_shell(values: Values) -> str:
-    """Render ``NAME=value`` lines that dash, bash and zsh read back exactly.
+    """Render `NAME=value` lines that dash, bash and zsh read back exactly.
 
     Raises:
         RenderError: a name is invalid or reserved by the shell, a value holds

@@ -11,8 +11,8 @@ On disk (see docs/writing.md):
       monitoring.env -> ..data/monitoring.env
 
 A run builds a new version directory beside the current one, fsyncs it, and
-commits by renaming a fresh symlink over ``..data``: one rename(2), so every
-reader of ``core.env`` sees the whole old set or the whole new set, whenever
+commits by renaming a fresh symlink over `..data`: one rename(2), so every
+reader of `core.env` sees the whole old set or the whole new set, whenever
 the process dies. Unchanged files are hard links to the old version's inodes,
 so their mtime stays. Everything is done relative to a directory descriptor
 and without following symlinks, so links planted in the directory cannot
@@ -62,12 +62,12 @@ class WriteReport:
 
     Attributes:
         directory: the output directory as given.
-        changed: files whose content (or mode) is new in this run, sorted; includes ``added``.
+        changed: files whose content (or mode) is new in this run, sorted; includes `added`.
         unchanged: files of this run already on disk as given, left untouched.
         added: files that did not exist before this run.
-        created: the directory itself did not exist (and was created unless ``dry_run``).
+        created: the directory itself did not exist (and was created unless `dry_run`).
         dry_run: nothing was written; the report says what a real run would do.
-        version: the version directory ``..data`` points to afterwards (None in a dry run).
+        version: the version directory `..data` points to afterwards (None in a dry run).
     """
 
     directory: str
@@ -100,17 +100,17 @@ def write_files(
     lock_timeout: float = 30.0,
     keep_previous: bool = True,
 ) -> WriteReport:
-    """Make ``directory/<name>`` hold ``files[name]`` for every name, all at once.
+    """Make `directory/<name>` hold `files[name]` for every name, all at once.
 
-    Files already in the directory from earlier runs but not in ``files`` are
+    Files already in the directory from earlier runs but not in `files` are
     kept as they are. Regular files left by another tool under one of the
     names are replaced safely (their old content stays visible until the
     commit).
 
     Args:
         directory: the output directory; created (with its missing parents,
-            each ``dir_mode``) if absent. It must not itself be a symlink.
-        files: plain file name (no ``/``, not starting with ``.``) -> full content.
+            each `dir_mode`) if absent. It must not itself be a symlink.
+        files: plain file name (no `/`, not starting with `.`) -> full content.
         file_mode: permission bits of the files written.
         dir_mode: permission bits of a directory this call creates.
         dry_run: write nothing, not even the directory; report what would change.
@@ -285,7 +285,7 @@ def _version_mode(file_mode: int) -> int:
 
 @contextlib.contextmanager
 def _oserrors(path: str) -> Iterator[None]:
-    """Turn an OSError from a call relative to ``path`` into a WriteError naming it."""
+    """Turn an OSError from a call relative to `path` into a WriteError naming it."""
     try:
         yield
     except OSError as exc:
@@ -389,7 +389,7 @@ class _Kind(enum.Enum):
 
 @attrs.frozen
 class _Seen:
-    """What a reader opening ``dir/<name>`` gets now."""
+    """What a reader opening `dir/<name>` gets now."""
 
     kind: _Kind
     content: bytes | None = attrs.field(default=None, repr=False)
@@ -399,7 +399,7 @@ class _Seen:
 
 @attrs.define
 class _Dir:
-    """The opened output directory; every operation is relative to ``fd``."""
+    """The opened output directory; every operation is relative to `fd`."""
 
     path: str
     fd: int
@@ -408,7 +408,7 @@ class _Dir:
         return os.path.join(self.path, name)
 
     def current_version(self) -> str | None:
-        """The version ``..data`` points to, or None when there is none (yet)."""
+        """The version `..data` points to, or None when there is none (yet)."""
         try:
             target = os.readlink(DATA_LINK, dir_fd=self.fd)
         except FileNotFoundError:
@@ -437,7 +437,7 @@ class _Dir:
         return target
 
     def look(self, name: str, version_fd: int | None) -> _Seen:
-        """Classify ``name`` and read what a reader of it would get."""
+        """Classify `name` and read what a reader of it would get."""
         try:
             st = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -465,7 +465,7 @@ class _Dir:
         return _Seen(kind, content, stat.S_IMODE(fst.st_mode), (fst.st_atime_ns, fst.st_mtime_ns))
 
     def look_all(self, names: Iterable[str]) -> tuple[str | None, dict[str, _Seen]]:
-        """One consistent reading of ``names``: all from the same version."""
+        """One consistent reading of `names`: all from the same version."""
         for _ in range(_SNAPSHOT_ATTEMPTS):
             version = self.current_version()
             version_fd = None if version is None else _dirfd.open_dir(version, self.fd)
@@ -605,7 +605,7 @@ class _Writer:
         current: str | None,
         writes: Mapping[str, tuple[bytes, int, tuple[int, int] | None]],
     ) -> str:
-        """Make a complete, fsynced new version: ``writes`` plus the rest of ``current``."""
+        """Make a complete, fsynced new version: `writes` plus the rest of `current`."""
         while True:
             version = _dirfd.new_version_name()
             try:
@@ -633,7 +633,7 @@ class _Writer:
         return version
 
     def _swap(self, version: str) -> None:
-        """The commit: one rename of a fresh symlink over ``..data``."""
+        """The commit: one rename of a fresh symlink over `..data`."""
         previous = self.out.current_version()
         _dirfd.sync_dir(self.out.fd)  # new links and the version are durable before the commit
         _dirfd.replace_symlink(version, DATA_LINK, self.out.fd)
@@ -675,7 +675,7 @@ class _Writer:
 
 
 def _carried(version_fd: int, *, skip: Iterable[str]) -> list[str]:
-    """Regular files of a version to carry into the next one, except ``skip``."""
+    """Regular files of a version to carry into the next one, except `skip`."""
     skipped = set(skip)
     return sorted(
         name

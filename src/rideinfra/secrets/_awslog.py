@@ -51,7 +51,7 @@ class BodyRedactor(logging.Filter):
 
 
 def redact_botocore_bodies() -> None:
-    """Install :class:`BodyRedactor` on :data:`BODY_LOGGERS`, once per logger."""
+    """Install `BodyRedactor` on `BODY_LOGGERS`, once per logger."""
     with _INSTALL:
         for name in BODY_LOGGERS:
             logger = logging.getLogger(name)

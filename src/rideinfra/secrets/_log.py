@@ -1,6 +1,6 @@
-"""The ``rideinfra.secrets`` logger, without importing :mod:`logging` with the package.
+"""The `rideinfra.secrets` logger, without importing `logging` with the package.
 
-``import rideinfra.secrets`` is on every service's start-up path and logging
+`import rideinfra.secrets` is on every service's start-up path and logging
 costs it ~8 ms; the logger is only needed once something goes wrong or is
 retried, by which time logging is loaded anyway (botocore imports it).
 """

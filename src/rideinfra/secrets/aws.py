@@ -1,7 +1,7 @@
 """AWS Secrets Manager: a batch-first source and an idempotent store for seeding.
 
-botocore is imported only when a client is first needed, so ``import
-rideinfra.secrets`` stays free of it (about 100 ms of start-up); boto3 is not
+botocore is imported only when a client is first needed, so `import
+rideinfra.secrets` stays free of it (about 100 ms of start-up); boto3 is not
 imported at all.
 """
 
@@ -499,14 +499,14 @@ def _chunks(names: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
 
 
 class SecretsManagerSource(BaseSource):
-    """Secrets from AWS Secrets Manager (or LocalStack / moto through ``endpoint_url``).
+    """Secrets from AWS Secrets Manager (or LocalStack / moto through `endpoint_url`).
 
-    Reads with ``BatchGetSecretValue``, 20 ids per request, the requests in
-    parallel (at most ``max_concurrency``). If the batch call is denied
+    Reads with `BatchGetSecretValue`, 20 ids per request, the requests in
+    parallel (at most `max_concurrency`). If the batch call is denied
     (AccessDeniedException: a policy that grants only GetSecretValue), it falls
-    back to parallel ``GetSecretValue`` and stays there. Selecting a
-    ``version_id`` or a ``version_stage`` other than AWSCURRENT also uses
-    ``GetSecretValue``: the batch call always returns AWSCURRENT.
+    back to parallel `GetSecretValue` and stays there. Selecting a
+    `version_id` or a `version_stage` other than AWSCURRENT also uses
+    `GetSecretValue`: the batch call always returns AWSCURRENT.
 
     A secret may be asked for by name, by full ARN, or by partial ARN (the
     ARN without the `-` and 6 characters AWS appends to the name); asked
@@ -529,20 +529,20 @@ class SecretsManagerSource(BaseSource):
         region: else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
         endpoint_url: else AWS_ENDPOINT_URL_SECRETS_MANAGER, else
             AWS_ENDPOINT_URL, else real AWS.
-        client: a ready boto3 ``secretsmanager`` client; built lazily when absent.
-        environ: where the variables above are read; ``os.environ`` when None.
-        retry_mode: botocore retry mode, ``standard`` or ``adaptive``.
+        client: a ready boto3 `secretsmanager` client; built lazily when absent.
+        environ: where the variables above are read; `os.environ` when None.
+        retry_mode: botocore retry mode, `standard` or `adaptive`.
         max_attempts: total attempts per request, first one included.
         connect_timeout: seconds to connect before a retry.
         read_timeout: seconds to wait for a response before a retry.
         max_concurrency: requests in flight at once (default 50: 1,000 secrets in one
             round trip); also the connection pool size.
-        version_stage: e.g. ``AWSPREVIOUS``; AWSCURRENT when None.
+        version_stage: e.g. `AWSPREVIOUS`; AWSCURRENT when None.
         version_id: a version id (for every secret fetched; rarely what you want).
         parse: how non-JSON and binary secrets become fields.
         per_secret: secret name -> its own `parse` (rideinfra.yaml's `plain:`
             and `binary:`), for the name as asked.
-        use_batch: set False to use only ``GetSecretValue``.
+        use_batch: set False to use only `GetSecretValue`.
         deadline: seconds one fetch may take in all (default `DEFAULT_DEADLINE`,
             120 s: past the 65 s botocore's retries can take at the defaults).
         pins: secret name -> `(version_stage, version_id)` for the secrets
@@ -625,7 +625,7 @@ class SecretsManagerSource(BaseSource):
         return f"SecretsManagerSource(region={self.region!r}, endpoint_url={self.endpoint_url!r})"
 
     def list_names(self, prefix: str) -> list[str]:
-        """Names of the secrets whose name starts with ``prefix`` (ListSecrets, paginated).
+        """Names of the secrets whose name starts with `prefix` (ListSecrets, paginated).
 
         Raises:
             SourceError: the store could not be listed, or not within the deadline.
@@ -907,7 +907,7 @@ class SecretsManagerStore:
 
     Args:
         source: the SecretsManagerSource whose client, region and endpoint to use;
-            a new one from ``environ`` when None.
+            a new one from `environ` when None.
     """
 
     def __init__(self, source: SecretsManagerSource | None = None) -> None:

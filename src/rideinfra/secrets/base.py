@@ -13,11 +13,11 @@ __all__ = ["BaseSource", "FetchResult", "SecretSource", "unique_names"]
 
 
 class FetchResult(Mapping[str, Secret]):
-    """What ``fetch_many`` returns: the secrets found, and an error per name that failed.
+    """What `fetch_many` returns: the secrets found, and an error per name that failed.
 
-    It is a read-only mapping of name -> :class:`Secret` holding only the
-    secrets that were read; ``errors`` holds the rest, each naming its secret.
-    Call :meth:`raise_errors` when a partial result is not acceptable.
+    It is a read-only mapping of name -> `Secret` holding only the
+    secrets that were read; `errors` holds the rest, each naming its secret.
+    Call `raise_errors()` when a partial result is not acceptable.
     """
 
     __slots__ = ("_errors", "_secrets")
@@ -37,7 +37,7 @@ class FetchResult(Mapping[str, Secret]):
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Names the store does not have (a subset of ``errors``)."""
+        """Names the store does not have (a subset of `errors`)."""
         return tuple(n for n, e in self._errors.items() if isinstance(e, SecretNotFound))
 
     def raise_errors(self) -> None:
@@ -45,7 +45,7 @@ class FetchResult(Mapping[str, Secret]):
 
         Raises:
             SourceError: one secret failed (SecretNotFound, SecretFormatError, ...).
-            FetchErrors: more than one failed; ``.errors`` has each.
+            FetchErrors: more than one failed; `.errors` has each.
         """
         if len(self._errors) == 1:
             raise next(iter(self._errors.values()))
@@ -82,7 +82,7 @@ def unique_names(names: Iterable[str]) -> tuple[str, ...]:
     """The names in first-seen order, each once; a bare string is refused.
 
     Raises:
-        TypeError: ``names`` is a single string (a classic slip: it would
+        TypeError: `names` is a single string (a classic slip: it would
             iterate characters).
     """
     if isinstance(names, str):
@@ -91,11 +91,11 @@ def unique_names(names: Iterable[str]) -> tuple[str, ...]:
 
 
 class BaseSource(ABC):
-    """Shared work for sources: deduplication, ``fetch`` on top of ``fetch_many``, async.
+    """Shared work for sources: deduplication, `fetch` on top of `fetch_many`, async.
 
-    Implementers fill one hook, :meth:`_fetch_many`, which receives each name
-    once and returns a :class:`FetchResult` with every name either read or in
-    ``errors``.
+    Implementers fill one hook, `_fetch_many()`, which receives each name
+    once and returns a `FetchResult` with every name either read or in
+    `errors`.
     """
 
     def fetch_many(self, names: Iterable[str]) -> FetchResult:
@@ -118,7 +118,7 @@ class BaseSource(ABC):
         raise SecretNotFound(f"secret {name!r} not found", secret=name)  # pragma: no cover
 
     async def afetch_many(self, names: Iterable[str]) -> FetchResult:
-        """``fetch_many`` for asyncio code: runs it in the default thread pool.
+        """`fetch_many` for asyncio code: runs it in the default thread pool.
 
         Stores reached over the network block on I/O; a thread keeps the event
         loop free without a second, async, client stack.
@@ -129,11 +129,11 @@ class BaseSource(ABC):
         return await asyncio.to_thread(self.fetch_many, wanted)
 
     async def afetch(self, name: str) -> Secret:
-        """``fetch`` for asyncio code (see :meth:`afetch_many`)."""
+        """`fetch` for asyncio code (see `afetch_many()`)."""
         import asyncio
 
         return await asyncio.to_thread(self.fetch, name)
 
     @abstractmethod
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
-        """Read each of ``names`` (unique, non-empty); report every failure in ``errors``."""
+        """Read each of `names` (unique, non-empty); report every failure in `errors`."""

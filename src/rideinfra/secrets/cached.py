@@ -2,7 +2,7 @@
 
 A hit is a dict lookup, one clock call and one comparison, with no lock and
 no copy: entries are tuples replaced whole, so a reader sees either the old
-tuple or the new one, and a :class:`~rideinfra.secrets.model.Secret` is
+tuple or the new one, and a `Secret` is
 immutable, so every caller may share the same object. Misses take a lock only
 to register themselves; the fetch runs outside it.
 
@@ -50,10 +50,10 @@ _StaleNote = tuple[str, SourceError, float, float]
 
 
 def is_outage(error: SourceError) -> bool:
-    """The default ``stale_on``: True when the store failed to answer, not when it said no.
+    """The default `stale_on`: True when the store failed to answer, not when it said no.
 
-    A missing or unreadable secret (:class:`SecretNotFound`,
-    :class:`SecretFormatError`) is the store's answer: a deleted or revoked
+    A missing or unreadable secret (`SecretNotFound`,
+    `SecretFormatError`) is the store's answer: a deleted or revoked
     secret must stop being served. Anything else (endpoint down, 5xx,
     throttling past the retry budget, access denied, expired credentials) is
     treated as an outage, during which the last good value may be served.
@@ -77,52 +77,52 @@ class _Flight:
 
 
 class CachedSource(BaseSource):
-    """Serve secrets from memory for ``ttl`` seconds, fetching each at most once at a time.
+    """Serve secrets from memory for `ttl` seconds, fetching each at most once at a time.
 
-    - Hits return the very :class:`~rideinfra.secrets.model.Secret` fetched
+    - Hits return the very `Secret` fetched
       (immutable; no copy), without a lock.
-    - Misses in one ``fetch_many`` go to the source as one batch.
+    - Misses in one `fetch_many` go to the source as one batch.
     - Single flight: while a name is being fetched (by a reader, a refresh or
       the background refresher), others asking for it wait for that fetch.
-    - **Refresh ahead** (``refresh_ahead > 0``): the first read within
-      ``refresh_ahead`` seconds of expiry returns the cached value at once and
+    - **Refresh ahead** (`refresh_ahead > 0`): the first read within
+      `refresh_ahead` seconds of expiry returns the cached value at once and
       starts a background refresh, so readers of a busy secret never wait on
       the store. Secrets nobody reads are not refreshed.
-    - **Stale while error** (``stale_ttl > 0``): when fetching an expired
-      secret fails with an outage (see :func:`is_outage`), reads get the last
-      good value for up to ``stale_ttl`` seconds past its expiry, with one
-      WARNING line on ``rideinfra.secrets`` per failed attempt (names and error
+    - **Stale while error** (`stale_ttl > 0`): when fetching an expired
+      secret fails with an outage (see `is_outage()`), reads get the last
+      good value for up to `stale_ttl` seconds past its expiry, with one
+      WARNING line on `rideinfra.secrets` per failed attempt (names and error
       codes only). Attempts go on in the background, one per
-      ``retry_interval``; past the window a read raises a SourceError saying
+      `retry_interval`; past the window a read raises a SourceError saying
       how long the store has been failing.
-    - Errors are not cached: the next read past ``retry_interval`` (or, for a
+    - Errors are not cached: the next read past `retry_interval` (or, for a
       secret never fetched, the next read) asks the store again.
-    - :meth:`refresh` fetches now, whatever the TTL, and reports errors
-      rather than stale values; :meth:`invalidate` forgets. A fetch in flight
-      when :meth:`invalidate` ran is handed to its waiters but not cached.
-    - :meth:`close` (or ``with CachedSource(...) as cache:``) stops and joins
+    - `refresh()` fetches now, whatever the TTL, and reports errors
+      rather than stale values; `invalidate()` forgets. A fetch in flight
+      when `invalidate()` ran is handed to its waiters but not cached.
+    - `close()` (or `with CachedSource(...) as cache:`) stops and joins
       the background refresher; afterwards nothing is refreshed in the
       background and values are served until they expire, then fetched on read.
 
-    The TTL counts from when the source answered. ``ttl=0`` caches nothing
-    (but keeps single flight); ``ttl=math.inf`` caches until refreshed.
+    The TTL counts from when the source answered. `ttl=0` caches nothing
+    (but keeps single flight); `ttl=math.inf` caches until refreshed.
 
     Args:
         source: the source to cache.
         ttl: seconds a secret is served before it is fetched again.
         refresh_ahead: seconds before expiry in which a read starts a
             background refresh; 0 (default) fetches on the first read after
-            expiry instead. Must be below ``ttl``.
+            expiry instead. Must be below `ttl`.
         stale_ttl: seconds past expiry the last good value may be served while
             the store fails; 0 (default) never serves an expired value.
         retry_interval: seconds between two attempts for a secret whose last
             attempt failed while a cached value is still being served.
-        stale_on: which errors count as an outage (default :func:`is_outage`).
+        stale_on: which errors count as an outage (default `is_outage()`).
         clock: a monotonic clock in seconds (inject a fake one in tests).
 
     Raises:
-        ValueError: a duration is negative or NaN, ``retry_interval`` is not
-            positive, or ``refresh_ahead`` is not below ``ttl``.
+        ValueError: a duration is negative or NaN, `retry_interval` is not
+            positive, or `refresh_ahead` is not below `ttl`.
     """
 
     def __init__(
@@ -180,7 +180,7 @@ class CachedSource(BaseSource):
 
     @property
     def closed(self) -> bool:
-        """True after :meth:`close`: no more background refreshes."""
+        """True after `close()`: no more background refreshes."""
         return self._closed
 
     def fetch(self, name: str) -> Secret:
@@ -199,12 +199,12 @@ class CachedSource(BaseSource):
         raise SecretNotFound(f"secret {name!r} not found", secret=name)  # pragma: no cover
 
     async def afetch_many(self, names: Iterable[str]) -> FetchResult:
-        """``fetch_many`` for asyncio code: hits are served on the event loop.
+        """`fetch_many` for asyncio code: hits are served on the event loop.
 
         When every name is a plain hit the answer is a few dict reads, so no
         thread is involved. Otherwise the whole call runs in the default
         thread pool, because a miss blocks on the store (see
-        :meth:`BaseSource.afetch_many`).
+        `BaseSource.afetch_many()`).
         """
         wanted = unique_names(names)
         entries = self._entries
@@ -220,7 +220,7 @@ class CachedSource(BaseSource):
         return FetchResult(found)
 
     async def afetch(self, name: str) -> Secret:
-        """``fetch`` for asyncio code: a hit is served on the event loop, a miss in a thread."""
+        """`fetch` for asyncio code: a hit is served on the event loop, a miss in a thread."""
         entry = self._entries.get(name)
         if entry is not None and self._clock() < entry[0]:
             return entry[1]
@@ -349,11 +349,11 @@ class CachedSource(BaseSource):
     def _load(
         self, names: tuple[str, ...], *, mode: str, expected: dict[str, float] | None = None
     ) -> FetchResult:
-        """Fetch ``names`` through single flight.
+        """Fetch `names` through single flight.
 
-        ``mode`` is _READ (serve what is fresh, accept a stale fallback),
+        `mode` is _READ (serve what is fresh, accept a stale fallback),
         _REFRESH (fetch anew, report errors) or _BACKGROUND (fetch names whose
-        entry is still the one that asked, per ``expected``).
+        entry is still the one that asked, per `expected`).
         """
         found: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
@@ -468,8 +468,8 @@ class CachedSource(BaseSource):
     ) -> _StaleNote | None:
         """Decide what a failed fetch of a cached name leaves behind (lock held).
 
-        May replace ``flight.error`` (past the stale window) or set
-        ``flight.stale`` (within it: readers get that value); returns what to
+        May replace `flight.error` (past the stale window) or set
+        `flight.stale` (within it: readers get that value); returns what to
         log when a stale value is served.
         """
         error = flight.error

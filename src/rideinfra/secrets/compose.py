@@ -1,6 +1,6 @@
 """Sources built from sources: a fallback chain and environment overrides.
 
-``CachedSource`` (in :mod:`rideinfra.secrets.cached`) is the third of these.
+`CachedSource` (in `rideinfra.secrets.cached`) is the third of these.
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ DEFAULT_OVERRIDE_PREFIX = "OVERRIDE_"
 
 
 class ChainSource(BaseSource):
-    """The first source that has a secret wins: ``ChainSource(local_file, aws)``.
+    """The first source that has a secret wins: `ChainSource(local_file, aws)`.
 
     Each source is asked once per fetch, for every name still missing, in one
-    ``fetch_many``. Only :class:`~rideinfra.errors.SecretNotFound` moves a
+    `fetch_many`. Only `SecretNotFound` moves a
     name on to the next source; any other error (access denied, bad format,
     store down) is that name's final answer. Falling through on those would
     quietly serve a stale or local copy when the real store is refusing or
     failing, which is exactly when it must be noticed.
 
-    The winning secret keeps its source's ``origin`` (``file:/x.yaml``,
-    ``aws-secretsmanager``...), which says which source it came from. A name
+    The winning secret keeps its source's `origin` (`file:/x.yaml`,
+    `aws-secretsmanager`...), which says which source it came from. A name
     no source has gets a SecretNotFound listing each source's answer. Nested
     chains are flattened.
 
@@ -84,7 +84,7 @@ class ChainSource(BaseSource):
 
 
 def _ask(source: SecretSource, names: tuple[str, ...]) -> FetchResult:
-    """``fetch_many``, with a raised SourceError turned into one error per name."""
+    """`fetch_many`, with a raised SourceError turned into one error per name."""
     try:
         return _as_result(source.fetch_many(names))
     except SourceError as exc:
@@ -99,7 +99,7 @@ def _as_result(result: Mapping[str, Secret]) -> FetchResult:
 
 
 def _per_name_error(exc: SourceError, name: str) -> SourceError:
-    """The error for ``name`` when a whole ``fetch_many`` raised ``exc``."""
+    """The error for `name` when a whole `fetch_many` raised `exc`."""
     if isinstance(exc, FetchErrors) and name in exc.errors:
         return exc.errors[name]
     if exc.secret == name:
@@ -109,24 +109,24 @@ def _per_name_error(exc: SourceError, name: str) -> SourceError:
 
 
 class OverrideSource(BaseSource):
-    """The platform's ``OVERRIDE_<KEY>`` pattern on top of any source.
+    """The platform's `OVERRIDE_<KEY>` pattern on top of any source.
 
-    After a fetch, every field ``KEY`` of every fetched secret is replaced by
-    the variable ``<prefix><KEY>`` when it is set (the field name exactly as
+    After a fetch, every field `KEY` of every fetched secret is replaced by
+    the variable `<prefix><KEY>` when it is set (the field name exactly as
     stored, case-sensitive). An override applies to each secret that has the
-    field, so ``OVERRIDE_POSTGRES_PASSWORD`` changes both Postgres secrets:
+    field, so `OVERRIDE_POSTGRES_PASSWORD` changes both Postgres secrets:
     that is the platform's behaviour and the point of the pattern (one switch
     for a local run). It replaces fields only; it never adds one, and it never
     makes a missing secret exist. The value is taken as exact text (a nested
     field overridden becomes plain text).
 
     Which fields were overridden is logged (names only) on the
-    ``rideinfra.secrets`` logger, and recorded in the secret's ``origin``
-    (``aws-secretsmanager+env:OVERRIDE_API_KEY``).
+    `rideinfra.secrets` logger, and recorded in the secret's `origin`
+    (`aws-secretsmanager+env:OVERRIDE_API_KEY`).
 
     Args:
         source: the source to override.
-        environ: the variables (pass ``os.environ`` from an entrypoint).
+        environ: the variables (pass `os.environ` from an entrypoint).
         prefix: the variable prefix.
     """
 

@@ -23,13 +23,13 @@ _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
 def env_var_for(name: str, prefix: str = DEFAULT_ENV_PREFIX) -> str:
-    """The variable holding secret ``name`` in by-prefix mode.
+    """The variable holding secret `name` in by-prefix mode.
 
-    ``rideshare/api-key`` -> ``RIDEINFRA_SECRET_RIDESHARE_API_KEY``.
+    `rideshare/api-key` -> `RIDEINFRA_SECRET_RIDESHARE_API_KEY`.
 
-    Every character other than ASCII letters and digits becomes ``_`` (so
-    ``é`` is ``_``, not ``É``), then letters are upper-cased. Different names
-    can share a variable (``a-b`` and ``a_b``); map such names explicitly.
+    Every character other than ASCII letters and digits becomes `_` (so
+    `é` is `_`, not `É`), then letters are upper-cased. Different names
+    can share a variable (`a-b` and `a_b`); map such names explicitly.
     """
     return prefix + _NOT_ALNUM.sub("_", name).upper()
 
@@ -37,18 +37,18 @@ def env_var_for(name: str, prefix: str = DEFAULT_ENV_PREFIX) -> str:
 class EnvSource(BaseSource):
     """Secrets from an environment mapping, by prefix or by an explicit mapping.
 
-    By prefix (the default): secret ``rideshare/api-key`` is the variable
-    ``RIDEINFRA_SECRET_RIDESHARE_API_KEY`` (see :func:`env_var_for`) holding
-    the secret's SecretString, JSON ``{"API_KEY": "..."}``, parsed as the
-    store's would be (``options.plain_field`` admits a plain string).
+    By prefix (the default): secret `rideshare/api-key` is the variable
+    `RIDEINFRA_SECRET_RIDESHARE_API_KEY` (see `env_var_for()`) holding
+    the secret's SecretString, JSON `{"API_KEY": "..."}`, parsed as the
+    store's would be (`options.plain_field` admits a plain string).
 
-    By mapping: ``{"rideshare/redis": {"REDIS_PASSWORD": "REDIS_PASSWORD"}}``
+    By mapping: `{"rideshare/redis": {"REDIS_PASSWORD": "REDIS_PASSWORD"}}`
     builds each field from one variable's exact text. A secret none of whose
     variables is set is SecretNotFound; one with only some set is a
     SecretFormatError naming the missing variables (a half-set secret is a
     mistake, not an absence, so a chain does not fall through past it).
 
-    The environment is a parameter: pass ``os.environ`` from an entrypoint,
+    The environment is a parameter: pass `os.environ` from an entrypoint,
     a dict in tests. It is read at every fetch, so a live mapping is seen live.
 
     Args:

@@ -1,4 +1,4 @@
-"""A small, strict reader for dotenv (``KEY=value``) files, and for rideinfra's dialects.
+"""A small, strict reader for dotenv (`KEY=value`) files, and for rideinfra's dialects.
 
 A file rideinfra writes in a dialect format (`shell`, `compose`, `dotenv`,
 `raw`) starts with the line `# rideinfra: format=NAME`, which every reader of
@@ -9,13 +9,13 @@ with the escapes `\\\\ \\" \\n \\r` and `$$`), `raw` (the rest of the line),
 format it does not know, naming the file. A file without the line (an `env`
 file, or one written by hand) is read with the grammar below.
 
-It reads what rideinfra's ``env`` and ``dotenv`` renderers write, and the
-hand-written ``.env`` files people keep next to a service, and it refuses
+It reads what rideinfra's `env` and `dotenv` renderers write, and the
+hand-written `.env` files people keep next to a service, and it refuses
 anything whose meaning differs between the common readers (python-dotenv,
 Docker Compose, POSIX sh) instead of guessing. What it accepts, it reads the
 way python-dotenv does, minus interpolation.
 
-Grammar (one assignment or comment per line; docs/sources.md has examples)::
+Grammar (one assignment or comment per line; docs/sources.md has examples):
 
     file        := BOM? line*
     line        := blank* ( comment | assignment )? newline
@@ -28,28 +28,28 @@ Grammar (one assignment or comment per line; docs/sources.md has examples)::
     escape      := '\\\\' | '\\"' | '\\n' | '\\r' | '\\t'
     unquoted    := <rest of the line>, cut at the first blank+'#', trailing blanks dropped
 
-``blank`` is a space or a tab; ``newline`` is ``\\n``.
+`blank` is a space or a tab; `newline` is `\\n`.
 
-Refused, each with a :class:`~rideinfra.errors.ConfigError` naming the file
+Refused, each with a `ConfigError` naming the file
 and line (never the value):
 
-- a line without ``=``, a name outside ``NAME``, a name set twice;
+- a line without `=`, a name outside `NAME`, a name set twice;
 - an unterminated quote, or text after a closing quote other than a comment;
-- a double-quoted escape other than the five above (sh keeps ``\\x``,
+- a double-quoted escape other than the five above (sh keeps `\\x`,
   Compose drops the backslash, python-dotenv keeps it: no single meaning);
-- in single quotes, a backslash before ``\\`` or ``'`` (python-dotenv reads
-  ``\\\\`` as one backslash; sh and Compose read two);
-- a ``${NAME}`` or ``${NAME:-default}`` reference (python-dotenv's pattern,
+- in single quotes, a backslash before `\\` or `'` (python-dotenv reads
+  `\\\\` as one backslash; sh and Compose read two);
+- a `${NAME}` or `${NAME:-default}` reference (python-dotenv's pattern,
   in any quotes) whose value could depend on the environment: the reader
   does not look at the environment, so it refuses rather than guess;
 - a carriage return outside quotes (comments included), or whitespace other
   than space and tab in an unquoted value.
 
-A bare ``$NAME``, and a ``${`` that does not complete a reference, are
+A bare `$NAME`, and a `${` that does not complete a reference, are
 kept as written, as python-dotenv keeps them. A reference whose NAME
-contains ``=`` cannot name any variable, so python-dotenv always reads its
+contains `=` cannot name any variable, so python-dotenv always reads its
 default (or nothing): the reader resolves those the same way. That is how
-rideinfra's ``dotenv`` renderer writes a literal ``${`` (``${=:-$}{``).
+rideinfra's `dotenv` renderer writes a literal `${` (`${=:-$}{`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Secrets kept on disk: one structured file, or a mounted directory of files.
 
-:class:`FileSource` reads a JSON, YAML or dotenv file; :class:`DirectorySource`
+`FileSource` reads a JSON, YAML or dotenv file; `DirectorySource`
 reads the Docker/Kubernetes mounted-secret layout. Both read the disk again
-on every fetch (wrap them in ``CachedSource`` to cache) and turn what they
-read into a :class:`~rideinfra.secrets.model.Secret` through the same parsing
+on every fetch (wrap them in `CachedSource` to cache) and turn what they
+read into a `Secret` through the same parsing
 as every other source, so a value means the same wherever it is stored.
 """
 
@@ -66,30 +66,30 @@ class _FileFailure(Exception):
 class FileSource(BaseSource):
     """Secrets from one JSON, YAML or dotenv file, re-read on every fetch.
 
-    JSON and YAML files map secret names to their fields::
+    JSON and YAML files map secret names to their fields:
 
         rideshare/api-key: {API_KEY: dev-api-key}
         rideshare/redis:
           REDIS_PASSWORD: redis-dev-pass
 
-    optionally wrapped as ``{version: 1, secrets: {...}}`` (the seed file
-    layout; a field asking for a ``generate:`` value is refused, as only
+    optionally wrapped as `{version: 1, secrets: {...}}` (the seed file
+    layout; a field asking for a `generate:` value is refused, as only
     `rideinfra seed` makes those, unless `names_only`: then it is present,
     holding `GENERATED_PLACEHOLDER`). A secret given as a string instead of a
     mapping is its SecretString, parsed as the store's would be. Values go
-    through :func:`~rideinfra.secrets.model.parse_secret_string`, so numbers
+    through `parse_secret_string()`, so numbers
     and booleans become their JSON text and nested mappings stay structured.
 
     A dotenv file is one secret, its variables the fields (grammar in
-    :mod:`rideinfra.secrets.envfile`).
+    `rideinfra.secrets.envfile`).
 
     Args:
         path: the file.
         name: for a dotenv file, the secret's name (default: the file name
-            without ``.env``/``.dotenv``). Giving it makes the file dotenv.
-        format: ``json``, ``yaml`` or ``dotenv``; default from the suffix
-            (``.json``, ``.yaml``/``.yml``, ``.env``/``.dotenv``, or a file
-            named ``.env*``).
+            without `.env`/`.dotenv`). Giving it makes the file dotenv.
+        format: `json`, `yaml` or `dotenv`; default from the suffix
+            (`.json`, `.yaml`/`.yml`, `.env`/`.dotenv`, or a file
+            named `.env*`).
         options: how a secret given as a non-JSON string becomes fields.
         per_secret: secret name -> its own `options` (rideinfra.yaml's `plain:`);
             a secret given as a mapping is its JSON text, as in the store.
@@ -99,8 +99,8 @@ class FileSource(BaseSource):
         max_bytes: larger files are refused.
 
     Raises:
-        ConfigError: the format cannot be told from the name, or ``name`` is
-            given for a JSON/YAML file, or a dotenv file needs a ``name``.
+        ConfigError: the format cannot be told from the name, or `name` is
+            given for a JSON/YAML file, or a dotenv file needs a `name`.
     """
 
     def __init__(
@@ -142,7 +142,7 @@ class FileSource(BaseSource):
 
     @property
     def format(self) -> FileFormat:
-        """``json``, ``yaml`` or ``dotenv``."""
+        """`json`, `yaml` or `dotenv`."""
         return self._format
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
@@ -386,7 +386,7 @@ def _check_json_types(name: str, value: object, path: str, where: str) -> None:
 
 
 class _SwappedError(Exception):
-    """A file listed a moment ago is gone: Kubernetes swapped ``..data`` mid-read."""
+    """A file listed a moment ago is gone: Kubernetes swapped `..data` mid-read."""
 
 
 #: How often a secret is re-read when its files change under the reader.
@@ -396,37 +396,37 @@ _READ_ATTEMPTS = 3
 class DirectorySource(BaseSource):
     """Secrets mounted as files: the Docker and Kubernetes layout.
 
-    ``<dir>/<secret name>/<field>`` files, one per field; a secret name may
-    contain ``/`` (``rideshare/api-key`` is ``<dir>/rideshare/api-key/API_KEY``).
-    With ``flat_secret``, the directory itself is that one secret
-    (``<dir>/<field>`` files, as a Kubernetes Secret volume mounts them).
-    Without it, a regular file ``<dir>/<secret name>`` (a Docker
-    ``/run/secrets/<name>`` file) holds the whole SecretString and is parsed
+    `<dir>/<secret name>/<field>` files, one per field; a secret name may
+    contain `/` (`rideshare/api-key` is `<dir>/rideshare/api-key/API_KEY`).
+    With `flat_secret`, the directory itself is that one secret
+    (`<dir>/<field>` files, as a Kubernetes Secret volume mounts them).
+    Without it, a regular file `<dir>/<secret name>` (a Docker
+    `/run/secrets/<name>` file) holds the whole SecretString and is parsed
     as the store's would be.
 
     A file's content is the exact value: the bytes, decoded as strict UTF-8,
-    nothing stripped. ``strip_trailing_newline=True`` drops one final ``\\n``,
-    for secrets written with ``echo``.
+    nothing stripped. `strip_trailing_newline=True` drops one final `\\n`,
+    for secrets written with `echo`.
 
-    Entries whose names start with ``.`` are skipped (Kubernetes' ``..data``
-    and ``..<timestamp>`` directories among them); field files that are
+    Entries whose names start with `.` are skipped (Kubernetes' `..data`
+    and `..<timestamp>` directories among them); field files that are
     symlinks are followed wherever they point. When a secret's directory has a
-    ``..data`` link, the fields are read from the version directory it points
+    `..data` link, the fields are read from the version directory it points
     to, so one fetch sees one version even while the kubelet swaps in the
     next; a version removed mid-read is retried.
 
-    Secret names that would leave the directory (``..``, absolute, empty or
+    Secret names that would leave the directory (`..`, absolute, empty or
     hidden parts, backslash, NUL) are refused (SourceError, code
-    ``InvalidSecretName``). A missing directory is a SourceError (code
-    ``DirectoryNotFound``), not SecretNotFound: a chain stops there rather
+    `InvalidSecretName`). A missing directory is a SourceError (code
+    `DirectoryNotFound`), not SecretNotFound: a chain stops there rather
     than silently using the next source.
 
     Args:
-        path: the mount directory, e.g. ``/run/secrets``.
+        path: the mount directory, e.g. `/run/secrets`.
         flat_secret: read the directory as this one secret.
-        strip_trailing_newline: drop one trailing ``\\n`` from each file.
-        options: how a ``<dir>/<name>`` file that is not a JSON object becomes
-            fields (``plain_field``).
+        strip_trailing_newline: drop one trailing `\\n` from each file.
+        options: how a `<dir>/<name>` file that is not a JSON object becomes
+            fields (`plain_field`).
         per_secret: secret name -> its own `options` (rideinfra.yaml's `plain:`),
             for a `<dir>/<name>` file; a directory of field files is fields
             by construction.

@@ -29,8 +29,8 @@ MASK = "**********"
 class SecretValue:
     """A string that does not show itself.
 
-    ``repr``, ``str``, f-strings, ``%`` formatting and logging all print
-    ``**********``; :meth:`reveal` is the one way to the text.
+    `repr`, `str`, f-strings, `%` formatting and logging all print
+    `**********`; `reveal()` is the one way to the text.
 
     Serialisation is refused, so a value cannot leave the process by accident
     (a cache, a multiprocessing queue or a debug dump would otherwise write it
@@ -42,8 +42,8 @@ class SecretValue:
     `copy.copy` and `copy.deepcopy` return the value itself: it is immutable,
     and no second copy of the text is made.
 
-    ``structured`` marks the JSON text of a nested object or array, kept for
-    the ``flatten`` transform; such a value cannot be written as a variable.
+    `structured` marks the JSON text of a nested object or array, kept for
+    the `flatten` transform; such a value cannot be written as a variable.
     """
 
     __slots__ = ("_structured", "_value")
@@ -119,7 +119,7 @@ def _refuse(obj: object) -> NoReturn:
 
 
 class _Frozen:
-    """Immutable slotted objects: attributes are set once, in ``__init__``.
+    """Immutable slotted objects: attributes are set once, in `__init__`.
 
     Being immutable, a copy or deep copy is the object itself.
     """
@@ -147,7 +147,7 @@ class Secret(_Frozen):
         fields: field name -> value, in the order the store gave them (a
             read-only copy of the mapping given).
         version_id: the store's version id, where it has one.
-        origin: which source it came from, e.g. ``aws-secretsmanager`` or ``file:/x.yaml``.
+        origin: which source it came from, e.g. `aws-secretsmanager` or `file:/x.yaml`.
     """
 
     __slots__ = ("fields", "name", "origin", "version_id")
@@ -329,17 +329,17 @@ def parse_secret_string(
     version_id: str | None = None,
     origin: str = "",
 ) -> Secret:
-    """Turn a stored SecretString into a :class:`Secret`.
+    """Turn a stored SecretString into a `Secret`.
 
     A JSON object gives one field per key; numbers and booleans become their
-    JSON text; nested objects and arrays become ``structured`` values for the
-    ``flatten`` transform. Anything else is one field named
-    ``options.plain_field``, or a SecretFormatError naming the secret (never
+    JSON text; nested objects and arrays become `structured` values for the
+    `flatten` transform. Anything else is one field named
+    `options.plain_field`, or a SecretFormatError naming the secret (never
     the value).
 
     Raises:
         SecretFormatError: the text is empty, or not a JSON object and no
-            ``plain_field`` was given, or a field is null, or a JSON object
+            `plain_field` was given, or a field is null, or a JSON object
             (at any depth) has a key twice.
     """
     if text == "":
@@ -391,11 +391,11 @@ def parse_secret_binary(
     version_id: str | None = None,
     origin: str = "",
 ) -> Secret:
-    """Turn a stored SecretBinary into a one-field :class:`Secret`, where asked for.
+    """Turn a stored SecretBinary into a one-field `Secret`, where asked for.
 
     Raises:
-        SecretFormatError: no ``binary_field`` was given, or the bytes are not
-            UTF-8 when ``binary_encoding`` is ``utf-8``.
+        SecretFormatError: no `binary_field` was given, or the bytes are not
+            UTF-8 when `binary_encoding` is `utf-8`.
     """
     if options.binary_field is None:
         raise SecretFormatError(

@@ -1,10 +1,10 @@
 """Key transforms: turn a secret's fields into variables, recording where each came from.
 
 Every transform is a small frozen object called with a tuple of
-:class:`Entry` and returning new entries (the input is never changed).
-``a | b`` or ``Pipeline(a, b)`` composes them; each one's ``repr`` is its
-line in rideinfra.yaml (``prefix: GF_SECURITY_``), which is also what each
-entry's :class:`Origin` records.
+`Entry` and returning new entries (the input is never changed).
+`a | b` or `Pipeline(a, b)` composes them; each one's `repr` is its
+line in rideinfra.yaml (`prefix: GF_SECURITY_`), which is also what each
+entry's `Origin` records.
 
     >>> from rideinfra.secrets.model import Secret, SecretValue
     >>> secret = Secret("app/db", {"USER": SecretValue("u")})

@@ -29,9 +29,9 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_env_name(name: str) -> bool:
-    """True when ``name`` is a portable environment variable name (POSIX sh can assign it).
+    """True when `name` is a portable environment variable name (POSIX sh can assign it).
 
-    Letters, digits and ``_``, not starting with a digit; ASCII only.
+    Letters, digits and `_`, not starting with a digit; ASCII only.
     """
     return _ENV_NAME.fullmatch(name) is not None
 
@@ -44,7 +44,7 @@ class Origin:
         secret: the secret's name.
         field: the secret's field the value was read from.
         transforms: the config line of each transform applied, in order.
-        source: which source read the secret (``Secret.origin``).
+        source: which source read the secret (`Secret.origin`).
         inputs: for a variable a `template` composed, the origin of the entry
             each placeholder read, in order (then `field` is the template text);
             None for a variable read from a field.
@@ -63,7 +63,7 @@ class Origin:
 
     @property
     def ref(self) -> str:
-        """``secret:field`` (composed: ``template(secret:field, ...)``), for errors and explain."""
+        """`secret:field` (composed: `template(secret:field, ...)`), for errors and explain."""
         if self.inputs is not None:
             refs = dict.fromkeys(origin.ref for origin in self.inputs)
             return "template(" + ", ".join(refs) + ")"
@@ -83,12 +83,12 @@ class Entry:
     origin: Origin
 
     def renamed(self, name: str, step: str) -> Entry:
-        """A new entry called ``name`` with ``step`` recorded in its origin."""
+        """A new entry called `name` with `step` recorded in its origin."""
         return Entry(name, self.value, self.origin.applied(step))
 
 
 def entries_from_secret(secret: Secret) -> tuple[Entry, ...]:
-    """One entry per field of ``secret``, named after the field, in store order."""
+    """One entry per field of `secret`, named after the field, in store order."""
     return tuple(
         Entry(field, value, Origin(secret.name, field, (), secret.origin))
         for field, value in secret.fields.items()
@@ -105,9 +105,9 @@ class Transform(Protocol):
 
 
 def config_line(name: str, args: Any = None) -> str:
-    """The transform as one line of rideinfra.yaml, e.g. ``prefix: GF_SECURITY_``.
+    """The transform as one line of rideinfra.yaml, e.g. `prefix: GF_SECURITY_`.
 
-    YAML flow style, so the text is also valid YAML inside a ``[...]`` list.
+    YAML flow style, so the text is also valid YAML inside a `[...]` list.
     """
     if args is None:
         return name
@@ -118,7 +118,7 @@ def config_line(name: str, args: Any = None) -> str:
 
 
 class BaseTransform:
-    """Shared behaviour of the built-in transforms: ``a | b`` makes a :class:`Pipeline`."""
+    """Shared behaviour of the built-in transforms: `a | b` makes a `Pipeline`."""
 
     __slots__ = ()
 
@@ -163,7 +163,7 @@ def check_env_names(entries: Sequence[Entry]) -> tuple[Entry, ...]:
     """The entries, or a TransformError naming the first invalid variable name.
 
     Raises:
-        TransformError: a name is not letters, digits and ``_`` (or starts with a digit).
+        TransformError: a name is not letters, digits and `_` (or starts with a digit).
     """
     for entry in entries:
         if not is_env_name(entry.name):
@@ -189,9 +189,9 @@ def _flatten_steps(steps: Iterable[Transform]) -> tuple[Transform, ...]:
 
 @attrs.frozen(init=False, repr=False)
 class Pipeline(BaseTransform):
-    """Transforms run in order: ``Pipeline(a, b)`` or ``a | b``.
+    """Transforms run in order: `Pipeline(a, b)` or `a | b`.
 
-    Nested pipelines are spliced in, so ``(a | b) | c`` has three steps. A
+    Nested pipelines are spliced in, so `(a | b) | c` has three steps. A
     pipeline is where variables are finished: after its last step every name
     must be a valid environment variable name.
     """

@@ -64,7 +64,7 @@ def _names(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> N
 
 @attrs.frozen(repr=False)
 class Rename(BaseTransform):
-    """Rename fields: ``Rename({"POSTGRES_USER": "POSTGRES_AIRFLOW_USER"})``.
+    """Rename fields: `Rename({"POSTGRES_USER": "POSTGRES_AIRFLOW_USER"})`.
 
     Unlisted fields keep their names. Naming a field the secret lacks is a
     TransformError (a config mistake, not something to skip quietly).
@@ -83,9 +83,9 @@ class Rename(BaseTransform):
 
 @attrs.frozen(repr=False)
 class Prefix(BaseTransform):
-    """Put ``prefix`` before every name.
+    """Put `prefix` before every name.
 
-    ``Prefix("GF_SECURITY_")``: ADMIN_USER -> GF_SECURITY_ADMIN_USER.
+    `Prefix("GF_SECURITY_")`: ADMIN_USER -> GF_SECURITY_ADMIN_USER.
     """
 
     prefix: str = attrs.field(validator=_env_prefix)
@@ -100,11 +100,11 @@ class Prefix(BaseTransform):
 
 @attrs.frozen(repr=False)
 class Qualify(BaseTransform):
-    """Insert a word after the first ``_``-separated segment.
+    """Insert a word after the first `_`-separated segment.
 
-    ``Qualify("AIRFLOW")``: POSTGRES_USER -> POSTGRES_AIRFLOW_USER. A name
-    with no ``_`` is one segment, so the word goes at its end: TOKEN ->
-    TOKEN_AIRFLOW. A leading ``_`` makes an empty first segment: _X -> _AIRFLOW_X.
+    `Qualify("AIRFLOW")`: POSTGRES_USER -> POSTGRES_AIRFLOW_USER. A name
+    with no `_` is one segment, so the word goes at its end: TOKEN ->
+    TOKEN_AIRFLOW. A leading `_` makes an empty first segment: _X -> _AIRFLOW_X.
     The mapping is one-to-one, so it never merges two fields.
     """
 
@@ -139,11 +139,11 @@ _INVALID = re.compile(r"[^A-Za-z0-9_]")
 
 @attrs.frozen(repr=False)
 class Sanitize(BaseTransform):
-    """Replace each character invalid in a variable name with ``_``: ``api-key`` -> ``api_key``.
+    """Replace each character invalid in a variable name with `_`: `api-key` -> `api_key`.
 
     Non-ASCII letters count as invalid. A result that is still invalid (empty,
     or starting with a digit) is a TransformError naming the field, and so is
-    two fields becoming one name (``a-b`` and ``a_b``).
+    two fields becoming one name (`a-b` and `a_b`).
     """
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
@@ -217,11 +217,11 @@ def _optional_prefix(inst: Any, attribute: attrs.Attribute[Any], value: str | No
 class Airflow(BaseTransform):
     """Name fields the way Airflow reads its configuration from the environment.
 
-    A field mapped to ``section`` becomes ``AIRFLOW__<SECTION>__<FIELD>``; one
-    mapped to ``section.option`` becomes ``AIRFLOW__<SECTION>__<OPTION>``; all
-    upper-cased (Airflow's ``AIRFLOW__{SECTION}__{KEY}``). Unlisted fields
-    become ``others_prefix + FIELD`` (upper-cased), or keep their names when
-    ``others_prefix`` is None. A listed field the secret lacks is a TransformError.
+    A field mapped to `section` becomes `AIRFLOW__<SECTION>__<FIELD>`; one
+    mapped to `section.option` becomes `AIRFLOW__<SECTION>__<OPTION>`; all
+    upper-cased (Airflow's `AIRFLOW__{SECTION}__{KEY}`). Unlisted fields
+    become `others_prefix + FIELD` (upper-cased), or keep their names when
+    `others_prefix` is None. A listed field the secret lacks is a TransformError.
     """
 
     sections: Mapping[str, str] = attrs.field(converter=frozen_str_map, validator=_sections)

@@ -1,16 +1,16 @@
-"""Nested JSON secrets to flat variables and back (pydantic-settings' ``env_nested_delimiter``).
+"""Nested JSON secrets to flat variables and back (pydantic-settings' `env_nested_delimiter`).
 
-The convention, shared by :class:`Flatten`, :class:`Unflatten` and :func:`unflatten`:
+The convention, shared by `Flatten`, `Unflatten` and `unflatten()`:
 
-* each level of a nested object is one name segment, joined by ``sep``
-  (``{"core": {"fernet_key": "x"}}`` -> ``CORE__FERNET_KEY=x``), after an
-  optional ``prefix`` segment;
+* each level of a nested object is one name segment, joined by `sep`
+  (`{"core": {"fernet_key": "x"}}` -> `CORE__FERNET_KEY=x`), after an
+  optional `prefix` segment;
 * a string leaf is its text; a number or boolean is its JSON text
-  (``true``, ``1.5``), which pydantic parses back to the field's type;
+  (`true`, `1.5`), which pydantic parses back to the field's type;
 * a list, or an empty object, is not split: it becomes one variable holding
-  its JSON text (``HOSTS=["a", "b"]``), which is how pydantic-settings reads
-  complex values (and ``{}`` keeps an empty section from vanishing);
-* a null is refused (it has no text), as is a nested key containing ``sep``
+  its JSON text (`HOSTS=["a", "b"]`), which is how pydantic-settings reads
+  complex values (and `{}` keeps an empty section from vanishing);
+* a null is refused (it has no text), as is a nested key containing `sep`
   (it would read back as two levels).
 """
 
@@ -53,11 +53,11 @@ def _json_text(data: Any) -> str:
 
 @attrs.frozen(repr=False)
 class Flatten(BaseTransform):
-    """One variable per leaf of nested JSON fields: ``Flatten(prefix="AIRFLOW")``.
+    """One variable per leaf of nested JSON fields: `Flatten(prefix="AIRFLOW")`.
 
-    ``{"core": {"fernet_key": "x"}}`` becomes ``AIRFLOW__CORE__FERNET_KEY=x``.
-    Plain (non-nested) fields become ``PREFIX__FIELD``. Names are upper-cased
-    unless ``uppercase=False``. See the module docstring for lists, scalars and
+    `{"core": {"fernet_key": "x"}}` becomes `AIRFLOW__CORE__FERNET_KEY=x`.
+    Plain (non-nested) fields become `PREFIX__FIELD`. Names are upper-cased
+    unless `uppercase=False`. See the module docstring for lists, scalars and
     what is refused.
     """
 
@@ -151,16 +151,16 @@ def unflatten(
     sep: str = "__",
     lowercase: bool = True,
 ) -> dict[str, Any]:
-    """Read flat variables back into nested dicts: the reverse of :class:`Flatten`.
+    """Read flat variables back into nested dicts: the reverse of `Flatten`.
 
-    ``{"AIRFLOW__CORE__FERNET_KEY": "x"}`` with ``prefix="AIRFLOW"`` gives
-    ``{"core": {"fernet_key": "x"}}``. Variables without the prefix are
-    skipped (the prefix matches in any case when ``lowercase``); leaves
+    `{"AIRFLOW__CORE__FERNET_KEY": "x"}` with `prefix="AIRFLOW"` gives
+    `{"core": {"fernet_key": "x"}}`. Variables without the prefix are
+    skipped (the prefix matches in any case when `lowercase`); leaves
     stay strings (JSON text of lists and numbers is for the consumer, e.g.
     pydantic, to parse).
 
     Raises:
-        ValueError: a name is both a value and a section (``A=1`` and ``A__B=2``).
+        ValueError: a name is both a value and a section (`A=1` and `A__B=2`).
     """
     pairs = []
     for name, value in variables.items():
@@ -177,9 +177,9 @@ def unflatten(
 
 @attrs.frozen(repr=False)
 class Unflatten(BaseTransform):
-    """Gather ``PREFIX__A__B`` entries into one nested JSON entry per top-level segment.
+    """Gather `PREFIX__A__B` entries into one nested JSON entry per top-level segment.
 
-    The reverse of :class:`Flatten` on entries: the result is ``structured``
+    The reverse of `Flatten` on entries: the result is `structured`
     JSON text (leaves as strings), for code that reads nested settings.
     Entries without the prefix pass through. A gathered entry keeps the origin
     of its first variable.
