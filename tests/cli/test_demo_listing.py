@@ -27,4 +27,4 @@ def test_a_multi_line_value_lists_one_variable(
     assert "core.env  (6 variables)" in printed.out
     assert "Zq9" not in printed.out + printed.err
     listed = [line for line in printed.out.splitlines() if line.startswith("  ")]
-    assert len(listed) == 6 + 16 + 2 + 4  # core, data-pipeline, monitoring, spark-testing
+    assert len(listed) == 6 + 17 + 2 + 4  # core, data-pipeline, monitoring, spark-testing

@@ -153,7 +153,10 @@ def _yaml_kind(data: Any) -> str:
     if (
         keys == {"version", "secrets"}
         and isinstance(secrets, dict)
-        and all(isinstance(v, dict) and "transforms" not in v for v in secrets.values())
+        and all(  # a seed entry: fields, or one plain string
+            isinstance(v, str) or (isinstance(v, dict) and "transforms" not in v)
+            for v in secrets.values()
+        )
     ):
         return "seed"
     if keys <= CONFIG_KEYS:
@@ -177,7 +180,9 @@ def _check_yaml(block: Block, scratch: Path) -> None:
         example = scratch / "examples" / "rideshare" / "rideinfra.yaml"
         merged = yaml.safe_load(example.read_text(encoding="utf-8"))
         for key, value in data.items():
-            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            # `source:` is replaced whole (its keys depend on its type); the maps of
+            # secrets and profiles gain the fragment's entries.
+            if key != "source" and isinstance(value, dict) and isinstance(merged.get(key), dict):
                 merged[key].update(value)
             else:
                 merged[key] = value

@@ -22,7 +22,6 @@ botocore is imported only when a client is first needed.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -433,6 +432,8 @@ class ParameterStoreStore:
                 if (current or {}).get(field) != value
             }
         else:
+            import json
+
             writes = {self._source.parameter_name(name): json.dumps(dict(fields))}
         client = self._source._client.get()
         for parameter, value in writes.items():

@@ -23,7 +23,6 @@ hvac (the `rideinfra[vault]` extra) is imported only when a client is built.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Mapping
@@ -361,6 +360,8 @@ class VaultSource(BaseSource):
             )
         meta = data.get("metadata") if isinstance(data, Mapping) else None
         got = meta.get("version") if isinstance(meta, Mapping) else None
+        import json  # here: `import rideinfra.secrets` must stay light (tests/secrets/test_aws.py)
+
         try:
             # The JSON object's rules (numbers as text, nested values, no nulls), stated once.
             return parse_secret_string(
