@@ -29,7 +29,6 @@ _log = logging.getLogger("rideinfra.cli")
 def build_parser() -> argparse.ArgumentParser:
     """The `rideinfra` parser with every subcommand."""
     # Imported here: `python -m rideinfra.fetch` loads this package but needs no other command.
-    from rideinfra.__about__ import __version__
     from rideinfra.cli import (
         about,
         check,
@@ -44,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         seed,
         watch,
     )
-    from rideinfra.cli.options import Parser, exit_codes_help
+    from rideinfra.cli.options import Parser, add_version, exit_codes_help
 
     parser: argparse.ArgumentParser = Parser(
         prog="rideinfra",
@@ -54,19 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
         + exit_codes_help(_ROOT_EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
+    add_version(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in (
         fetch.COMMAND,
         seed.COMMAND,
-        explain,
-        diff,
-        check,
-        schema,
-        render,
+        explain.COMMAND,
+        diff.COMMAND,
+        check.COMMAND,
+        schema.COMMAND,
+        render,  # render and demo build their parsers themselves (render: one per target)
         demo,
-        run,
-        watch,
+        run.COMMAND,
+        watch.COMMAND,
     ):
         command.register(sub)  # in the order of `rideinfra --help`
     completion.register(sub, parser)
@@ -79,7 +78,6 @@ _ROOT_EXIT_CODES = {
     0: "done",
     1: "a secret could not be fetched, transformed, rendered or written;\n"
     "for check, diff and fetch --check: a difference was found",
-    2: "bad usage or bad configuration",
 }
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from rideinfra.cli import options
 from rideinfra.cli.tables import print_table
 
-__all__ = ["register", "run"]
+__all__ = ["COMMAND", "run"]
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -46,25 +46,18 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser)
 
 
-EXIT_CODES: options.ExitCodes = {
-    0: "the store has every secret and field the config uses",
-    1: "drift (each problem is listed), or the store could not be read",
-    2: options.USAGE_ERROR,
-}
-
-
-def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra check`."""
-    options.add_command(
-        sub,
-        "check",
-        "compare the store with the config; exit 1 on drift (for CI)",
-        "Report every secret the config needs that the store lacks, every field a "
-        "transform expects that a secret lacks (and other per-profile problems), and "
-        "the secrets under the config's common prefix (e.g. rideshare/) that no profile "
-        "uses. Exit 1 when there is any. Never shows a value.",
-        "  rideinfra check --config rideinfra.yaml\n  rideinfra check --json --prefix rideshare/",
-        exit_codes=EXIT_CODES,
-        run=run,
-        add_options=add_options,
-    )
+COMMAND = options.Command(
+    "check",
+    "compare the store with the config; exit 1 on drift (for CI)",
+    "Report every secret the config needs that the store lacks, every field a "
+    "transform expects that a secret lacks (and other per-profile problems), and "
+    "the secrets under the config's common prefix (e.g. rideshare/) that no profile "
+    "uses. Exit 1 when there is any. Never shows a value.",
+    "  rideinfra check --config rideinfra.yaml\n  rideinfra check --json --prefix rideshare/",
+    exit_codes={
+        0: "the store has every secret and field the config uses",
+        1: "drift (each problem is listed), or the store could not be read",
+    },
+    run=run,
+    add_options=add_options,
+)

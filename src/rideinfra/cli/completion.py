@@ -351,8 +351,7 @@ def register(
         sys.stdout.write(SCRIPTS[args.shell](root.prog))
         return 0
 
-    options.add_command(
-        sub,
+    options.Command(
         "completion",
         "print a bash, zsh or fish completion script",
         "Print a shell completion script. On TAB it completes commands, options, their "
@@ -366,4 +365,4 @@ def register(
         add_options=lambda parser: parser.add_argument(
             "shell", choices=SHELLS, help="the shell to complete for"
         ),
-    )
+    ).register(sub)

@@ -21,7 +21,7 @@ from rideinfra.errors import RideinfraError
 if TYPE_CHECKING:
     from rideinfra.operations import FileDiff
 
-__all__ = ["register", "run"]
+__all__ = ["COMMAND", "run"]
 
 HEADERS = ("FILE", "CHANGE", "VARIABLE", "OLD", "NEW")
 
@@ -113,29 +113,23 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser)
 
 
-EXIT_CODES: options.ExitCodes = {
-    0: "the files are what a fetch would write",
-    1: "a fetch would change something (a file new, or its variables or mode)",
-    2: "could not compare: bad usage or configuration, a secret that cannot be fetched,\n"
-    "transformed or rendered, or an output directory the writer would refuse",
-}
-
-
-def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra diff`: its help ends with its own exit codes (1 is "differs" here)."""
-    options.add_command(
-        sub,
-        "diff",
-        "what a fetch would change, per file and variable (names only)",
-        "Fetch and render as `fetch` would, and compare with the files in the output "
-        "directory, read as the writer reads them (a symlink it did not make, or a FIFO, is "
-        "refused, not followed or opened): files new, changed or unchanged, and per changed "
-        "file the variables added, removed or changed and a new file mode. Writes nothing. "
-        "Exits 1 when a fetch would change something, as diff(1) does.",
-        "  rideinfra diff --out /secrets\n"
-        "  rideinfra diff --profile core --show-values   # masked: ********ab\n"
-        "  rideinfra diff --json --out /secrets   # exit 1: a fetch would change something",
-        exit_codes=EXIT_CODES,
-        run=run,
-        add_options=add_options,
-    )
+COMMAND = options.Command(
+    "diff",
+    "what a fetch would change, per file and variable (names only)",
+    "Fetch and render as `fetch` would, and compare with the files in the output "
+    "directory, read as the writer reads them (a symlink it did not make, or a FIFO, is "
+    "refused, not followed or opened): files new, changed or unchanged, and per changed "
+    "file the variables added, removed or changed and a new file mode. Writes nothing. "
+    "Exits 1 when a fetch would change something, as diff(1) does.",
+    "  rideinfra diff --out /secrets\n"
+    "  rideinfra diff --profile core --show-values   # masked: ********ab\n"
+    "  rideinfra diff --json --out /secrets   # exit 1: a fetch would change something",
+    exit_codes={
+        0: "the files are what a fetch would write",
+        1: "a fetch would change something (a file new, or its variables or mode)",
+        2: "could not compare: bad usage or configuration, a secret that cannot be fetched,\n"
+        "transformed or rendered, or an output directory the writer would refuse",
+    },
+    run=run,
+    add_options=add_options,
+)

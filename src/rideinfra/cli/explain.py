@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from rideinfra.cli import options
 from rideinfra.cli.tables import print_table
 
-__all__ = ["register", "run"]
+__all__ = ["COMMAND", "run"]
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -37,24 +37,17 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     options.add_json(parser, "one JSON array instead of a table")
 
 
-EXIT_CODES: options.ExitCodes = {
-    0: "the table (or JSON) was printed",
-    1: "a secret could not be read or transformed",
-    2: options.USAGE_ERROR,
-}
-
-
-def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra explain [PROFILE]`."""
-    options.add_command(
-        sub,
-        "explain",
-        "show where each variable comes from (no values)",
-        "A table of variable <- secret:field via transforms, per profile. Reads the "
-        "secrets (their field names decide some variable names) but never shows a value.",
-        "  rideinfra explain data-pipeline\n"
-        "  rideinfra explain --source file:examples/rideshare/seed.yaml --json",
-        exit_codes=EXIT_CODES,
-        run=run,
-        add_options=add_options,
-    )
+COMMAND = options.Command(
+    "explain",
+    "show where each variable comes from (no values)",
+    "A table of variable <- secret:field via transforms, per profile. Reads the "
+    "secrets (their field names decide some variable names) but never shows a value.",
+    "  rideinfra explain data-pipeline\n"
+    "  rideinfra explain --source file:examples/rideshare/seed.yaml --json",
+    exit_codes={
+        0: "the table (or JSON) was printed",
+        1: "a secret could not be read or transformed",
+    },
+    run=run,
+    add_options=add_options,
+)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 
-from rideinfra.__about__ import __version__
 from rideinfra.cli import options
 from rideinfra.cli.base import ModuleCommand
 
@@ -46,7 +45,6 @@ EXIT_CODES: options.ExitCodes = {
     0: "done: files written, or already up to date",
     1: "a secret could not be fetched, transformed, rendered or written; nothing was written\n"
     "(with --check: the files differ from the store)",
-    2: options.USAGE_ERROR,
 }
 
 PARSER_OPTIONS = options.ParserOptions(
@@ -80,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit 1 if the files on disk differ from what the store gives; write nothing",
     )
     options.add_log(parser)
-    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
+    options.add_version(parser)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

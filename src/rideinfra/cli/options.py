@@ -1,8 +1,8 @@
 """What the commands share, declared once: the parser, their options, the help's exit codes.
 
 Each `add_*` adds one option; a command whose help says more about it passes
-`help_text=`. Each command declares the exit codes it can return where it
-registers (`exit_codes=`); `exit_codes_help` prints them. The lookups
+`help_text=`. Each command module declares itself once as a `Command` (its
+exit codes included; `exit_codes_help` prints them). The lookups
 (`config_path`, `output_dir`, `source_for`) say which option, variable or
 config key wins, so each precedence rule is in one place.
 """
@@ -13,6 +13,8 @@ import argparse
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
+
+import attrs
 
 from rideinfra.errors import ConfigError
 
@@ -25,11 +27,12 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DEFAULT_OUTPUT_DIR",
     "USAGE_ERROR",
+    "Command",
     "ExitCodes",
     "Parser",
     "ParserOptions",
     "SubParsers",
-    "add_command",
+    "add_choice",
     "add_config",
     "add_format",
     "add_json",
@@ -38,28 +41,31 @@ __all__ = [
     "add_parser",
     "add_profile",
     "add_source",
+    "add_version",
     "config_from_args",
     "config_path",
     "exit_codes_help",
     "output_dir",
     "source_for",
     "source_from_option",
+    "usage_error",
 ]
 
 DEFAULT_CONFIG = "rideinfra.yaml"
 DEFAULT_OUTPUT_DIR = "/secrets"
 
-#: What exit code 2 means, the same for every command.
+#: What exit code 2 means unless a command says more: argparse exits 2 on bad usage.
 USAGE_ERROR = "bad usage or bad configuration"
 
-#: The exit codes a command can return, each with what it means there.
+#: The exit codes a command can return, each with what it means there (2: `USAGE_ERROR`
+#: unless it is given).
 ExitCodes = Mapping[int, str]
 
 
 def exit_codes_help(codes: ExitCodes) -> str:
     """The `exit codes:` block that ends a command's `--help`; a newline in a meaning wraps."""
     lines = ["exit codes:"]
-    for code, meaning in sorted(codes.items()):
+    for code, meaning in sorted({2: USAGE_ERROR, **codes}.items()):
         first, *rest = meaning.splitlines()
         lines.append(f"  {code}  {first}")
         lines += [f"     {line}" for line in rest]
@@ -141,21 +147,14 @@ def add_parser(
     )
 
 
-def add_command(
-    sub: SubParsers[argparse.ArgumentParser],
-    name: str,
-    summary: str,
-    description: str,
-    examples: str,
-    *,
-    exit_codes: ExitCodes,
-    run: Handler,
-    add_options: Callable[[argparse.ArgumentParser], object] | None = None,
-) -> None:
-    """A subcommand: its options, then the log options; its help ends with examples and exit codes.
+@attrs.frozen
+class Command:
+    """A subcommand, declared once by its module (`COMMAND`); `build_parser` registers each.
 
-    Args:
-        sub: the root parser's subcommands.
+    Its own options come first, then the log options; its help ends with its
+    examples and exit codes.
+
+    Attributes:
         name: the command's word (`rideinfra NAME`).
         summary: its line in `rideinfra --help`.
         description: the top of its own `--help`.
@@ -164,13 +163,41 @@ def add_command(
         run: what the command does with its parsed arguments.
         add_options: adds the command's own arguments.
     """
-    parser = add_parser(
-        sub, name, summary, description, f"examples:\n{examples}", exit_codes=exit_codes
-    )
-    if add_options is not None:
-        add_options(parser)
-    add_log(parser)
-    parser.set_defaults(handler=run)
+
+    name: str
+    summary: str
+    description: str
+    examples: str
+    exit_codes: ExitCodes
+    run: Handler
+    add_options: Callable[[argparse.ArgumentParser], object] | None = None
+
+    def register(self, sub: SubParsers[argparse.ArgumentParser]) -> None:
+        """Add `rideinfra NAME` to the root parser's subcommands `sub`."""
+        parser = add_parser(
+            sub,
+            self.name,
+            self.summary,
+            self.description,
+            f"examples:\n{self.examples}",
+            exit_codes=self.exit_codes,
+        )
+        if self.add_options is not None:
+            self.add_options(parser)
+        add_log(parser)
+        parser.set_defaults(handler=self.run)
+
+
+def usage_error(message: str) -> ConfigError:
+    """The error of a command line whose options do not go together: exit 2, `message` logged."""
+    return ConfigError(message)
+
+
+def add_choice(
+    parser: argparse.ArgumentParser, option: str, choices: Sequence[str], help_text: str
+) -> None:
+    """`option`, one of `choices`; the first is the default."""
+    parser.add_argument(option, choices=choices, default=choices[0], help=help_text)
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:
@@ -189,11 +216,11 @@ def add_log(parser: argparse.ArgumentParser) -> None:
     the command line wins. They change the log lines on stderr only, never
     what a command prints on stdout (its result).
     """
-    parser.add_argument(
+    add_choice(
+        parser,
         "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="log lines on stderr as text (default) or one JSON object per line",
+        ("text", "json"),
+        "log lines on stderr as text (default) or one JSON object per line",
     )
     parser.add_argument(
         "--log-level",
@@ -202,24 +229,40 @@ def add_log(parser: argparse.ArgumentParser) -> None:
         type=str.upper,
         help="least severe level logged (default INFO); no level ever logs a value",
     )
-    parser.add_argument(
+    for short, long, level, help_text in _LEVEL_SHORTHANDS:
+        parser.add_argument(
+            short,
+            long,
+            dest="log_level",
+            action="store_const",
+            const=level,
+            default=argparse.SUPPRESS,
+            help=help_text,
+        )
+
+
+#: The shorthands of `--log-level`: the flags, the level each sets, its help.
+_LEVEL_SHORTHANDS = (
+    (
         "-v",
         "--verbose",
-        dest="log_level",
-        action="store_const",
-        const="DEBUG",
-        default=argparse.SUPPRESS,
-        help="log every step: --log-level DEBUG (the last of -v, -q, --log-level wins)",
-    )
-    parser.add_argument(
+        "DEBUG",
+        "log every step: --log-level DEBUG (the last of -v, -q, --log-level wins)",
+    ),
+    (
         "-q",
         "--quiet",
-        dest="log_level",
-        action="store_const",
-        const="WARNING",
-        default=argparse.SUPPRESS,
-        help="log only warnings and errors: --log-level WARNING; stdout is unchanged",
-    )
+        "WARNING",
+        "log only warnings and errors: --log-level WARNING; stdout is unchanged",
+    ),
+)
+
+
+def add_version(parser: argparse.ArgumentParser) -> None:
+    """`-V`, `--version`: print `rideinfra VERSION` and exit 0 (`rideinfra version` is this)."""
+    from rideinfra.__about__ import __version__
+
+    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
 
 
 def add_out(parser: argparse.ArgumentParser, help_text: str) -> None:

@@ -111,12 +111,10 @@ _WRITE_FAILED = "a file could not be written to --out"
 K8S_EXIT_CODES: options.ExitCodes = {
     0: "the manifests were printed or written",
     1: "the store could not be read for field names, or " + _WRITE_FAILED,
-    2: options.USAGE_ERROR,
 }
 FILES_EXIT_CODES: options.ExitCodes = {
     0: "printed or written",
     1: _WRITE_FAILED,
-    2: options.USAGE_ERROR,
 }
 
 
@@ -175,11 +173,11 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
     options.add_source(
         k8s, "read field names from file:PATH, directory:PATH, env or aws (no AWS needed)"
     )
-    k8s.add_argument(
+    options.add_choice(
+        k8s,
         "--api-version",
-        choices=("v1", "v1beta1"),
-        default="v1",
-        help="external-secrets.io API: v1 (ESO 0.17 and later, default) or v1beta1 (older ESO)",
+        ("v1", "v1beta1"),
+        "external-secrets.io API: v1 (ESO 0.17 and later, default) or v1beta1 (older ESO)",
     )
     k8s.add_argument(
         "--namespace", help="metadata.namespace of every object (default: kubectl's current one)"
@@ -205,11 +203,11 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         help="how often ESO re-reads the store, such as 1h or 15m "
         "(default: output.refresh_interval, else 1h)",
     )
-    k8s.add_argument(
+    options.add_choice(
+        k8s,
         "--creation-policy",
-        choices=("Owner", "Orphan", "Merge", "None"),
-        default="Owner",
-        help="target.creationPolicy (default Owner: the Secret goes with its ExternalSecret)",
+        ("Owner", "Orphan", "Merge", "None"),
+        "target.creationPolicy (default Owner: the Secret goes with its ExternalSecret)",
     )
     k8s.add_argument(
         "--cluster-store",
@@ -226,11 +224,11 @@ def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
         "--region",
         help="AWS region of the store (default: the config's source.region, else us-east-1)",
     )
-    k8s.add_argument(
+    options.add_choice(
+        k8s,
         "--auth",
-        choices=("secret-ref", "service-account", "controller"),
-        default="secret-ref",
-        help="how the store authenticates: access keys in a Secret (secret-ref, default), a "
+        ("secret-ref", "service-account", "controller"),
+        "how the store authenticates: access keys in a Secret (secret-ref, default), a "
         "service account token (IRSA), or the controller's own identity",
     )
     k8s.add_argument(

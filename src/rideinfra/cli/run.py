@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from rideinfra.cli import options
 from rideinfra.cli.watch import parse_interval_option, parse_signal_option
 
-__all__ = ["register", "run"]
+__all__ = ["COMMAND", "run"]
 
 _log = logging.getLogger("rideinfra.run")
 
@@ -34,9 +34,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     argv = args.command[1:] if args.command[:1] == ["--"] else list(args.command)
     if not argv:
-        raise _usage("no command given: rideinfra run [--profile P] -- CMD [ARGS...]")
+        raise options.usage_error("no command given: rideinfra run [--profile P] -- CMD [ARGS...]")
     if not args.watch and (args.reload_signal is not None or args.interval is not None):
-        raise _usage("--reload-signal and --interval need --watch")
+        raise options.usage_error("--reload-signal and --interval need --watch")
     config = options.config_from_args(args, environ)
     source = options.source_for(args, config, environ)
     view = StoreView(config, source, args.profile)
@@ -60,12 +60,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     except PermissionError:
         _log.error("command not executable: %s", argv[0])
         return 126
-
-
-def _usage(message: str) -> Exception:
-    from rideinfra.errors import ConfigError
-
-    return ConfigError(message)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -106,33 +100,26 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-EXIT_CODES: options.ExitCodes = {
-    0: "CMD's own status: without --watch rideinfra becomes CMD; with it, CMD's last status",
-    1: "a secret could not be fetched, transformed or rendered (CMD never started)",
-    2: options.USAGE_ERROR,
-    126: "CMD is not executable",
-    127: "CMD was not found",
-}
-
-
-def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra run`."""
-    options.add_command(
-        sub,
-        "run",
-        "run a command with the profiles' variables (nothing on disk)",
-        "Fetch the profiles, then run CMD with the environment plus their variables; the "
-        "profiles' values win over variables already set (--keep-env: the reverse). No file "
-        "is written. Without --watch rideinfra becomes CMD (exec: same pid, CMD's own "
-        "signals and exit status); with --watch it forwards SIGTERM, SIGINT and SIGHUP, "
-        "returns CMD's status, and on a change restarts CMD (SIGTERM, --grace-period, "
-        "SIGKILL) or sends --reload-signal. If the fetch fails CMD never starts (exit 1 or "
-        "2); 127: CMD not found, 126: not executable.",
-        "  rideinfra run --profile core -- gunicorn app:wsgi\n"
-        "  rideinfra run --profile core --keep-env -- env\n"
-        "  rideinfra run --profile core --watch --interval 5m -- ./server\n"
-        "  rideinfra run --profile core --watch --reload-signal HUP -- nginx -g 'daemon off;'",
-        exit_codes=EXIT_CODES,
-        run=run,
-        add_options=add_options,
-    )
+COMMAND = options.Command(
+    "run",
+    "run a command with the profiles' variables (nothing on disk)",
+    "Fetch the profiles, then run CMD with the environment plus their variables; the "
+    "profiles' values win over variables already set (--keep-env: the reverse). No file "
+    "is written. Without --watch rideinfra becomes CMD (exec: same pid, CMD's own "
+    "signals and exit status); with --watch it forwards SIGTERM, SIGINT and SIGHUP, "
+    "returns CMD's status, and on a change restarts CMD (SIGTERM, --grace-period, "
+    "SIGKILL) or sends --reload-signal. If the fetch fails CMD never starts (exit 1 or "
+    "2); 127: CMD not found, 126: not executable.",
+    "  rideinfra run --profile core -- gunicorn app:wsgi\n"
+    "  rideinfra run --profile core --keep-env -- env\n"
+    "  rideinfra run --profile core --watch --interval 5m -- ./server\n"
+    "  rideinfra run --profile core --watch --reload-signal HUP -- nginx -g 'daemon off;'",
+    exit_codes={
+        0: "CMD's own status: without --watch rideinfra becomes CMD; with it, CMD's last status",
+        1: "a secret could not be fetched, transformed or rendered (CMD never started)",
+        126: "CMD is not executable",
+        127: "CMD was not found",
+    },
+    run=run,
+    add_options=add_options,
+)

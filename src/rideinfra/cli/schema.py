@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from rideinfra.cli import options
 
-__all__ = ["register", "run"]
+__all__ = ["COMMAND", "run"]
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -20,17 +20,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
-EXIT_CODES: options.ExitCodes = {0: "the schema was printed", 2: "bad usage"}
-
-
-def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra schema`."""
-    options.add_command(
-        sub,
-        "schema",
-        "print the JSON Schema of rideinfra.yaml",
-        "Print the JSON Schema of rideinfra.yaml, for editor completion and validation.",
-        "  rideinfra schema > rideinfra.schema.json",
-        exit_codes=EXIT_CODES,
-        run=run,
-    )
+COMMAND = options.Command(
+    "schema",
+    "print the JSON Schema of rideinfra.yaml",
+    "Print the JSON Schema of rideinfra.yaml, for editor completion and validation.",
+    "  rideinfra schema > rideinfra.schema.json",
+    exit_codes={0: "the schema was printed", 2: "bad usage"},
+    run=run,
+)

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rideinfra.__about__ import __version__
 from rideinfra.cli import options
 from rideinfra.cli.base import ModuleCommand
 from rideinfra.errors import ConfigError
@@ -40,7 +39,6 @@ seed file:
 EXIT_CODES: options.ExitCodes = {
     0: "done: every secret created, updated or already up to date",
     1: "a secret could not be read, generated or written in the store",
-    2: options.USAGE_ERROR,
 }
 
 PARSER_OPTIONS = options.ParserOptions(
@@ -61,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--endpoint-url", metavar="URL", help="default: AWS_ENDPOINT_URL")
     parser.add_argument("--region", help="default: the config's, then AWS_DEFAULT_REGION")
     options.add_log(parser)
-    parser.add_argument("-V", "--version", action="version", version=f"rideinfra {__version__}")
+    options.add_version(parser)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

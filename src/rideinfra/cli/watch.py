@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rideinfra.cli import options
 
-__all__ = ["parse_interval_option", "parse_signal_option", "register", "run"]
+__all__ = ["COMMAND", "parse_interval_option", "parse_signal_option", "run"]
 
 
 def parse_interval_option(text: str) -> float:
@@ -50,7 +50,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.render import get_format
 
     if (args.signal is None) != (args.pid_file is None):
-        raise _usage("--signal and --pid-file go together: the signal goes to the pid in the file")
+        raise options.usage_error(
+            "--signal and --pid-file go together: the signal goes to the pid in the file"
+        )
     config = options.config_from_args(args, environ)
     out = options.output_dir(args.out, environ, config)
     fmt = get_format(args.format or config.output.format)
@@ -74,12 +76,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 0
-
-
-def _usage(message: str) -> Exception:
-    from rideinfra.errors import ConfigError
-
-    return ConfigError(message)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -114,30 +110,24 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="one pass, then exit (0, or 1/2)")
 
 
-EXIT_CODES: options.ExitCodes = {
-    0: "stopped by SIGTERM or SIGINT after finishing any write; with --once, the pass succeeded",
-    1: "with --once: a secret could not be fetched, transformed, rendered or written",
-    2: options.USAGE_ERROR,
-}
-
-
-def register(sub: options.SubParsers[argparse.ArgumentParser]) -> None:
-    """`rideinfra watch`."""
-    options.add_command(
-        sub,
-        "watch",
-        "keep the output directory current as secrets rotate",
-        "Poll the store's version metadata (Secrets Manager: ListSecrets, 100 secrets a "
-        "request; no value is read unless a version moved), rewrite only the profiles whose "
-        "files changed, in one atomic swap, then run --on-change or send --signal once per "
-        "change set. A failed poll keeps the last good files, logs one line and backs off "
-        "(up to 8 intervals). OUT/.ready appears after the first good poll. SIGTERM: "
-        "finish the write under way, exit 0.",
-        "  rideinfra watch --out /secrets --interval 60s\n"
-        "  rideinfra watch --on-change 'docker kill -s HUP app'\n"
-        "  rideinfra watch --signal HUP --pid-file /run/app.pid\n"
-        "  rideinfra watch --once      # one pass (a readiness check, a cron job)",
-        exit_codes=EXIT_CODES,
-        run=run,
-        add_options=add_options,
-    )
+COMMAND = options.Command(
+    "watch",
+    "keep the output directory current as secrets rotate",
+    "Poll the store's version metadata (Secrets Manager: ListSecrets, 100 secrets a "
+    "request; no value is read unless a version moved), rewrite only the profiles whose "
+    "files changed, in one atomic swap, then run --on-change or send --signal once per "
+    "change set. A failed poll keeps the last good files, logs one line and backs off "
+    "(up to 8 intervals). OUT/.ready appears after the first good poll. SIGTERM: "
+    "finish the write under way, exit 0.",
+    "  rideinfra watch --out /secrets --interval 60s\n"
+    "  rideinfra watch --on-change 'docker kill -s HUP app'\n"
+    "  rideinfra watch --signal HUP --pid-file /run/app.pid\n"
+    "  rideinfra watch --once      # one pass (a readiness check, a cron job)",
+    exit_codes={
+        0: "stopped by SIGTERM or SIGINT after finishing any write; "
+        "with --once, the pass succeeded",
+        1: "with --once: a secret could not be fetched, transformed, rendered or written",
+    },
+    run=run,
+    add_options=add_options,
+)

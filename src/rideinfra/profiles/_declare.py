@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -174,6 +174,26 @@ class Node(Protocol):
 Convert = Callable[[Any], Any]
 
 
+def _container_problem(
+    value: Any, kind: type[Sized], expected: str, min_items: int, unit: str
+) -> str:
+    """Why `value` is not a `kind` of at least `min_items` `unit`s; `""` when it is one."""
+    if not isinstance(value, kind):
+        return f"expected {expected}, got {kind_of(value)}"
+    if len(value) < min_items:
+        return f"needs at least {min_items} {unit}, has none"
+    return ""
+
+
+def _container_read(
+    convert: Convert | None, built: Any, items: Iterable[Any], at: Location, reading: Reading
+) -> Any:
+    """`built` (a container of the read `items`) converted; `INVALID` if an item was refused."""
+    if any(item is INVALID for item in items):
+        return INVALID
+    return _converted(convert, built, at, reading)
+
+
 def _converted(convert: Convert | None, value: Any, at: Location, reading: Reading) -> Any:
     if convert is None:
         return value
@@ -317,14 +337,10 @@ class ListOf:
     convert: Convert | None = None
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
-        if not isinstance(value, list):
-            return reading.refuse(at, f"expected a list, got {kind_of(value)}")
-        if len(value) < self.min_items:
-            return reading.refuse(at, f"needs at least {self.min_items} item(s), has none")
+        if problem := _container_problem(value, list, "a list", self.min_items, "item(s)"):
+            return reading.refuse(at, problem)
         built = [self.item.read(item, (*at, i), reading) for i, item in enumerate(value)]
-        if any(item is INVALID for item in built):
-            return INVALID
-        return _converted(self.convert, built, at, reading)
+        return _container_read(self.convert, built, built, at, reading)
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         out = {"items": self.item.schema(defs), "type": "array"}
@@ -342,19 +358,15 @@ class MapOf:
     expected: str = "a mapping (key: value)"
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
-        if not isinstance(value, dict):
-            return reading.refuse(at, f"expected {self.expected}, got {kind_of(value)}")
-        if len(value) < self.min_items:
-            return reading.refuse(at, f"needs at least {self.min_items} entry(s), has none")
+        if problem := _container_problem(value, dict, self.expected, self.min_items, "entry(s)"):
+            return reading.refuse(at, problem)
         built: dict[Any, Any] = {}
         for raw_key, item in value.items():
             where = (*at, _segment(raw_key))
             key = self.key.read(raw_key, where, reading)
             built_item = self.value.read(item, where, reading)
             built[raw_key if key is INVALID else key] = INVALID if key is INVALID else built_item
-        if any(item is INVALID for item in built.values()):
-            return INVALID
-        return _converted(self.convert, built, at, reading)
+        return _container_read(self.convert, built, built.values(), at, reading)
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         out = {"additionalProperties": self.value.schema(defs), "type": "object"}

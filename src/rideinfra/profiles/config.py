@@ -18,6 +18,7 @@ import attrs
 from yaml.nodes import ScalarNode
 
 from rideinfra.errors import ConfigError
+from rideinfra.profiles import model
 from rideinfra.profiles._declare import (
     INVALID,
     Bool,
@@ -45,21 +46,7 @@ from rideinfra.profiles._read import read_yaml_file
 from rideinfra.profiles._transform_spec import TEMPLATE_MAP, TRANSFORM_NAMES, TRANSFORMS_NODE
 from rideinfra.profiles.file_mode import FILE_MODE_PATTERN, file_mode_problem, parse_file_mode
 from rideinfra.profiles.interval import MAX_INTERVAL, parse_interval
-from rideinfra.profiles.model import (
-    OUTPUT_FORMATS,
-    AwsSourceConfig,
-    ChainSourceConfig,
-    Config,
-    DirectorySourceConfig,
-    EnvSourceConfig,
-    FileSourceConfig,
-    OutputConfig,
-    Profile,
-    SecretConfig,
-    SecretRef,
-    SsmSourceConfig,
-    VaultSourceConfig,
-)
+from rideinfra.profiles.model import OUTPUT_FORMATS, Config, SecretConfig
 from rideinfra.secrets._yaml import YamlDocument
 from rideinfra.secrets.model import ParseOptions
 from rideinfra.secrets.transforms import Pipeline, Template, is_env_name
@@ -201,7 +188,7 @@ _AWS = Struct(
             description="seconds one whole fetch may take, retries included (default 120)",
         ),
     },
-    build=lambda f, _: AwsSourceConfig(
+    build=lambda f, _: model.AwsSourceConfig(
         region=f["region"],
         endpoint_url=f["endpoint_url"],
         retry_mode=f["retry_mode"],
@@ -224,7 +211,7 @@ _FILE = Struct(
             description="for a dotenv file: the one secret's name",
         ),
     },
-    build=lambda f, r: FileSourceConfig(r.path(f["path"], at=("path",)), f["name"]),
+    build=lambda f, r: model.FileSourceConfig(r.path(f["path"], at=("path",)), f["name"]),
     title="file source",
     ref="_FileSource",
 )
@@ -233,7 +220,7 @@ _DIRECTORY = Struct(
         "type": Field(Const("directory"), description="<dir>/<secret>/<field> files (k8s, Docker)"),
         "path": Field(_PATH, description="relative to the config file's directory"),
     },
-    build=lambda f, r: DirectorySourceConfig(r.path(f["path"], at=("path",))),
+    build=lambda f, r: model.DirectorySourceConfig(r.path(f["path"], at=("path",))),
     title="directory source",
     ref="_DirectorySource",
 )
@@ -244,7 +231,7 @@ _ENV = Struct(
             Optional(Str()), default=None, description="variable prefix (default RIDEINFRA_SECRET_)"
         ),
     },
-    build=lambda f, _: EnvSourceConfig(f["prefix"]),
+    build=lambda f, _: model.EnvSourceConfig(f["prefix"]),
     title="env source",
     ref="_EnvSource",
 )
@@ -255,7 +242,7 @@ _CHAIN = Struct(
             ListOf(Deferred(lambda: SOURCE), min_items=1), description="sources, in order"
         ),
     },
-    build=lambda f, _: ChainSourceConfig(tuple(f["sources"])),
+    build=lambda f, _: model.ChainSourceConfig(tuple(f["sources"])),
     title="chain source",
     ref="_ChainSource",
 )
@@ -277,7 +264,7 @@ _SSM = Struct(
             Bool(), default=False, description="names ending in / read the whole subtree"
         ),
     },
-    build=lambda f, _: SsmSourceConfig(**{k: v for k, v in f.items() if k != "type"}),
+    build=lambda f, _: model.SsmSourceConfig(**{k: v for k, v in f.items() if k != "type"}),
     title="aws-ssm source",
     ref="_SsmSource",
 )
@@ -304,7 +291,7 @@ _VAULT = Struct(
         ),
         "timeout": Field(_SECONDS, default=None, description="seconds per request (default 10)"),
     },
-    build=lambda f, _: VaultSourceConfig(**{k: v for k, v in f.items() if k != "type"}),
+    build=lambda f, _: model.VaultSourceConfig(**{k: v for k, v in f.items() if k != "type"}),
     title="vault source",
     ref="_VaultSource",
 )
@@ -386,7 +373,7 @@ _SECRET_REF = Struct(
             description="applied after the secret-bound ones, for this use only",
         ),
     },
-    build=lambda f, _: SecretRef(f["name"], Pipeline(*f["transforms"])),
+    build=lambda f, _: model.SecretRef(f["name"], Pipeline(*f["transforms"])),
     title="a secret used by a profile",
     ref="_SecretRef",
 )
@@ -429,7 +416,7 @@ _OUTPUT = Struct(
             "(default 60s for watch, 1h for ESO)",
         ),
     },
-    build=lambda f, r: OutputConfig(
+    build=lambda f, r: model.OutputConfig(
         r.path(f["dir"], at=("dir",)) if f["dir"] else None,
         f["format"],
         f["file_mode"],
@@ -442,7 +429,7 @@ _OUTPUT = Struct(
 
 def _config(f: dict[str, Any], reading: Reading) -> Config:
     profiles = {
-        name: Profile(name, refs, keys, Template(template) if template else None)
+        name: model.Profile(name, refs, keys, Template(template) if template else None)
         for name, (refs, keys, template) in f["profiles"].items()
     }
     used = sorted({ref.name for p in profiles.values() for ref in p.secrets})
@@ -479,11 +466,11 @@ def _pinned(source: Any, secrets: dict[str, SecretConfig]) -> Any:
     }
     if not pins:
         return source
-    if isinstance(source, AwsSourceConfig):
+    if isinstance(source, model.AwsSourceConfig):
         return attrs.evolve(source, versions=pins)
-    if isinstance(source, ChainSourceConfig):
+    if isinstance(source, model.ChainSourceConfig):
         parts = tuple(_pinned(part, secrets) for part in source.sources)
-        if any(isinstance(part, AwsSourceConfig | ChainSourceConfig) for part in parts):
+        if any(isinstance(part, model.AwsSourceConfig | model.ChainSourceConfig) for part in parts):
             return attrs.evolve(source, sources=parts)
     name = next(iter(pins))
     key = "version_stage" if pins[name][0] is not None else "version_id"

@@ -1,4 +1,7 @@
-"""The configuration as frozen objects, and `Env`: one profile's resolved variables."""
+"""The configuration as frozen objects, and `Env`: one profile's resolved variables.
+
+`rideinfra.profiles` exports (and its `__all__` lists) the public ones; import them from there.
+"""
 
 from __future__ import annotations
 
@@ -14,32 +17,16 @@ from rideinfra.errors import ConfigError
 from rideinfra.secrets.model import ParseOptions, SecretValue
 from rideinfra.secrets.transforms import Entry, Origin, Pipeline, Template
 
-__all__ = [
-    "OUTPUT_FORMATS",
-    "AwsSourceConfig",
-    "ChainSourceConfig",
-    "Config",
-    "DirectorySourceConfig",
-    "Env",
-    "EnvSourceConfig",
-    "FileSourceConfig",
-    "OutputConfig",
-    "Profile",
-    "SecretConfig",
-    "SecretRef",
-    "SourceConfig",
-    "SsmSourceConfig",
-    "VaultSourceConfig",
-]
-
 OUTPUT_FORMATS = ("env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret")
 
 
 @attrs.frozen
-class AwsSourceConfig:
-    """`type: aws-secretsmanager`; unset options fall back to the AWS environment."""
+class _AwsOptions:
+    """The AWS client options both AWS stores take; unset ones fall back to the AWS environment.
 
-    type: ClassVar[str] = "aws-secretsmanager"
+    Declared once, with their defaults and checks, in `rideinfra.profiles.config`.
+    """
+
     region: str | None = None
     endpoint_url: str | None = None
     retry_mode: Literal["standard", "adaptive"] | None = None
@@ -48,13 +35,20 @@ class AwsSourceConfig:
     connect_timeout: float | None = None
     read_timeout: float | None = None
     deadline: float | None = None
+
+
+@attrs.frozen
+class AwsSourceConfig(_AwsOptions):
+    """`type: aws-secretsmanager`; unset options fall back to the AWS environment."""
+
+    type: ClassVar[str] = "aws-secretsmanager"
     #: secret name -> (version_stage, version_id), from `secrets.<name>`: every
     #: command that builds this source reads those secrets at their version.
     versions: Mapping[str, tuple[str | None, str | None]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
-class SsmSourceConfig:
+class SsmSourceConfig(_AwsOptions):
     """`type: aws-ssm`: Parameter Store; the AWS options as for `aws-secretsmanager`.
 
     Attributes:
@@ -63,16 +57,8 @@ class SsmSourceConfig:
     """
 
     type: ClassVar[str] = "aws-ssm"
-    region: str | None = None
-    endpoint_url: str | None = None
     prefix: str = ""
     recursive: bool = False
-    retry_mode: Literal["standard", "adaptive"] | None = None
-    max_attempts: int | None = None
-    max_concurrency: int | None = None
-    connect_timeout: float | None = None
-    read_timeout: float | None = None
-    deadline: float | None = None
 
 
 def _versions(value: Mapping[str, int]) -> Mapping[str, int]:
