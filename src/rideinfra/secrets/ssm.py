@@ -22,7 +22,6 @@ botocore is imported only when a client is first needed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -400,6 +399,8 @@ class ParameterStoreStore:
                 if (current or {}).get(field) != value
             }
         else:
+            import json  # here, not at the top: `import rideinfra.secrets` stays without it
+
             writes = {self._source.parameter_name(name): json.dumps(dict(fields))}
         aws = self._source._client
         client = aws.get()
