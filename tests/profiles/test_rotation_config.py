@@ -73,7 +73,7 @@ def test_deadline_and_interval(tmp_path: Path) -> None:
         BASE
         + "source: {type: aws-secretsmanager, deadline: 30}\noutput: {refresh_interval: 1.5m}\n",
     )
-    assert build_source(config.source, {})._deadline == 30.0  # type: ignore[attr-defined]
+    assert build_source(config.source, {})._client._deadline == 30.0  # type: ignore[attr-defined]
     assert config.output.refresh_interval == 90.0  # type: ignore[attr-defined]
 
 

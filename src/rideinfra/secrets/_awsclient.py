@@ -2,10 +2,11 @@
 
 Secrets Manager (`aws.py`) and Parameter Store (`ssm.py`) read the same
 environment (region, endpoint, credentials), refuse the same malformed
-settings before any request, build their client the same way and turn
-botocore's errors into the same kind of `SourceError`. Each rule is here once;
-the services differ only in their name, their endpoint variable and their
-error hints.
+settings before any request (a region the service does not exist in
+included), build their client the same way and turn botocore's errors into
+the same kind of `SourceError` (or `ConfigError`, for no credentials at all).
+Each rule is here once; the services differ only in their botocore name,
+their label in messages, their endpoint variable and their error hints.
 
 botocore is imported only inside functions: importing this module costs nothing.
 """
@@ -15,12 +16,13 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from rideinfra.__about__ import __version__
 from rideinfra.errors import ConfigError, SourceError, foreign_text
+from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
 
 if TYPE_CHECKING:
@@ -29,10 +31,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_REGION",
+    "NO_CREDENTIALS",
     "AwsClient",
     "RetryMode",
     "check_credentials",
     "check_endpoint",
+    "check_known_region",
     "check_region",
     "chunks",
     "error_code",
@@ -40,12 +44,13 @@ __all__ = [
     "region_setting",
     "resolve_endpoint",
     "resolve_region",
-    "store_error",
 ]
 
 DEFAULT_REGION = "us-east-1"
 RetryMode = Literal["standard", "adaptive", "legacy"]
 _C = TypeVar("_C")
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
@@ -96,6 +101,61 @@ def check_region(region: str, setting: str) -> None:
             f"{setting} is not a region name (like eu-west-1); set it to the region the "
             "secrets are in"
         )
+
+
+def check_known_region(
+    session: Session, region: str, setting: str, *, service: str, label: str
+) -> None:
+    """Refuse a region no partition has `service` in, from botocore's own data (offline).
+
+    An unknown region otherwise becomes a request to a host that does not
+    exist (real AWS), or a retried error page (LocalStack), not a message.
+
+    Args:
+        session: the botocore session the client is built from (its endpoint data).
+        region: the region to check.
+        setting: where the region came from (`region_setting`), for the message.
+        service: the botocore service name (`secretsmanager`).
+        label: the service's name in messages (`Secrets Manager`).
+
+    Raises:
+        ConfigError: names the setting, the region and the closest known one.
+    """
+    known = [
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions(service, partition)
+    ]
+    if not known or region in known:  # no endpoint data at all: nothing to say
+        return
+    close = _closest(region, [k for k in known if "fips" not in k])
+    suggestion = f"; did you mean {close}?" if close else "."
+    import botocore
+
+    raise ConfigError(
+        f"{setting} is {foreign_text(region, 60)!r}, a region where {label} does not "
+        f"exist{suggestion} Set it to the region the secrets are in (LocalStack and moto take "
+        f"the same names; botocore {botocore.__version__} knows {len(known)} regions, a newer "
+        "region needs a newer botocore)"
+    )
+
+
+def _closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice fewest edits away (a swap of two neighbours is one), if at most 3."""
+
+    def distance(a: str, b: str) -> int:
+        # Optimal string alignment: Levenshtein plus adjacent transpositions (us-esat-1).
+        rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                cost = a[i - 1] != b[j - 1]
+                rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                    rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+        return rows[len(a)][len(b)]
+
+    scored = sorted((distance(word.lower(), choice), choice) for choice in choices)
+    return scored[0][1] if scored and scored[0][0] <= 3 else None
 
 
 def check_endpoint(url: str, setting: str) -> None:
@@ -172,37 +232,98 @@ def _service_loader(session: Session, service: str) -> Loader:
     return ServiceLoader(extra_search_paths=data_path.split(os.pathsep) if data_path else [])
 
 
+#: What to do when botocore finds no credentials anywhere in its chain.
+NO_CREDENTIALS = (
+    "no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any "
+    "values work for LocalStack or moto), or AWS_PROFILE to a profile of ~/.aws/config, or "
+    "run where an instance, task or IRSA role provides them"
+)
+
+
 class AwsClient(Generic[_C]):
-    """One botocore client of `service`, built on first use (thread-safely), or an injected one."""
+    """One botocore client of `service`, built on first use (thread-safely), or an injected one.
+
+    Also what a source says about its service: where it is, and what its
+    failures mean (`store_error`, `write_error`, `within`).
+
+    The settings are checked when this is made, before any request: a
+    malformed region and, unless `client` is given (an injected client is
+    the caller's), an endpoint without http(s) scheme or host or only part of
+    the credential variables. A region `service` does not exist in, and
+    AWS_PROFILE naming no profile, are refused when the client is built.
+
+    Args:
+        client: a ready botocore client; built lazily when None.
+        service: the botocore service name (`secretsmanager`, `ssm`).
+        label: the service's name in messages (`Secrets Manager`).
+        endpoint_variable: its own endpoint variable (`AWS_ENDPOINT_URL_SSM`),
+            which wins over `AWS_ENDPOINT_URL`.
+        hints: AWS error code -> what to tell the user, formatted with the
+            operation as `{op}` (ours, never a server's text).
+        region: the source's region; else AWS_REGION, else AWS_DEFAULT_REGION,
+            else us-east-1.
+        endpoint_url: the source's endpoint; else the variables above, else AWS.
+        environ: where the variables are read; `os.environ` when None.
+        retry_mode: botocore retry mode.
+        max_attempts: total attempts per request, first one included.
+        connect_timeout: seconds to connect before a retry.
+        read_timeout: seconds to wait for a response before a retry.
+        max_concurrency: requests in flight at once (`within`'s threads), and
+            the connection pool size.
+        deadline: seconds one fetch may take in all (`new_deadline`).
+
+    Raises:
+        ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
+        ConfigError: names the setting that is malformed.
+    """
 
     def __init__(
         self,
         client: _C | None,
         *,
         service: str,
-        region: str,
+        label: str,
+        endpoint_variable: str,
+        hints: Mapping[str, str],
+        region: str | None,
         endpoint_url: str | None,
-        endpoint_setting: str,
+        environ: Mapping[str, str] | None,
         retry_mode: RetryMode,
         max_attempts: int,
         connect_timeout: float,
         read_timeout: float,
-        max_pool: int,
-        environ: Mapping[str, str],
+        max_concurrency: int,
+        deadline: float,
     ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        if not deadline > 0:
+            raise ValueError("deadline must be a positive number of seconds")
+        environ = os.environ if environ is None else environ
+        endpoint, endpoint_setting = resolve_endpoint(endpoint_url, environ, endpoint_variable)
+        self.region = resolve_region(region, environ)
+        self._region_setting = region_setting(region, environ)
+        check_region(self.region, self._region_setting)
+        if client is None:
+            if endpoint is not None:
+                check_endpoint(endpoint, endpoint_setting)
+            check_credentials(environ)
         # Before any request: botocore at DEBUG would log bodies, i.e. values.
         from rideinfra.secrets._awslog import redact_botocore_bodies
 
         redact_botocore_bodies()
         self._client = client
         self._service = service
+        self.label = label
+        self._hints = hints
         self._environ = environ
         self._lock = threading.Lock()
-        self.region = region
-        self.endpoint_url = endpoint_url
+        self.endpoint_url = endpoint
         # Which setting gave the endpoint, for ConfigErrors.
         self._endpoint_setting = endpoint_setting
-        self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
+        self._max_concurrency = max_concurrency
+        self._deadline = deadline
+        self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_concurrency)
 
     def get(self) -> _C:
         if self._client is None:
@@ -215,8 +336,9 @@ class AwsClient(Generic[_C]):
         """The client; what botocore refuses in the settings is a ConfigError, before any request.
 
         Raises:
-            ConfigError: AWS_PROFILE names no profile, credentials are partial,
-                the endpoint is malformed, or the AWS config file cannot be parsed.
+            ConfigError: the region is one the service does not exist in,
+                AWS_PROFILE names no profile, credentials are partial, the
+                endpoint is malformed, or the AWS config file cannot be parsed.
         """
         from botocore import exceptions as boto
 
@@ -274,6 +396,10 @@ class AwsClient(Generic[_C]):
         env = self._environ
         session = Session()
         session.register_component("data_loader", _service_loader(session, self._service))
+        # Before the client: its endpoint data is the session's, loaded once for both.
+        check_known_region(
+            session, self.region, self._region_setting, service=self._service, label=self.label
+        )
         profile = env.get("AWS_PROFILE")
         if profile:
             session.set_config_variable("profile", profile)
@@ -283,7 +409,7 @@ class AwsClient(Generic[_C]):
             env.get("AWS_SESSION_TOKEN"),
         )
         if key or secret or token:
-            # Both parts are there: the source checked (check_credentials).
+            # Both parts are there: __init__ checked (check_credentials).
             session.set_credentials(cast(str, key), cast(str, secret), token)
         client = session.create_client(
             self._service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
@@ -294,6 +420,72 @@ class AwsClient(Generic[_C]):
         # Both come from settings, not from us: one line, no control characters.
         return f"{foreign_text(self.endpoint_url or 'AWS')} (region {foreign_text(self.region)})"
 
+    def new_deadline(self) -> Deadline:
+        """The deadline of one fetch (or listing), starting now."""
+        return Deadline(self._deadline)
+
+    def hint(self, code: str, op: str) -> str | None:
+        """What to tell the user about AWS error `code` from `op`; None when we know nothing."""
+        text = self._hints.get(code)
+        return text.format(op=op) if text is not None else None
+
+    def store_error(self, exc: Exception, op: str) -> SourceError | ConfigError:
+        """A failure of the whole call (network, credentials, throttling), not of one secret.
+
+        No credentials at all is the environment's mistake, found before any
+        request is sent: a ConfigError saying what to set.
+
+        Args:
+            exc: the botocore error.
+            op: the API operation, for the message and the `{op}` of a hint.
+        """
+        from botocore.exceptions import NoCredentialsError
+
+        if isinstance(exc, NoCredentialsError):
+            return ConfigError(f"{self.label} at {self.where()}: {op}: {NO_CREDENTIALS}")
+        code = error_code(exc)
+        # Else botocore's message: for connection problems it names the URL and the
+        # cause; for an error answer it quotes the server (an HTML page from a
+        # proxy, a message with braces): foreign text, made one bounded line.
+        text = self.hint(code, op) or foreign_text(exc)
+        return SourceError(
+            f"{self.label} at {self.where()}: {op} failed: {code}: {text}", code=code
+        )
+
+    def write_error(self, exc: Exception, name: str, op: str) -> SourceError:
+        """The store's refusal (an error answer) of `op` writing secret `name`."""
+        code = error_code(exc)
+        return SourceError(
+            f"secret {name!r}: writing to {self.label} at {self.where()} failed: {code}: "
+            f"{self.hint(code, op) or 'see the AWS error code'}",
+            secret=name,
+            code=code,
+        )
+
+    def within(
+        self, work: Callable[[_T], _R], items: Sequence[_T], deadline: Deadline, op: str
+    ) -> list[_R]:
+        """`work` over `items` on `max_concurrency` threads; a SourceError once `deadline` passes.
+
+        Raises:
+            SourceError: code `DeadlineExceeded`; names `op` and the deadline.
+        """
+        try:
+            return run_within(
+                work,
+                items,
+                deadline=deadline,
+                workers=self._max_concurrency,
+                name=f"rideinfra-{self._service}",
+            )
+        except DeadlinePassed:
+            raise SourceError(
+                f"{self.label} at {self.where()}: {op} did not finish within the fetch "
+                f"deadline of {deadline.seconds:g} s (the store answers too slowly, or keeps "
+                "paginating); retry later, or give the source a longer deadline",
+                code="DeadlineExceeded",
+            ) from None
+
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore error (foreign text, bounded), else the class name."""
@@ -302,27 +494,6 @@ def error_code(exc: BaseException) -> str:
         code = str(response.get("Error", {}).get("Code", ""))
         return foreign_text(code, 60) if code else type(exc).__name__
     return type(exc).__name__
-
-
-def store_error(
-    exc: Exception, op: str, where: str, *, service: str, hints: Mapping[str, str]
-) -> SourceError:
-    """A failure of the whole call (network, credentials, throttling), not of one secret.
-
-    Args:
-        exc: the botocore error.
-        op: the API operation, for the message and the `{op}` of a hint.
-        where: the endpoint and region (`AwsClient.where`).
-        service: the service's name in messages (`Secrets Manager`).
-        hints: error code -> what to tell the user (ours, never a server's text).
-    """
-    code = error_code(exc)
-    hint = hints.get(code)
-    # Else botocore's message: for connection problems it names the URL and the
-    # cause; for an error answer it quotes the server (an HTML page from a
-    # proxy, a message with braces): foreign text, made one bounded line.
-    text = hint.format(op=op) if hint is not None else foreign_text(exc)
-    return SourceError(f"{service} at {where}: {op} failed: {code}: {text}", code=code)
 
 
 def log_retries(response: Mapping[str, Any], op: str) -> None:

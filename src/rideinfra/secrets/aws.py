@@ -7,22 +7,19 @@ imported at all.
 
 from __future__ import annotations
 
-import os
-import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
-from urllib.parse import urlsplit
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from rideinfra.__about__ import __version__
-from rideinfra.errors import (
-    ConfigError,
-    SecretFormatError,
-    SecretNotFound,
-    SourceError,
-    foreign_text,
+from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError, foreign_text
+from rideinfra.secrets._awsclient import (
+    AwsClient,
+    RetryMode,
+    chunks,
+    error_code,
+    log_retries,
+    resolve_region,
 )
-from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
+from rideinfra.secrets._deadline import Deadline
 from rideinfra.secrets._log import logger
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
@@ -37,8 +34,6 @@ from rideinfra.secrets.model import (
 )
 
 if TYPE_CHECKING:
-    from botocore.loaders import Loader
-    from botocore.session import Session
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 __all__ = [
@@ -68,14 +63,12 @@ DEFAULT_MAX_CONCURRENCY = 50
 #: and timeouts cannot: an answer trickled under the read timeout, a store
 #: that keeps paginating.
 DEFAULT_DEADLINE = 120.0
-DEFAULT_REGION = "us-east-1"
 ORIGIN = "aws-secretsmanager"
 SERVICE = "secretsmanager"
+_LABEL = "Secrets Manager"
 
-RetryMode = Literal["standard", "adaptive", "legacy"]
 # What one request yields: secrets read, and per-secret errors.
 _Part = tuple[dict[str, Secret], dict[str, SourceError]]
-_R = TypeVar("_R")
 
 # What to tell the user for the error codes an init container meets in practice.
 # Ours, so the one kind of text formatted with `{op}`: never a server's message.
@@ -93,332 +86,19 @@ _HINTS = {
     "InternalServiceError": "Secrets Manager failed past the retry budget; retry later",
 }
 
-#: What to do when botocore finds no credentials anywhere in its chain.
-_NO_CREDENTIALS = (
-    "no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any "
-    "values work for LocalStack or moto), or AWS_PROFILE to a profile of ~/.aws/config, or "
-    "run where an instance, task or IRSA role provides them"
-)
-
-
-def resolve_region(region: str | None, environ: Mapping[str, str]) -> str:
-    """The region to use: the argument, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1."""
-    return (
-        region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    )
-
-
-def _region_setting(region: str | None, environ: Mapping[str, str]) -> str:
-    """Where `resolve_region` took the region from, for messages."""
-    if region:
-        return "the source's region"
-    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        if environ.get(variable):
-            return variable
-    return "the default region"  # pragma: no cover - us-east-1 is valid
-
-
-def _resolve_endpoint(
-    endpoint_url: str | None, environ: Mapping[str, str]
-) -> tuple[str | None, str]:
-    """The endpoint to use, and the setting it came from (for messages)."""
-    if endpoint_url:
-        return endpoint_url, "the source's endpoint_url"
-    # The service-specific variable wins, as in the AWS SDKs.
-    for variable in ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"):
-        if environ.get(variable):
-            return environ[variable], variable
-    return None, "AWS"
-
-
-#: botocore's own rule for region names (botocore.utils.validate_region_name).
-_REGION = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$")
-
-
-def _check_region(region: str, setting: str) -> None:
-    """Refuse a region botocore would refuse at the first request (and a log line would show).
-
-    Raises:
-        ConfigError: names the setting.
-    """
-    if not _REGION.match(region):
-        raise ConfigError(
-            f"{setting} is not a region name (like eu-west-1); set it to the region the "
-            "secrets are in"
-        )
-
-
-def _check_known_region(session: Session, region: str, setting: str) -> None:
-    """Refuse a region no partition has Secrets Manager in, from botocore's own data (offline).
-
-    An unknown region otherwise becomes a request to a host that does not
-    exist (real AWS), or a retried error page (LocalStack), not a message.
-
-    Raises:
-        ConfigError: names the setting, the region and the closest known one.
-    """
-    known = [
-        name
-        for partition in session.get_available_partitions()
-        for name in session.get_available_regions(SERVICE, partition)
-    ]
-    if not known or region in known:  # no endpoint data at all: nothing to say
-        return
-    close = _closest(region, [k for k in known if "fips" not in k])
-    hint = f"; did you mean {close}?" if close else "."
-    import botocore
-
-    raise ConfigError(
-        f"{setting} is {foreign_text(region, 60)!r}, a region where Secrets Manager does not "
-        f"exist{hint} Set it to the region the secrets are in (LocalStack and moto take the "
-        f"same names; botocore {botocore.__version__} knows {len(known)} regions, a newer "
-        "region needs a newer botocore)"
-    )
-
-
-def _closest(word: str, choices: Sequence[str]) -> str | None:
-    """The choice fewest edits away (a swap of two neighbours is one), if at most 3."""
-
-    def distance(a: str, b: str) -> int:
-        # Optimal string alignment: Levenshtein plus adjacent transpositions (us-esat-1).
-        rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
-        for i in range(1, len(a) + 1):
-            for j in range(1, len(b) + 1):
-                cost = a[i - 1] != b[j - 1]
-                rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
-                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                    rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
-        return rows[len(a)][len(b)]
-
-    scored = sorted((distance(word.lower(), choice), choice) for choice in choices)
-    return scored[0][1] if scored and scored[0][0] <= 3 else None
-
-
-def _check_endpoint(url: str, setting: str) -> None:
-    """Refuse an endpoint botocore would fail on later (as an internal error, or at signing).
-
-    Raises:
-        ConfigError: no http(s) scheme, no host, or a bad port, or spaces or
-            control characters (which urllib drops silently, and which a log
-            line would print); names the setting.
-    """
-    fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
-    if not url.isprintable() or " " in url:
-        raise ConfigError(f"{setting} holds spaces or control characters; {fix}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ConfigError(f"{setting} does not start with http:// or https://; {fix}")
-    if not parts.hostname:
-        raise ConfigError(f"{setting} has no host name; {fix}")
-    try:
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        raise ConfigError(
-            f"{setting} has a port that is not a number from 0 to 65535; {fix}"
-        ) from None
-
-
-def _check_credentials(environ: Mapping[str, str]) -> None:
-    """Refuse a partial set of credential variables before botocore signs with None.
-
-    Raises:
-        ConfigError: names the variables set and the ones missing.
-    """
-    given = [name for name in _CREDENTIALS if environ.get(name)]
-    missing = [name for name in _CREDENTIALS[:2] if name not in given]
-    if not given or not missing:
-        return
-    raise ConfigError(
-        f"{_listed(given)} set but {_listed(missing)} not: set {' and '.join(missing)} "
-        "too (with AWS_SESSION_TOKEN for temporary credentials), or unset them all to use "
-        "AWS_PROFILE or the instance or task role"
-    )
-
-
-#: An access key needs its secret key; a session token needs both.
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-
-
-def _listed(names: list[str]) -> str:
-    """`A is` / `A and B are`."""
-    return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'}"
-
-
-def _service_loader(session: Session) -> Loader:
-    """botocore's data loader, minus its walk over every service's data directory.
-
-    Before loading a model, botocore's Loader lists all ~400 services (about
-    1,800 stat/listdir calls, 15-40 ms of client creation) only to check that
-    the one asked for exists. This loader checks just Secrets Manager's
-    directory; models still load from the same search paths (AWS_DATA_PATH,
-    ~/.aws/models, botocore's own data).
-    """
-    from botocore.exceptions import DataNotFoundError
-    from botocore.loaders import Loader
-
-    class ServiceLoader(Loader):
-        def list_available_services(self, type_name: str) -> list[str]:
-            try:
-                self.list_api_versions(SERVICE, type_name)
-            except DataNotFoundError:
-                return []
-            return [SERVICE]
-
-    data_path = session.get_config_variable("data_path")
-    return ServiceLoader(extra_search_paths=data_path.split(os.pathsep) if data_path else [])
-
-
-class _Client:
-    """Builds one botocore client on first use, thread-safely; or wraps an injected one."""
-
-    def __init__(
-        self,
-        client: SecretsManagerClient | None,
-        *,
-        region: str,
-        endpoint_url: str | None,
-        endpoint_setting: str,
-        region_setting: str = "the region",
-        retry_mode: RetryMode,
-        max_attempts: int,
-        connect_timeout: float,
-        read_timeout: float,
-        max_pool: int,
-        environ: Mapping[str, str],
-    ) -> None:
-        # Before any request: botocore at DEBUG would log bodies, i.e. values.
-        from rideinfra.secrets._awslog import redact_botocore_bodies
-
-        redact_botocore_bodies()
-        self._client = client
-        self._environ = environ
-        self._lock = threading.Lock()
-        self.region = region
-        self.endpoint_url = endpoint_url
-        # Which setting gave the endpoint, for ConfigErrors.
-        self._endpoint_setting = endpoint_setting
-        self._region_setting = region_setting
-        self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_pool)
-
-    def get(self) -> SecretsManagerClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._build()
-        return self._client
-
-    def _build(self) -> SecretsManagerClient:
-        """The client; what botocore refuses in the settings is a ConfigError, before any request.
-
-        Raises:
-            ConfigError: AWS_PROFILE names no profile, credentials are partial,
-                the endpoint is malformed, or the AWS config file cannot be parsed.
-        """
-        from botocore import exceptions as boto
-
-        try:
-            return self._create()
-        except boto.ProfileNotFound:
-            profile = foreign_text(
-                self._environ.get("AWS_PROFILE") or os.environ.get("AWS_PROFILE")
-            )
-            raise ConfigError(
-                f"AWS_PROFILE is {profile!r}, a profile in neither the AWS config nor the "
-                "credentials file (~/.aws/config, ~/.aws/credentials, or the files "
-                "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name); set AWS_PROFILE to "
-                "one of their profiles, or unset it"
-            ) from None
-        except boto.PartialCredentialsError as exc:
-            raise ConfigError(
-                f"the AWS credentials are incomplete: {foreign_text(exc)}; set the missing "
-                "variable or setting, or unset the others"
-            ) from None
-        except boto.ConfigParseError as exc:
-            raise ConfigError(
-                f"the AWS config file cannot be parsed: {foreign_text(exc)}; fix it, or "
-                "point AWS_CONFIG_FILE elsewhere"
-            ) from None
-        except ValueError as exc:
-            # botocore's own endpoint check (host names it cannot use) says "Invalid endpoint".
-            if "endpoint" not in str(exc).lower():
-                raise
-            raise ConfigError(
-                f"{self._endpoint_setting} is not a URL botocore can use (host name "
-                "with letters, digits, dots and dashes only); set it to a URL such as "
-                "http://localhost:4566, or unset it to use AWS"
-            ) from None
-
-    def _create(self) -> SecretsManagerClient:
-        # botocore directly, not boto3: importing boto3 also loads s3transfer and
-        # the resource layer (about 30 ms of an init container's start-up) for
-        # nothing a Secrets Manager client uses; boto3's client() returns this
-        # same botocore client.
-        from botocore.config import Config
-        from botocore.session import Session
-
-        retry_mode, max_attempts, connect_timeout, read_timeout, max_pool = self._settings
-        config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_pool_connections=max_pool,
-            user_agent_extra=f"rideinfra/{__version__}",
-        )
-        # A session of our own: boto3's default session is a process global
-        # and not safe to create clients from concurrently. Credentials given
-        # in environ are used; absent ones fall back to botocore's usual chain
-        # (which reads os.environ, ~/.aws, and instance/task roles).
-        env = self._environ
-        session = Session()
-        session.register_component("data_loader", _service_loader(session))
-        # Before the client: its endpoint data is the session's, loaded once for both.
-        _check_known_region(session, self.region, self._region_setting)
-        profile = env.get("AWS_PROFILE")
-        if profile:
-            session.set_config_variable("profile", profile)
-        key, secret, token = (
-            env.get("AWS_ACCESS_KEY_ID"),
-            env.get("AWS_SECRET_ACCESS_KEY"),
-            env.get("AWS_SESSION_TOKEN"),
-        )
-        if key or secret or token:
-            # Both parts are there: SecretsManagerSource checked (_check_credentials).
-            session.set_credentials(cast(str, key), cast(str, secret), token)
-        client = session.create_client(
-            SERVICE, region_name=self.region, endpoint_url=self.endpoint_url, config=config
-        )
-        return cast("SecretsManagerClient", client)
-
-    def where(self) -> str:
-        # Both come from settings, not from us: one line, no control characters.
-        return f"{foreign_text(self.endpoint_url or 'AWS')} (region {foreign_text(self.region)})"
-
-
-def _error_code(exc: BaseException) -> str:
-    # The server's code is foreign text too (a proxy's answer can be anything).
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = str(response.get("Error", {}).get("Code", ""))
-        return foreign_text(code, 60) if code else type(exc).__name__
-    return type(exc).__name__
-
-
-def _hint(code: str, op: str) -> str | None:
-    hint = _HINTS.get(code)
-    return hint.format(op=op) if hint is not None else None
-
-
-def _retries(response: Mapping[str, Any]) -> int:
-    meta = response.get("ResponseMetadata", {})
-    return int(meta.get("RetryAttempts", 0)) if isinstance(meta, Mapping) else 0
+#: GetSecretValue errors about the one secret asked, not the whole store.
+_PER_SECRET = ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure")
 
 
 def _is_deleted(code: str, message: str) -> bool:
     return code == "InvalidRequestException" and "delet" in message.lower()
 
 
-def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -> SourceError:
+def _per_secret_error(
+    client: AwsClient[SecretsManagerClient], name: str, code: str, message: str, op: str
+) -> SourceError:
     code = foreign_text(code, 60)
+    where = client.where()
     if code == "ResourceNotFoundException":
         return SecretNotFound(
             f"secret {name!r} not found in Secrets Manager at {where}; "
@@ -433,26 +113,8 @@ def _per_secret_error(name: str, code: str, message: str, op: str, where: str) -
             secret=name,
             code=code,
         )
-    hint = _hint(code, op) or foreign_text(message or "see the AWS error code")
+    hint = client.hint(code, op) or foreign_text(message or "see the AWS error code")
     return SourceError(f"secret {name!r}: {code}: {hint}", secret=name, code=code)
-
-
-def _store_error(exc: Exception, op: str, where: str) -> SourceError | ConfigError:
-    """A failure of the whole call (network, credentials, throttling), not of one secret.
-
-    No credentials at all is the environment's mistake, found before any
-    request is sent: a ConfigError saying what to set.
-    """
-    from botocore.exceptions import NoCredentialsError
-
-    if isinstance(exc, NoCredentialsError):
-        return ConfigError(f"Secrets Manager at {where}: {op}: {_NO_CREDENTIALS}")
-    code = _error_code(exc)
-    # Else botocore's message: for connection problems it names the URL and the
-    # cause; for an error answer it quotes the server (an HTML page from a
-    # proxy, a message with braces): foreign text, made one bounded line.
-    hint = _hint(code, op) or foreign_text(exc)
-    return SourceError(f"Secrets Manager at {where}: {op} failed: {code}: {hint}", code=code)
 
 
 def _asked_forms(item: Mapping[str, Any], asked: Sequence[str]) -> list[str]:
@@ -491,11 +153,6 @@ def _name_prefix(asked: str) -> str:
     )
     head, slash, _ = name.partition("/")
     return head + slash
-
-
-def _chunks(names: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
-    for start in range(0, len(names), size):
-        yield tuple(names[start : start + size])
 
 
 class SecretsManagerSource(BaseSource):
@@ -575,34 +232,22 @@ class SecretsManagerSource(BaseSource):
         deadline: float | None = None,
         pins: Mapping[str, VersionPin] | None = None,
     ) -> None:
-        env = os.environ if environ is None else environ
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
-        self._deadline = DEFAULT_DEADLINE if deadline is None else deadline
-        if not self._deadline > 0:
-            raise ValueError("deadline must be a positive number of seconds")
-        endpoint, endpoint_setting = _resolve_endpoint(endpoint_url, env)
-        resolved_region = resolve_region(region, env)
-        _check_region(resolved_region, _region_setting(region, env))
-        if client is None:
-            # Only what this source would build a client from; an injected one is the caller's.
-            if endpoint is not None:
-                _check_endpoint(endpoint, endpoint_setting)
-            _check_credentials(env)
-        self._client = _Client(
+        self._client: AwsClient[SecretsManagerClient] = AwsClient(
             client,
-            region=resolved_region,
-            endpoint_url=endpoint,
-            endpoint_setting=endpoint_setting,
-            region_setting=_region_setting(region, env),
+            service=SERVICE,
+            label=_LABEL,
+            endpoint_variable="AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            hints=_HINTS,
+            region=region,
+            endpoint_url=endpoint_url,
+            environ=environ,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            max_pool=max_concurrency,
-            environ=env,
+            max_concurrency=max_concurrency,
+            deadline=DEFAULT_DEADLINE if deadline is None else deadline,
         )
-        self._max_concurrency = max_concurrency
         self._version_stage = version_stage
         self._version_id = version_id
         self._parse = parse
@@ -630,8 +275,8 @@ class SecretsManagerSource(BaseSource):
         Raises:
             SourceError: the store could not be listed, or not within the deadline.
         """
-        deadline = Deadline(self._deadline)
-        (names,) = self._within(
+        deadline = self._client.new_deadline()
+        (names,) = self._client.within(
             lambda _: self._list(prefix, deadline), [()], deadline, "ListSecrets"
         )
         # The name filter matches words anywhere in the name; keep true prefixes only.
@@ -651,7 +296,7 @@ class SecretsManagerSource(BaseSource):
                 deadline.check()  # a store that pages for ever stops here
                 names += [str(item["Name"]) for item in page.get("SecretList", [])]
         except (BotoCoreError, ClientError) as exc:
-            raise _store_error(exc, "ListSecrets", self._client.where()) from exc
+            raise self._client.store_error(exc, "ListSecrets") from exc
         return names
 
     def list_versions(self, names: Sequence[str]) -> dict[str, str | None]:
@@ -666,8 +311,8 @@ class SecretsManagerSource(BaseSource):
         Raises:
             SourceError: the store could not be listed, or not within the deadline.
         """
-        deadline = Deadline(self._deadline)
-        (stages,) = self._within(
+        deadline = self._client.new_deadline()
+        (stages,) = self._client.within(
             lambda _: self._list_stages(names, deadline), [()], deadline, "ListSecrets"
         )
         versions: dict[str, str | None] = {}
@@ -700,23 +345,23 @@ class SecretsManagerSource(BaseSource):
                     for name in _asked_forms(item, names):
                         stages[name] = {str(v): list(s) for v, s in held.items()}
         except (BotoCoreError, ClientError) as exc:
-            raise _store_error(exc, "ListSecrets", self._client.where()) from exc
+            raise self._client.store_error(exc, "ListSecrets") from exc
         return stages
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
-        deadline = Deadline(self._deadline)
+        deadline = self._client.new_deadline()
         batched = tuple(n for n in names if n not in self._pins) if self._batch else ()
         single: list[tuple[str, ...]] = [(name,) for name in names if name not in batched]
         parts: list[_Part] = []
         if batched:
-            parts += self._within(
+            parts += self._client.within(
                 lambda ids: self._batch_chunk(ids, deadline),
-                list(_chunks(batched, BATCH_LIMIT)),
+                list(chunks(batched, BATCH_LIMIT)),
                 deadline,
                 "BatchGetSecretValue",
             )
         if single:
-            parts += self._within(
+            parts += self._client.within(
                 lambda ids: self._get_all(ids, deadline), single, deadline, "GetSecretValue"
             )
         secrets: dict[str, Secret] = {}
@@ -727,26 +372,6 @@ class SecretsManagerSource(BaseSource):
         # Keep the caller's order, which makes logs and results deterministic.
         ordered = {n: secrets[n] for n in names if n in secrets}
         return FetchResult(ordered, {n: errors[n] for n in names if n in errors})
-
-    def _within(
-        self,
-        work: Callable[[tuple[str, ...]], _R],
-        groups: list[tuple[str, ...]],
-        deadline: Deadline,
-        op: str,
-    ) -> list[_R]:
-        """`work` over `groups` in parallel; a SourceError when the deadline passes first."""
-        try:
-            return run_within(
-                work, groups, deadline=deadline, workers=self._max_concurrency, name="rideinfra-sm"
-            )
-        except DeadlinePassed:
-            raise SourceError(
-                f"Secrets Manager at {self._client.where()}: {op} did not finish within the "
-                f"fetch deadline of {deadline.seconds:g} s (the store answers too slowly, "
-                "or keeps paginating); retry later, or give the source a longer deadline",
-                code="DeadlineExceeded",
-            ) from None
 
     def _batch_chunk(self, ids: tuple[str, ...], deadline: Deadline) -> _Part:
         found: dict[str, Secret] = {}
@@ -773,11 +398,11 @@ class SecretsManagerSource(BaseSource):
                 name = str(err.get("SecretId", ""))
                 if name in ids:  # what we asked, not whatever the server says
                     errors[name] = _per_secret_error(
+                        self._client,
                         name,
                         str(err.get("ErrorCode", "")),
                         str(err.get("Message", "")),
                         "BatchGetSecretValue",
-                        self._client.where(),
                     )
             token = response.get("NextToken")
             resolved = len(found) + len(errors)
@@ -812,17 +437,17 @@ class SecretsManagerSource(BaseSource):
             else:
                 response = client.batch_get_secret_value(SecretIdList=list(ids))
         except ClientError as exc:
-            if _error_code(exc) == "AccessDeniedException":
+            if error_code(exc) == "AccessDeniedException":
                 if self._batch:
                     logger().warning(
                         "BatchGetSecretValue denied; falling back to GetSecretValue per secret"
                     )
                 self._batch = False
                 return None
-            raise _store_error(exc, "BatchGetSecretValue", self._client.where()) from exc
+            raise self._client.store_error(exc, "BatchGetSecretValue") from exc
         except BotoCoreError as exc:
-            raise _store_error(exc, "BatchGetSecretValue", self._client.where()) from exc
-        self._log_retries(response, "BatchGetSecretValue")
+            raise self._client.store_error(exc, "BatchGetSecretValue") from exc
+        log_retries(response, "BatchGetSecretValue")
         return response
 
     def _get_all(self, ids: tuple[str, ...], deadline: Deadline) -> _Part:
@@ -848,17 +473,15 @@ class SecretsManagerSource(BaseSource):
         try:
             response = self._client.get().get_secret_value(**kwargs)
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             message = str(exc.response.get("Error", {}).get("Message", ""))
-            if code == "ResourceNotFoundException" or _is_deleted(code, message):
-                return {}, {name: _per_secret_error(name, code, message, "", self._client.where())}
-            if code in ("AccessDeniedException", "DecryptionFailure"):
-                error = _per_secret_error(name, code, message, "GetSecretValue", "")
+            if code in _PER_SECRET or _is_deleted(code, message):
+                error = _per_secret_error(self._client, name, code, message, "GetSecretValue")
                 return {}, {name: error}
-            raise _store_error(exc, "GetSecretValue", self._client.where()) from exc
+            raise self._client.store_error(exc, "GetSecretValue") from exc
         except BotoCoreError as exc:
-            raise _store_error(exc, "GetSecretValue", self._client.where()) from exc
-        self._log_retries(response, "GetSecretValue")
+            raise self._client.store_error(exc, "GetSecretValue") from exc
+        log_retries(response, "GetSecretValue")
         try:
             return {name: self._to_secret(name, response, options)}, {}
         except SourceError as exc:
@@ -880,13 +503,6 @@ class SecretsManagerSource(BaseSource):
                 name, item["SecretBinary"], options=options, version_id=version, origin=ORIGIN
             )
         raise SourceError(f"secret {name!r} has no SecretString or SecretBinary", secret=name)
-
-    @staticmethod
-    def _log_retries(response: Mapping[str, Any], op: str) -> None:
-        retries = _retries(response)
-        if retries:
-            plural = "y" if retries == 1 else "ies"
-            logger().info("%s succeeded after %d retr%s", op, retries, plural)
 
 
 StoreResult = Literal["created", "updated", "unchanged", "restored"]
@@ -971,7 +587,6 @@ class SecretsManagerStore:
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = self._source._client.get()
-        where = self._source._client.where()
         import json
 
         wanted = fields if isinstance(fields, str) else dict(fields)
@@ -986,15 +601,9 @@ class SecretsManagerStore:
             client.put_secret_value(SecretId=name, SecretString=text)
             return "updated"
         except ClientError as exc:
-            code = _error_code(exc)
-            raise SourceError(
-                f"secret {name!r}: writing to Secrets Manager at {where} failed: {code}: "
-                f"{_hint(code, 'PutSecretValue') or 'see the AWS error code'}",
-                secret=name,
-                code=code,
-            ) from exc
+            raise self._source._client.write_error(exc, name, "PutSecretValue") from exc
         except BotoCoreError as exc:
-            raise _store_error(exc, "PutSecretValue", where) from exc
+            raise self._source._client.store_error(exc, "PutSecretValue") from exc
 
     @staticmethod
     def _create(
@@ -1007,7 +616,7 @@ class SecretsManagerStore:
             return "created"
         except ClientError as exc:
             message = str(exc.response.get("Error", {}).get("Message", ""))
-            code = _error_code(exc)
+            code = error_code(exc)
             # AWS answers InvalidRequestException for a name held by a secret
             # scheduled for deletion; moto and LocalStack ResourceExistsException.
             if code != "ResourceExistsException" and not _is_deleted(code, message):

@@ -22,7 +22,6 @@ botocore is imported only when a client is first needed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,21 +32,8 @@ from rideinfra.errors import (
     SourceError,
     foreign_text,
 )
-from rideinfra.secrets._awsclient import (
-    AwsClient,
-    RetryMode,
-    check_credentials,
-    check_endpoint,
-    check_region,
-    chunks,
-    error_code,
-    log_retries,
-    region_setting,
-    resolve_endpoint,
-    resolve_region,
-    store_error,
-)
-from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
+from rideinfra.secrets._awsclient import AwsClient, RetryMode, chunks, log_retries
+from rideinfra.secrets._deadline import Deadline
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
@@ -114,8 +100,11 @@ class ParameterStoreSource(BaseSource):
     lists in `InvalidParameters`, or a path with no parameters, is a
     `SecretNotFound` naming the secret.
 
-    The settings are checked when the source is built, as for
-    `SecretsManagerSource` (endpoint, region, credential variables).
+    The settings are checked as for `SecretsManagerSource`: the endpoint,
+    the region and the credential variables when the source is built; a
+    region Parameter Store does not exist in, and AWS_PROFILE naming no
+    profile, when the client is built, still before any request. No
+    credentials anywhere is a ConfigError at the first request.
 
     Args:
         region: else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
@@ -135,7 +124,8 @@ class ParameterStoreSource(BaseSource):
         deadline: seconds one fetch may take in all.
 
     Raises:
-        ConfigError: the endpoint, the region or the credential variables are malformed.
+        ConfigError: the endpoint, the region or the credential variables are
+            malformed (and, at the first fetch, the profile; see above).
         ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
     """
 
@@ -157,35 +147,24 @@ class ParameterStoreSource(BaseSource):
         plain_fields: Mapping[str, str] | None = None,
         deadline: float | None = None,
     ) -> None:
-        env = os.environ if environ is None else environ
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
-        self._deadline = DEFAULT_DEADLINE if deadline is None else deadline
-        if not self._deadline > 0:
-            raise ValueError("deadline must be a positive number of seconds")
-        endpoint, endpoint_setting = resolve_endpoint(endpoint_url, env, "AWS_ENDPOINT_URL_SSM")
-        resolved_region = resolve_region(region, env)
-        check_region(resolved_region, region_setting(region, env))
-        if client is None:
-            if endpoint is not None:
-                check_endpoint(endpoint, endpoint_setting)
-            check_credentials(env)
         self._client: AwsClient[SSMClient] = AwsClient(
             client,
             service=SERVICE,
-            region=resolved_region,
-            endpoint_url=endpoint,
-            endpoint_setting=endpoint_setting,
+            label=_LABEL,
+            endpoint_variable="AWS_ENDPOINT_URL_SSM",
+            hints=_HINTS,
+            region=region,
+            endpoint_url=endpoint_url,
+            environ=environ,
             retry_mode=retry_mode,
             max_attempts=max_attempts,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            max_pool=max_concurrency,
-            environ=env,
+            max_concurrency=max_concurrency,
+            deadline=DEFAULT_DEADLINE if deadline is None else deadline,
         )
         self._prefix = prefix
         self._recursive = recursive
-        self._max_concurrency = max_concurrency
         self._parse = parse
         self._plain = dict(plain_fields or {})
 
@@ -210,25 +189,16 @@ class ParameterStoreSource(BaseSource):
         )
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
-        deadline = Deadline(self._deadline)
+        deadline = self._client.new_deadline()
         plain = [n for n in names if not n.endswith("/")]
         work: list[tuple[str, ...]] = list(chunks(plain, BATCH_LIMIT))
         work += [("/", n) for n in names if n.endswith("/")]  # a path read: ("/", name)
-        try:
-            parts = run_within(
-                lambda item: self._read(item, deadline),
-                work,
-                deadline=deadline,
-                workers=self._max_concurrency,
-                name="rideinfra-ssm",
-            )
-        except DeadlinePassed:
-            raise SourceError(
-                f"{_LABEL} at {self._client.where()}: the fetch did not finish within its "
-                f"deadline of {deadline.seconds:g} s (the store answers too slowly, or keeps "
-                "paginating); retry later, or give the source a longer deadline",
-                code="DeadlineExceeded",
-            ) from None
+        parts = self._client.within(
+            lambda item: self._read(item, deadline),
+            work,
+            deadline,
+            "GetParameters / GetParametersByPath",
+        )
         secrets: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
         for found, failed in parts:
@@ -250,7 +220,7 @@ class ParameterStoreSource(BaseSource):
         try:
             response = self._client.get().get_parameters(Names=list(asked), WithDecryption=True)
         except (BotoCoreError, ClientError) as exc:
-            raise self._store_error(exc, "GetParameters") from exc
+            raise self._client.store_error(exc, "GetParameters") from exc
         log_retries(response, "GetParameters")
         found: dict[str, Secret] = {}
         errors: dict[str, SourceError] = {}
@@ -294,7 +264,7 @@ class ParameterStoreSource(BaseSource):
             try:
                 page = self._client.get().get_parameters_by_path(**kwargs)
             except (BotoCoreError, ClientError) as exc:
-                raise self._store_error(exc, "GetParametersByPath") from exc
+                raise self._client.store_error(exc, "GetParametersByPath") from exc
             log_retries(page, "GetParametersByPath")
             for item in page.get("Parameters", []):
                 full = str(item.get("Name", ""))
@@ -352,9 +322,6 @@ class ParameterStoreSource(BaseSource):
             secret=name,
             code="ParameterNotFound",
         )
-
-    def _store_error(self, exc: Exception, op: str) -> SourceError:
-        return store_error(exc, op, self._client.where(), service=_LABEL, hints=_HINTS)
 
 
 def _answer_names(asked: Mapping[str, str]) -> dict[str, str]:
@@ -432,10 +399,11 @@ class ParameterStoreStore:
                 if (current or {}).get(field) != value
             }
         else:
-            import json
+            import json  # here, not at the top: `import rideinfra.secrets` stays without it
 
             writes = {self._source.parameter_name(name): json.dumps(dict(fields))}
-        client = self._source._client.get()
+        aws = self._source._client
+        client = aws.get()
         for parameter, value in writes.items():
             try:
                 client.put_parameter(
@@ -448,14 +416,7 @@ class ParameterStoreStore:
                     Tier="Advanced" if len(value.encode()) > 4096 else "Standard",
                 )
             except ClientError as exc:
-                code = error_code(exc)
-                hint = _HINTS.get(code, "see the AWS error code").format(op="PutParameter")
-                raise SourceError(
-                    f"secret {name!r}: writing to {_LABEL} at {self._source._client.where()} "
-                    f"failed: {code}: {hint}",
-                    secret=name,
-                    code=code,
-                ) from exc
+                raise aws.write_error(exc, name, "PutParameter") from exc
             except BotoCoreError as exc:
-                raise self._source._store_error(exc, "PutParameter") from exc
+                raise aws.store_error(exc, "PutParameter") from exc
         return "created" if current is None else "updated"
