@@ -198,6 +198,56 @@ def vault_config(**source: Any) -> Any:
     )
 
 
+class TestVersionPerSecret:
+    """`secrets.<name>.version: N` pins a KV v2 version, as the issue's contract asks."""
+
+    @staticmethod
+    def config(source: dict[str, Any], **secret: Any) -> Any:
+        return parse_config(
+            {
+                "version": 1,
+                "source": source,
+                "secrets": {"app/db": secret},
+                "profiles": {"app": {"secrets": ["app/db"]}},
+            }
+        )
+
+    def test_version_reaches_the_vault_source(self) -> None:
+        """The secret's `version` becomes the source's pin, beside `versions:`."""
+        config = self.config(
+            {"type": "vault", "address": "http://vault.vault:8200", "versions": {"x/y": 2}},
+            version=3,
+        )
+        assert config.source.versions == {"x/y": 2, "app/db": 3}
+
+    def test_a_pinned_version_is_read_from_openbao(self, bao: OpenBao) -> None:
+        """Fetched through the config, the pinned secret gives its first version's value."""
+        from rideinfra.operations import config_source
+
+        put(bao, "app/db", {"V": "one"})
+        put(bao, "app/db", {"V": "two"})
+        config = self.config({"type": "vault"}, version=1)
+        got = config_source(config, bao.environ()).fetch("app/db")
+        assert got.fields["V"].reveal() == "one"
+
+    @pytest.mark.parametrize(
+        ("source", "secret", "key"),
+        [
+            ({"type": "aws-secretsmanager"}, {"version": 2}, "version"),
+            ({"type": "vault"}, {"version_stage": "AWSPREVIOUS"}, "version_stage"),
+            ({"type": "vault"}, {"version_id": "abc"}, "version_id"),
+            ({"type": "env"}, {"version": 2}, "version"),
+            ({"type": "chain", "sources": [{"type": "env"}]}, {"version": 2}, "version"),
+        ],
+    )
+    def test_a_version_the_store_does_not_keep_is_refused(
+        self, source: dict[str, Any], secret: dict[str, Any], key: str
+    ) -> None:
+        """Exit 2 naming the secret and the key, never silently ignored."""
+        with pytest.raises(ConfigError, match=rf"secrets\.app/db\.{key}.*asks for a {key}"):
+            self.config(source, **secret)
+
+
 class TestConfigAndRender:
     def test_the_config_reads_the_vault_source(self) -> None:
         """address, mount, namespace, auth and versions from the config."""

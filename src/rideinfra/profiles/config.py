@@ -10,6 +10,7 @@ Schema. Adding a key is one `Field` here plus its test.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -309,6 +310,7 @@ def _secret(f: dict[str, Any], _: Reading) -> SecretConfig:
         Pipeline(*f["transforms"]),
         version_stage=f["version_stage"],
         version_id=f["version_id"],
+        version=f["version"],
         parse=_parse_options(f["plain"], f["binary"]),
     )
 
@@ -347,6 +349,11 @@ _SECRET = Struct(
         ),
         "version_id": Field(
             Optional(Str(min_length=1)), default=None, description="one version to read"
+        ),
+        "version": Field(
+            Optional(Int(ge=1, le=2**31)),
+            default=None,
+            description="vault: the KV v2 version to read (default: the latest)",
         ),
         "plain": Field(
             Optional(Str(min_length=1)),
@@ -458,25 +465,66 @@ def _config(f: dict[str, Any], reading: Reading) -> Config:
 
 
 def _pinned(source: Any, secrets: dict[str, SecretConfig]) -> Any:
-    """The source with the secrets' own versions, so every command built from it reads them."""
-    pins = {
+    """The source with the secrets' own versions, so every command built from it reads them.
+
+    Secrets Manager keeps stages and ids (`version_stage`, `version_id`); Vault's
+    KV v2 numbers its versions (`version`). Asking a store for what it does not
+    keep is refused, naming the secret and the key.
+    """
+    stages = {
         name: (s.version_stage, s.version_id)
         for name, s in secrets.items()
         if s.version_stage is not None or s.version_id is not None
     }
-    if not pins:
-        return source
-    if isinstance(source, model.AwsSourceConfig):
-        return attrs.evolve(source, versions=pins)
+    numbers = {name: s.version for name, s in secrets.items() if s.version is not None}
     if isinstance(source, model.ChainSourceConfig):
-        parts = tuple(_pinned(part, secrets) for part in source.sources)
-        if any(isinstance(part, model.AwsSourceConfig | model.ChainSourceConfig) for part in parts):
-            return attrs.evolve(source, sources=parts)
+        kinds = _store_types(source)
+        if "aws-secretsmanager" not in kinds:
+            _refuse(stages, "version_stage", "aws-secretsmanager")
+        if "vault" not in kinds:
+            _refuse(numbers, "version", "vault")
+        parts = tuple(_pinned(part, _keeping(secrets, part)) for part in source.sources)
+        return attrs.evolve(source, sources=parts) if stages or numbers else source
+    if isinstance(source, model.AwsSourceConfig):
+        _refuse(numbers, "version", "vault")
+        return attrs.evolve(source, versions=stages) if stages else source
+    if isinstance(source, model.VaultSourceConfig):
+        _refuse(stages, "version_stage", "aws-secretsmanager")
+        return attrs.evolve(source, versions={**source.versions, **numbers}) if numbers else source
+    _refuse(stages, "version_stage", "aws-secretsmanager")
+    _refuse(numbers, "version", "vault")
+    return source
+
+
+def _store_types(source: Any) -> set[str]:
+    if isinstance(source, model.ChainSourceConfig):
+        return set().union(*(_store_types(part) for part in source.sources))
+    return {source.type}
+
+
+def _keeping(secrets: dict[str, SecretConfig], part: Any) -> dict[str, SecretConfig]:
+    """In a chain, each store's pins go to the stores that keep that kind of version."""
+    if isinstance(part, model.AwsSourceConfig):
+        return {n: attrs.evolve(s, version=None) for n, s in secrets.items()}
+    if isinstance(part, model.VaultSourceConfig):
+        return {n: attrs.evolve(s, version_stage=None, version_id=None) for n, s in secrets.items()}
+    if isinstance(part, model.ChainSourceConfig):
+        return secrets
+    return {
+        n: attrs.evolve(s, version=None, version_stage=None, version_id=None)
+        for n, s in secrets.items()
+    }
+
+
+def _refuse(pins: Mapping[str, Any], key: str, store: str) -> None:
+    if not pins:
+        return
     name = next(iter(pins))
-    key = "version_stage" if pins[name][0] is not None else "version_id"
+    if key == "version_stage" and pins[name][0] is None:
+        key = "version_id"
     raise Invalid(
-        f"secret {name!r} asks for a {key} but the source is not aws-secretsmanager, "
-        "which alone keeps versions; remove it or change the source",
+        f"secret {name!r} asks for a {key}, which only a {store} source keeps; remove it "
+        "or change the source",
         at=("secrets", name, key),
     )
 

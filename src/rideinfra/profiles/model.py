@@ -167,12 +167,14 @@ class SecretConfig:
             (`plain:`, `binary:`); None: it must be a JSON object.
         version_stage: read this staging label (e.g. `AWSPREVIOUS`); None: AWSCURRENT.
         version_id: read this version; None: the stage's.
+        version: (vault) read this KV v2 version; None: the latest.
     """
 
     name: str
     transforms: Pipeline = attrs.field(factory=Pipeline)
     version_stage: str | None = None
     version_id: str | None = None
+    version: int | None = None
     parse: ParseOptions | None = None
 
     @property
