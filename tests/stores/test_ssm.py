@@ -285,3 +285,34 @@ class TestRenderEso:
             assert (ref["key"], "property" in ref) == (parameter + field, False)
         else:
             assert (ref["key"], ref["property"]) == (parameter, field)
+
+
+class TestEnvironmentMistakes:
+    """Parameter Store shares Secrets Manager's checks (secrets/_awsclient.py): before any request."""
+
+    def test_an_unknown_region_names_the_closest(
+        self, proxy: FaultProxy, aws_env: dict[str, str]
+    ) -> None:
+        """`us-esat-1`: a ConfigError naming the setting and `us-east-1`, and no request."""
+        ssm = ParameterStoreSource(
+            endpoint_url=proxy.url, environ={**aws_env, "AWS_REGION": "us-esat-1"}
+        )
+        with pytest.raises(ConfigError, match=r"AWS_REGION.*did you mean us-east-1\?"):
+            ssm.fetch_many(["app/db"])
+        assert proxy.count() == 0
+
+    def test_no_credentials_says_what_to_set(
+        self, proxy: FaultProxy, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No credentials anywhere: a ConfigError naming the variables, and no request."""
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.delenv(name, raising=False)  # botocore's chain reads os.environ too
+        environ = {
+            k: v
+            for k, v in aws_env.items()
+            if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        }
+        ssm = ParameterStoreSource(endpoint_url=proxy.url, environ=environ)
+        with pytest.raises(ConfigError, match=r"AWS_ACCESS_KEY_ID"):
+            ssm.fetch_many(["app/db"])
+        assert proxy.count() == 0
