@@ -288,7 +288,7 @@ class TestRenderEso:
 
 
 class TestEnvironmentMistakes:
-    """Parameter Store shares Secrets Manager's checks (secrets/_awsclient.py): before any request."""
+    """Parameter Store shares Secrets Manager's checks (secrets/_awsclient.py), before requests."""
 
     def test_an_unknown_region_names_the_closest(
         self, proxy: FaultProxy, aws_env: dict[str, str]
