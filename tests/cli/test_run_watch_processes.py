@@ -64,7 +64,10 @@ def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
 
 
 def started(record: Path) -> list[dict[str, Any]]:
-    found = sorted(record.parent.glob(record.name + ".env.*"), key=lambda p: p.stat().st_mtime_ns)
+    # `.env.<pid>` only: the recorder's `.env.tmp` is the file it is still writing.
+    found = sorted(
+        record.parent.glob(record.name + ".env.[0-9]*"), key=lambda p: p.stat().st_mtime_ns
+    )
     return [json.loads(p.read_text()) for p in found]
 
 
