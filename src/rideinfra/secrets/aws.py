@@ -8,7 +8,7 @@ imported at all.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError, foreign_text
 from rideinfra.secrets._awsclient import (
@@ -21,6 +21,7 @@ from rideinfra.secrets._awsclient import (
 )
 from rideinfra.secrets._deadline import Deadline
 from rideinfra.secrets._log import logger
+from rideinfra.secrets._seedstore import StoreResult
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
@@ -504,8 +505,6 @@ class SecretsManagerSource(BaseSource):
             )
         raise SourceError(f"secret {name!r} has no SecretString or SecretBinary", secret=name)
 
-
-StoreResult = Literal["created", "updated", "unchanged", "restored"]
 
 # How `SecretsManagerStore.read` reads a secret whole, whatever its shape.
 _WHOLE_FIELD = "SECRET_STRING"

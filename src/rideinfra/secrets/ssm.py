@@ -23,10 +23,9 @@ botocore is imported only when a client is first needed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from rideinfra.errors import (
-    ConfigError,
     SecretFormatError,
     SecretNotFound,
     SourceError,
@@ -34,6 +33,7 @@ from rideinfra.errors import (
 )
 from rideinfra.secrets._awsclient import AwsClient, RetryMode, chunks, log_retries
 from rideinfra.secrets._deadline import Deadline
+from rideinfra.secrets._seedstore import StoreResult, current_fields, refuse_plain
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
@@ -340,9 +340,6 @@ def _answer_names(asked: Mapping[str, str]) -> dict[str, str]:
     return answers
 
 
-StoreResult = Literal["created", "updated", "unchanged", "restored"]
-
-
 class ParameterStoreStore:
     """The write side, for seeding: idempotent create-or-update of parameters.
 
@@ -367,11 +364,7 @@ class ParameterStoreStore:
         Raises:
             SourceError: the store could not be read, or the value is not a JSON object.
         """
-        try:
-            secret = self._source.fetch(name)
-        except SecretNotFound:
-            return None
-        return {key: value.reveal() for key, value in secret.fields.items()}
+        return current_fields(self._source, name)
 
     def put(
         self, name: str, fields: Mapping[str, str] | str, *, description: str | None = None
@@ -382,11 +375,7 @@ class ParameterStoreStore:
             SourceError: the store refused the write; names the secret and the error code.
         """
         if isinstance(fields, str):
-            raise ConfigError(
-                f"seed entry {name!r} is a plain string, which only Secrets Manager stores as "
-                "it is; in Parameter Store write it as a mapping of one field (FIELD: value) "
-                "and read it with that field"
-            )
+            raise refuse_plain(name, "Parameter Store")
         from botocore.exceptions import BotoCoreError, ClientError
 
         current = self.read(name)

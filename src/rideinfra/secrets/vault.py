@@ -31,6 +31,7 @@ from typing import Any, Literal
 from rideinfra.errors import ConfigError, SecretNotFound, SourceError, foreign_text
 from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
+from rideinfra.secrets._seedstore import StoreResult, current_fields, refuse_plain
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import Secret, parse_secret_string
 
@@ -390,9 +391,6 @@ def _check_address(url: str, setting: str) -> None:
         )
 
 
-StoreResult = Literal["created", "updated", "unchanged", "restored"]
-
-
 class VaultStore:
     """The write side, for seeding: a new KV v2 version only when the fields differ.
 
@@ -412,11 +410,7 @@ class VaultStore:
         Raises:
             SourceError: the store could not be read.
         """
-        try:
-            secret = self._source.fetch(name)
-        except SecretNotFound:
-            return None
-        return {key: value.reveal() for key, value in secret.fields.items()}
+        return current_fields(self._source, name)
 
     def put(
         self, name: str, fields: Mapping[str, str] | str, *, description: str | None = None
@@ -427,11 +421,7 @@ class VaultStore:
             SourceError: the store refused the write; names the secret and the code.
         """
         if isinstance(fields, str):
-            raise ConfigError(
-                f"seed entry {name!r} is a plain string, which only Secrets Manager stores as "
-                "it is; in Vault write it as a mapping of one field (FIELD: value) "
-                "and read it with that field"
-            )
+            raise refuse_plain(name, "Vault")
         current = self.read(name)
         if current == dict(fields):
             return "unchanged"
