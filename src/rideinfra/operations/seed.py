@@ -1,16 +1,6 @@
 """Seed files: the secrets a store should hold, with literal or generated values.
 
-A seed file (YAML):
-
-    version: 1
-    secrets:
-      rideshare/redis:
-        REDIS_PASSWORD: redis-dev-pass          # a literal value
-      rideshare/airflow:
-        FERNET_KEY: {generate: fernet}          # made once, kept on reruns
-        JWT_SECRET: {generate: "hex:32"}        # 32 random bytes as 64 hex digits
-        ADMIN_PASSWORD: {generate: "password:24"}
-      webapp/stripe: sk_test_example            # a plain SecretString (not JSON)
+The seed file's format and its reader are in `rideinfra.profiles.seedfile`.
 
 Seeding is idempotent: a secret whose fields already equal the plan gets no
 new version; a generated field that already exists in the store keeps its
