@@ -317,7 +317,6 @@ class VaultSource(BaseSource):
                 list(names),
                 deadline=deadline,
                 workers=self._max_concurrency,
-                name="rideinfra-vault",
             )
         except DeadlinePassed:
             raise SourceError(
