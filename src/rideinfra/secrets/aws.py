@@ -118,22 +118,34 @@ def _per_secret_error(
     return SourceError(f"secret {name!r}: {code}: {hint}", secret=name, code=code)
 
 
-def _asked_forms(item: Mapping[str, Any], asked: Sequence[str]) -> list[str]:
-    """Every id in `asked` that names the secret of a batch answer.
+class _AskedIds:
+    """The ids asked for, to find every one that names the secret of an answer.
 
     An id is a name, a full ARN, or a partial ARN: the ARN without the `-`
     and 6 random characters AWS appends to the name (ARNs of different
     secrets can share a prefix, `app/db` and `app/db2`, so a bare prefix
-    match is not enough).
+    match is not enough). Looked up by key, not compared with every id:
+    a listing of 1,000 secrets against 1,000 watched ids is 1,000 lookups.
     """
-    name = str(item.get("Name", ""))
-    arn = str(item.get("ARN", ""))
-    return [
-        one
-        for one in asked
-        if one in (name, arn)
-        or (one.startswith("arn:") and len(arn) == len(one) + 7 and arn.startswith(one + "-"))
-    ]
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self, asked: Sequence[str]) -> None:
+        self._by_id: dict[str, list[str]] = {}
+        for one in asked:
+            self._by_id.setdefault(one, []).append(one)
+
+    def forms(self, item: Mapping[str, Any]) -> list[str]:
+        """Every asked id that names the secret of `item` (a batch answer or a listing entry)."""
+        name = str(item.get("Name", ""))
+        arn = str(item.get("ARN", ""))
+        found = list(self._by_id.get(name, ()))
+        if arn and arn != name:
+            found += self._by_id.get(arn, ())
+            # A partial ARN: the full one less `-` and the 6 characters AWS adds.
+            if len(arn) > 7 and arn[-7] == "-" and arn[:-7].startswith("arn:"):
+                found += (one for one in self._by_id.get(arn[:-7], ()) if one not in found)
+        return found
 
 
 #: `(version_stage, version_id)` a secret asks for; `(None, None)` is AWSCURRENT.
@@ -337,13 +349,14 @@ class SecretsManagerSource(BaseSource):
         if len(prefixes) <= _FILTER_VALUES:  # else list the account: still 100 a page
             kwargs["Filters"] = [{"Key": "name", "Values": prefixes}]
         stages: dict[str, dict[str, list[str]]] = {}
+        asked = _AskedIds(names)
         try:
             pages = self._client.get().get_paginator("list_secrets").paginate(**kwargs)
             for page in pages:
                 deadline.check()
                 for item in page.get("SecretList", []):
                     held = item.get("SecretVersionsToStages") or {}
-                    for name in _asked_forms(item, names):
+                    for name in asked.forms(item):
                         stages[name] = {str(v): list(s) for v, s in held.items()}
         except (BotoCoreError, ClientError) as exc:
             raise self._client.store_error(exc, "ListSecrets") from exc
@@ -376,6 +389,7 @@ class SecretsManagerSource(BaseSource):
 
     def _batch_chunk(self, ids: tuple[str, ...], deadline: Deadline) -> _Part:
         found: dict[str, Secret] = {}
+        asked = _AskedIds(ids)
         errors: dict[str, SourceError] = {}
         token: str | None = None
         answers = 0
@@ -390,7 +404,7 @@ class SecretsManagerSource(BaseSource):
             answers += len(items) + len(failures)
             for item in items:
                 # One secret asked for in several forms (name, ARN) answers each of them.
-                for name in _asked_forms(item, ids):
+                for name in asked.forms(item):
                     try:
                         found[name] = self._to_secret(name, item)
                     except SourceError as exc:
@@ -495,15 +509,34 @@ class SecretsManagerSource(BaseSource):
         # One place for the batch and the single get: the options of the name as asked.
         if options is None:
             options = options_for(name, self._parse, self._per_secret)
+        # The answer is read as sent (see _awsclient._lean_parser_factory): its types are
+        # checked here, so an endpoint that is not Secrets Manager is named, not a crash.
+        if version is not None and not isinstance(version, str):
+            version = None
         if "SecretString" in item:
+            text = item["SecretString"]
+            if not isinstance(text, str):
+                raise self._malformed(name, "a SecretString that is not a string")
             return parse_secret_string(
-                name, item["SecretString"], options=options, version_id=version, origin=ORIGIN
+                name, text, options=options, version_id=version, origin=ORIGIN
             )
         if "SecretBinary" in item:
+            data = item["SecretBinary"]
+            if not isinstance(data, bytes):
+                raise self._malformed(name, "a SecretBinary that is not base64")
             return parse_secret_binary(
-                name, item["SecretBinary"], options=options, version_id=version, origin=ORIGIN
+                name, data, options=options, version_id=version, origin=ORIGIN
             )
         raise SourceError(f"secret {name!r} has no SecretString or SecretBinary", secret=name)
+
+    def _malformed(self, name: str, what: str) -> SourceError:
+        return SourceError(
+            f"secret {name!r}: Secrets Manager at {self._client.where()} answered {what}; "
+            "the endpoint does not behave like Secrets Manager: check endpoint_url / "
+            "AWS_ENDPOINT_URL",
+            secret=name,
+            code="MalformedAnswer",
+        )
 
 
 # How `SecretsManagerStore.read` reads a secret whole, whatever its shape.
