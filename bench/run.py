@@ -26,8 +26,6 @@ import os
 import platform
 import random
 import re
-import resource
-import shlex
 import shutil
 import string
 import subprocess
@@ -47,7 +45,7 @@ import baseline  # noqa: E402
 import plots  # noqa: E402
 import report  # noqa: E402
 import results as results_io  # noqa: E402
-from harness import AWS_ENV, Store, store  # noqa: E402
+from harness import AWS_ENV, FETCH_COMMAND, Store, run_process, self_times, store  # noqa: E402
 from results import (  # noqa: E402
     CONTROL,
     CacheRow,
@@ -66,7 +64,6 @@ from results import (  # noqa: E402
 import stores  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
-CONFIG = ROOT / "examples" / "rideshare" / "rideinfra.yaml"
 SEED = ROOT / "examples" / "rideshare" / "seed.yaml"
 
 
@@ -226,28 +223,8 @@ def baseline_client(st: Store) -> Any:
 # --- 2. whole process ------------------------------------------------------------------
 
 
-def _run_process(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one cold process."""
-    time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
-    with tempfile.TemporaryDirectory() as out:
-        full = [*argv, out]
-        if time_bin:
-            full = [time_bin, "-v", *full]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run(full, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode != 0:
-            raise RuntimeError(f"{shlex.join(argv)} failed:\n{done.stderr[-2000:]}")
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-        rss = int(found.group(1)) / 1024 if found else after.ru_maxrss / 1024
-        return wall, cpu, rss
-
-
 PROCESS_COMMANDS = {
-    "rideinfra": [sys.executable, "-m", "rideinfra.fetch", "--config", str(CONFIG), "--out"],
+    "rideinfra": FETCH_COMMAND,
     "baseline": [sys.executable, str(HERE / "baseline.py"), "--out"],
 }
 
@@ -263,7 +240,7 @@ def bench_process(st: Store, plan: Plan, log: Callable[[str], None]) -> list[Pro
         for rep in range(plan.process_reps + 1):
             # Interleaved, so a burst of load on the machine hits both alike.
             for label, argv in PROCESS_COMMANDS.items():
-                sample = _run_process(argv, env)
+                sample = run_process(argv, env)
                 if rep:  # the first round writes bytecode caches and warms the page cache
                     samples[label].append(sample)
         for label, got in samples.items():
@@ -334,12 +311,9 @@ def bench_imports(plan: Plan, log: Callable[[str], None]) -> tuple[list[ImportRo
 
 def _top_packages(importtime_text: str, top: int = 8) -> str:
     totals: dict[str, int] = {}
-    for line in importtime_text.splitlines():
-        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-        if len(parts) != 3 or not parts[0].isdigit():
-            continue
-        root = parts[2].split(".")[0]
-        totals[root] = totals.get(root, 0) + int(parts[0])
+    for module, us in self_times(importtime_text):
+        root = module.split(".")[0]
+        totals[root] = totals.get(root, 0) + us
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
     return ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in ranked)
 
@@ -359,11 +333,9 @@ def fetch_phases(st: Store) -> list[PhaseRow]:
                 check=True,
             )
         totals: dict[str, int] = {}
-        for line in done.stderr.splitlines():
-            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-            if len(parts) == 3 and parts[0].isdigit():
-                root = parts[2].split(".")[0]
-                totals[root] = totals.get(root, 0) + int(parts[0])
+        for module, us in self_times(done.stderr):
+            root = module.split(".")[0]
+            totals[root] = totals.get(root, 0) + us
         runs.append(totals)
     roots = {r for run in runs for r in run}
     med = {r: median([run.get(r, 0) for run in runs]) / 1000 for r in roots}
