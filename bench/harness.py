@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import resource
 import shlex
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -26,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "bench"
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(HERE))
 
 from latency import ProxyProcess  # noqa: E402
 
@@ -41,6 +44,21 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def synthetic_names(n: int) -> list[str]:
+    """The names of the first `n` synthetic secrets (up to 10,000)."""
+    return [f"bench/synthetic-{i:04d}" for i in range(n)]
+
+
+def synthetic(n: int) -> dict[str, dict[str, str]]:
+    """`n` secrets of 5 fields each, values of 24 random characters (the same every run)."""
+    rng = random.Random(8)
+    alphabet = string.ascii_letters + string.digits
+    return {
+        name: {f"FIELD_{j}": "".join(rng.choice(alphabet) for _ in range(24)) for j in range(5)}
+        for name in synthetic_names(n)
+    }
 
 
 def _free_port() -> int:

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 from pathlib import Path
 
-from results import BATCH, CONTROL, FetchRow, Results, ms
+import peer_report
+import results as results_io
+from results import BATCH, CONTROL, FetchRow, Results, Target, ms
 
-Target = tuple[str, bool | None, str]  # what, met (None: not measured), the measured figure
+
+def publish(results: Results, page: Path, *, save: bool = True) -> None:
+    """Write docs/benchmarks.md (`page`): the one way every entry point writes it.
+
+    Saves the raw results beside it (`page` with `.json`) unless `save` is
+    False, draws the figures into img/ beside it where matplotlib is
+    installed (else the page links the figures already there), and renders
+    the page from `results`.
+    """
+    if save:
+        results_io.save(results, page.with_suffix(".json"))
+    if importlib.util.find_spec("matplotlib") is not None:
+        import plots
+
+        images = plots.make_all(results, page.parent / "img")
+    else:
+        images = existing_images(page.parent)
+    page.write_text(render_doc(results, images))
 
 
 def render_doc(results: Results, images: dict[str, str]) -> str:
@@ -22,6 +42,7 @@ def render_doc(results: Results, images: dict[str, str]) -> str:
         _stores(results),
         _watch_poll(),
         _config_load(),
+        ["", *peer_report.section(results, targets)],
     ]
     lines = [*_head(results), *_targets(targets)]
     for section in sections:
