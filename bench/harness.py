@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "bench"
@@ -169,13 +169,21 @@ def run_process(argv: list[str], env: dict[str, str]) -> tuple[float, float, flo
         return wall, cpu, rss
 
 
-def self_times(importtime_stderr: str) -> list[tuple[str, int]]:
-    """(module, self time in microseconds) for each `-X importtime` line, in import order."""
+class ImportLine(NamedTuple):
+    module: str
+    self_us: int  # microseconds in the module's own body, its imports excluded
+    depth: int  # nesting: 0 for a module imported by the program itself
+
+
+def self_times(importtime_stderr: str) -> list[ImportLine]:
+    """The `-X importtime` lines, in the order printed (a module after those it imported)."""
     rows = []
     for line in importtime_stderr.splitlines():
         if not line.startswith("import time:"):
             continue
-        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-        if len(parts) == 3 and parts[0].isdigit():
-            rows.append((parts[2], int(parts[0])))
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            name = parts[2].rstrip()
+            depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+            rows.append(ImportLine(name.strip(), int(parts[0]), depth))
     return rows

@@ -22,6 +22,7 @@ section into docs/benchmarks.json and rewrites docs/benchmarks.md; the full
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -34,7 +35,15 @@ from importlib import metadata
 from typing import Any
 
 import peer
-from harness import FETCH_COMMAND, HERE, Store, run_process, self_times, synthetic_names
+from harness import (
+    FETCH_COMMAND,
+    HERE,
+    ImportLine,
+    Store,
+    run_process,
+    self_times,
+    synthetic_names,
+)
 from results import (
     ImportShare,
     PairRow,
@@ -115,6 +124,7 @@ def bench_peer(
         plan=plan,
         command=command,
         quick=quick,
+        date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         load_start=load_start,
         load_end="",
         elapsed=0.0,
@@ -241,8 +251,9 @@ def bench_process(st: Store, plan: PeerPlan, log: Log) -> list[PairRow]:
 # --- rideinfra's own imports -----------------------------------------------------------
 
 STDLIB = "the standard library"
-BOTOCORE = "botocore, urllib3 and their dependencies"
+BOTOCORE = "botocore, urllib3, what they require and what they import"
 STARTUP = "interpreter startup (site, .pth hooks)"
+COUNTED = "counted"
 
 
 def _normal(dist: str) -> str:
@@ -276,13 +287,17 @@ def dependency_closure(roots: Iterable[str]) -> set[str]:
 
 
 class ImportOwners:
-    """Who a module belongs to: the standard library, botocore's closure, startup, or counted.
+    """Who each module on an `-X importtime` listing belongs to: excluded, or counted.
 
-    The standard library is `sys.stdlib_module_names`; a module's distribution
-    comes from `importlib.metadata.packages_distributions()` (a top-level
-    module no distribution claims, like rideinfra run from a source tree,
-    counts under its own name); `startup` are the modules a bare
-    `python -c pass` imports in the same environment, so not the fetch path's.
+    Excluded: the standard library (`sys.stdlib_module_names`); botocore,
+    urllib3 and the distributions they require (their metadata); whatever
+    these import themselves (the listing's nesting: botocore's optional
+    `certifi`, urllib3's `brotlicffi`, which they use but do not require);
+    and what a bare `python -c pass` imports in the same environment
+    (`startup`: site's .pth hooks, not the fetch path). Counted: the rest,
+    by distribution (`importlib.metadata.packages_distributions()`; a
+    top-level module no distribution claims, like rideinfra run from a
+    source tree, under its own name).
     """
 
     def __init__(self, startup: set[str], roots: Iterable[str] = ("botocore", "urllib3")) -> None:
@@ -290,8 +305,7 @@ class ImportOwners:
         self.excluded = dependency_closure(roots)
         self._dists = metadata.packages_distributions()
 
-    def owner(self, module: str) -> tuple[str, str]:
-        """(category, name): category is `counted` or one of the excluded ones."""
+    def _owner(self, module: str) -> tuple[str, str]:
         top = module.split(".", maxsplit=1)[0]
         if top in sys.stdlib_module_names:
             return STDLIB, top
@@ -300,10 +314,32 @@ class ImportOwners:
         dists = self._dists.get(top, [])
         if any(_normal(d) in self.excluded for d in dists):
             return BOTOCORE, dists[0]
-        return "counted", dists[0] if dists else top
+        return COUNTED, dists[0] if dists else top
+
+    def classify(self, lines: list[ImportLine]) -> list[tuple[tuple[str, str], int]]:
+        """((category, owner), self microseconds) for each line.
+
+        A module the standard library or botocore's closure imports while
+        being imported is theirs (copy's optional `org.python.core`,
+        botocore's `certifi`): the listing nests it under them.
+        """
+        owned = []
+        ancestors: list[tuple[int, str | None]] = []  # (depth, category it hands down)
+        # Reversed, the listing is in import order: each module before what it imports.
+        for line in reversed(lines):
+            while ancestors and ancestors[-1][0] >= line.depth:
+                ancestors.pop()
+            inherited = ancestors[-1][1] if ancestors else None
+            category, name = self._owner(line.module)
+            if category == COUNTED and inherited is not None:
+                category = inherited
+            handed = category if category in {STDLIB, BOTOCORE} else None
+            ancestors.append((line.depth, handed))
+            owned.append(((category, name), line.self_us))
+        return owned
 
 
-def _importtime(argv: list[str], env: Mapping[str, str]) -> list[tuple[str, int]]:
+def _importtime(argv: list[str], env: Mapping[str, str]) -> list[ImportLine]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *argv],
         env=env,
@@ -318,7 +354,7 @@ def _importtime(argv: list[str], env: Mapping[str, str]) -> list[tuple[str, int]
 
 def bench_imports(st: Store, plan: PeerPlan, log: Log) -> PeerImports:
     env = _child_env(st)
-    owners = ImportOwners({module for module, _ in _importtime(["-c", "pass"], env)})
+    owners = ImportOwners({line.module for line in _importtime(["-c", "pass"], env)})
     runs: list[dict[tuple[str, str], int]] = []
     for rep in range(plan.import_reps + 1):
         with tempfile.TemporaryDirectory() as out:
@@ -326,16 +362,15 @@ def bench_imports(st: Store, plan: PeerPlan, log: Log) -> PeerImports:
         if not rep:
             continue  # bytecode caches
         totals: dict[tuple[str, str], int] = {}
-        for module, us in lines:
-            key = owners.owner(module)
+        for key, us in owners.classify(lines):
             totals[key] = totals.get(key, 0) + us
         runs.append(totals)
 
     def category(cat: str) -> list[int]:
         return [sum(us for (c, _), us in run.items() if c == cat) for run in runs]
 
-    samples = [us / 1000 for us in category("counted")]
-    keys = sorted({key for run in runs for key in run if key[0] == "counted"})
+    samples = [us / 1000 for us in category(COUNTED)]
+    keys = sorted({key for run in runs for key in run if key[0] == COUNTED})
     counted = [
         ImportShare(key[1], median([run.get(key, 0) for run in runs]) / 1000) for key in keys
     ]

@@ -188,8 +188,10 @@ def _imports(peer: PeerResults, targets: list[Target]) -> list[str]:
         "imported on the way, summed by owner (medians over the runs). Counted: everything "
         "except the standard library (`sys.stdlib_module_names`), botocore, urllib3 and the "
         "distributions they require (read from their metadata: "
-        f"{', '.join(imp.excluded_dists)}), and what a bare `python -c pass` imports in the "
-        "same environment (site's .pth hooks). A module's owner is its distribution "
+        f"{', '.join(imp.excluded_dists)}), what these and the standard library import "
+        "while being imported (the listing's nesting: botocore's optional `certifi`, copy's "
+        "`org.python.core`), and what a bare `python -c pass` imports in the same "
+        "environment (site's .pth hooks). A module's owner is its distribution "
         "(`importlib.metadata.packages_distributions()`); `rideinfra` includes the attrs "
         "classes its modules build as they are imported.\n",
         "| counted | ms |",

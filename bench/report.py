@@ -50,6 +50,14 @@ def render_doc(results: Results, images: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _figure(images: dict[str, str], key: str, alt: str) -> str:
+    """The figure's Markdown, or a note where it was not drawn (a page outside docs/
+    rewritten without matplotlib)."""
+    if key not in images:
+        return f"(Figure `{key}` not drawn: matplotlib is not installed.)\n"
+    return f"![{alt}]({images[key]})\n"
+
+
 def _verdict(ok: bool | None) -> str:
     return "not measured" if ok is None else ("**met**" if ok else "**missed**")
 
@@ -130,7 +138,7 @@ def _fetch(results: Results, images: dict[str, str], targets: list[Target]) -> l
             f"| {ms(r.baseline)} ({r.baseline_reps}) | {r.baseline / r.warm:.1f} "
             f"| {r.baseline / r.cold:.1f} | {rtt} | {r.warm / floor:.2f} |"
         )
-    lines += ["", f"![fetch: wall time against N at each delay]({images['fetch']})\n"]
+    lines += ["", _figure(images, "fetch", "fetch: wall time against N at each delay")]
     counts = sorted({(r.n, r.requests) for r in results.fetch})
     targets.append(
         (
@@ -254,7 +262,7 @@ def _process(results: Results, images: dict[str, str], targets: list[Target]) ->
             )
     lines += [
         "",
-        f"![process: wall time and peak RSS]({images['process']})\n",
+        _figure(images, "process", "process: wall time and peak RSS"),
         "Where a `python -m rideinfra.fetch` run spends its import time: `-X importtime` "
         "self times summed by top-level package, median of 5 runs (`rideinfra` includes the "
         "attrs classes it builds). The rest of the run is client creation, the requests, and "
@@ -318,7 +326,7 @@ def _imports(results: Results, images: dict[str, str], targets: list[Target]) ->
         "",
         f"Largest self times under `import rideinfra.secrets`, by package: "
         f"{results.import_breakdown}.\n",
-        f"![imports]({images['imports']})\n",
+        _figure(images, "imports", "imports"),
     ]
     sec = next(r for r in results.imports if r.module == "rideinfra.secrets")
     ok = sec.total_ms < 30 and not sec.botocore
@@ -380,7 +388,7 @@ def _render(results: Results, images: dict[str, str], targets: list[Target]) -> 
             worst = max([worst, *growths])
         cells = " | ".join(f"{ms(rows[n].seconds)} / {ms(rows[n].best)}" for n in sizes)
         lines.append(f"| {name} | {cells} | {', '.join(f'{g:.2f}x' for g in growths)} |")
-    lines += ["", f"![render]({images['render']})\n"]
+    lines += ["", _figure(images, "render", "render")]
     big = next(r for r in results.render if r.fmt == "env" and r.n == max(sizes))
     targets.append(
         (f"render {max(sizes):,} variables to env < 1 s", big.seconds < 1, f"{ms(big.seconds)} ms")
@@ -469,7 +477,7 @@ def _cache(results: Results, images: dict[str, str], targets: list[Target]) -> l
     ]
     lines.append("")
     if "cache" in images:
-        lines.append(f"![cache]({images['cache']})\n")
+        lines.append(_figure(images, "cache", "cache"))
     hit = next((r for r in results.cache if r.test == "cached_source_hit"), None)
     peers = [r for r in results.cache if r.test in _PEERS]
     if hit and peers:

@@ -312,7 +312,7 @@ def bench_imports(plan: Plan, log: Callable[[str], None]) -> tuple[list[ImportRo
 
 def _top_packages(importtime_text: str, top: int = 8) -> str:
     totals: dict[str, int] = {}
-    for module, us in self_times(importtime_text):
+    for module, us, _ in self_times(importtime_text):
         root = module.split(".")[0]
         totals[root] = totals.get(root, 0) + us
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
@@ -334,7 +334,7 @@ def fetch_phases(st: Store) -> list[PhaseRow]:
                 check=True,
             )
         totals: dict[str, int] = {}
-        for module, us in self_times(done.stderr):
+        for module, us, _ in self_times(done.stderr):
             root = module.split(".")[0]
             totals[root] = totals.get(root, 0) + us
         runs.append(totals)
