@@ -317,7 +317,7 @@ class ImportOwners:
         return COUNTED, dists[0] if dists else top
 
     def classify(self, lines: list[ImportLine]) -> list[tuple[tuple[str, str], int]]:
-        """((category, owner), self microseconds) for each line.
+        """((category, owner), self microseconds) for each line, in the lines' order.
 
         A module the standard library or botocore's closure imports while
         being imported is theirs (copy's optional `org.python.core`,
@@ -336,7 +336,7 @@ class ImportOwners:
             handed = category if category in {STDLIB, BOTOCORE} else None
             ancestors.append((line.depth, handed))
             owned.append(((category, name), line.self_us))
-        return owned
+        return owned[::-1]
 
 
 def _importtime(argv: list[str], env: Mapping[str, str]) -> list[ImportLine]:
