@@ -83,7 +83,9 @@ def bench(session: nox.Session) -> None:
     """The benchmark suite; rewrites docs/benchmarks.md and docs/img/bench-*.png.
 
     The peers and the plotting library are installed here only, never as
-    project dependencies. Pass --quick after -- for a shorter run.
+    project dependencies. Pass --quick after -- for a shorter run;
+    `-- --only peer [--quick]` measures section 9 alone (rideinfra against the
+    best hand-written script, bench/peer.py) and merges it into the saved run.
     """
     session.install(
         "-e",

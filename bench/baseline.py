@@ -46,17 +46,21 @@ def fetch_all(client: Any, names: list[str]) -> dict[str, dict[str, str]]:
     }
 
 
-def main(out: str) -> int:
-    import boto3
-
-    client = boto3.client("secretsmanager")
-    names = list(dict.fromkeys(n for group in PROFILES.values() for n in group))
-    secrets = fetch_all(client, names)
+def write_profiles(out: str, secrets: dict[str, dict[str, Any]]) -> None:
+    """One `KEY=value` file per profile in `out` (bench/peer.py writes the same)."""
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     for profile, group in PROFILES.items():
         lines = [f"{k}={v}\n" for name in group for k, v in secrets[name].items()]
         (target / f"{profile}.env").write_text("".join(lines))
+
+
+def main(out: str) -> int:
+    import boto3
+
+    client = boto3.client("secretsmanager")
+    names = list(dict.fromkeys(n for group in PROFILES.values() for n in group))
+    write_profiles(out, fetch_all(client, names))
     return 0
 
 

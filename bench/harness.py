@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import re
+import resource
+import shlex
+import shutil
 import socket
+import string
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "bench"
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(HERE))
 
 from latency import ProxyProcess  # noqa: E402
+
+CONFIG = ROOT / "examples" / "rideshare" / "rideinfra.yaml"
+#: The whole-process command the comparisons run; the output directory is appended.
+FETCH_COMMAND = [sys.executable, "-m", "rideinfra.fetch", "--config", str(CONFIG), "--out"]
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -32,6 +44,21 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def synthetic_names(n: int) -> list[str]:
+    """The names of the first `n` synthetic secrets (up to 10,000)."""
+    return [f"bench/synthetic-{i:04d}" for i in range(n)]
+
+
+def synthetic(n: int) -> dict[str, dict[str, str]]:
+    """`n` secrets of 5 fields each, values of 24 random characters (the same every run)."""
+    rng = random.Random(8)
+    alphabet = string.ascii_letters + string.digits
+    return {
+        name: {f"FIELD_{j}": "".join(rng.choice(alphabet) for _ in range(24)) for j in range(5)}
+        for name in synthetic_names(n)
+    }
 
 
 def _free_port() -> int:
@@ -75,6 +102,9 @@ class Store:
         )
 
     def seed(self, secrets: Mapping[str, Mapping[str, str]]) -> None:
+        """Create the secrets, one at a time: moto's state is not safe for concurrent
+        writes (8 at a time, some CreateSecret calls failed with a 500). About 6 ms of
+        moto CPU and 12 ms in all a secret: 5,000 take a minute or more."""
         client = self.client()
         for name, fields in secrets.items():
             client.create_secret(Name=name, SecretString=json.dumps(dict(fields)))
@@ -109,3 +139,46 @@ def store() -> Iterator[Store]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def run_process(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one fresh process.
+
+    A new temporary output directory is appended to `argv`.
+    """
+    time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    with tempfile.TemporaryDirectory() as out:
+        full = [*argv, out]
+        if time_bin:
+            full = [time_bin, "-v", *full]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(full, env=env, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0:
+            raise RuntimeError(f"{shlex.join(argv)} failed:\n{done.stderr[-2000:]}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+        rss = int(found.group(1)) / 1024 if found else after.ru_maxrss / 1024
+        return wall, cpu, rss
+
+
+class ImportLine(NamedTuple):
+    module: str
+    self_us: int  # microseconds in the module's own body, its imports excluded
+    depth: int  # nesting: 0 for a module imported by the program itself
+
+
+def self_times(importtime_stderr: str) -> list[ImportLine]:
+    """The `-X importtime` lines, in the order printed (a module after those it imported)."""
+    rows = []
+    for line in importtime_stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            name = parts[2].rstrip()
+            depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+            rows.append(ImportLine(name.strip(), int(parts[0]), depth))
+    return rows

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: A row of the page's Targets table: what, met (None: not measured), the measured figure.
+Target = tuple[str, bool | None, str]
+
 #: BatchGetSecretValue takes at most 20 ids.
 BATCH = 20
 #: The render section's control row: a dict comprehension over the same values.
@@ -18,6 +21,14 @@ CONTROL = "control"
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float]:
+    """The first and third quartiles (both the value itself for one value)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q3
 
 
 def ms(seconds: float) -> str:
@@ -109,6 +120,89 @@ class StoreRow:
     wall: float  # seconds, median of warm fetches
 
 
+@dataclass(frozen=True)
+class PeerPlan:
+    """How much of section 9 (rideinfra against bench/peer.py) to measure."""
+
+    sizes: tuple[int, ...]  # warm fetch N
+    delays_ms: tuple[int, ...]  # warm fetch delays
+    reps: int  # warm pairs per (N, delay)
+    process_delays_ms: tuple[int, ...]
+    process_reps: int  # process pairs per delay, after one warm-up pair
+    import_reps: int
+    resolve_sizes: tuple[int, int]  # (small, large) secret counts
+    resolve_reps: int  # fresh-process pairs
+
+
+@dataclass
+class PairRow:
+    """One point of rideinfra against the peer: repetition i of each side ran back to back.
+
+    `rideinfra[i] / peer[i]` is pair i's ratio; the order alternated between
+    pairs. CPU is the client's own: process_time of the measuring process
+    for a warm fetch (all its threads; moto and the proxy are other
+    processes), user+sys of the child for a whole process.
+    """
+
+    what: str  # "warm" | "process"
+    n: int
+    delay_ms: int
+    rideinfra: list[float]  # wall seconds, one per repetition
+    peer: list[float]
+    rideinfra_cpu: list[float]
+    peer_cpu: list[float]
+    rideinfra_requests: int = 0  # requests one fetch made (warm only)
+    peer_requests: int = 0
+    store_cpu: float = 0.0  # moto's CPU seconds per rideinfra fetch (warm only)
+
+    @property
+    def ratios(self) -> list[float]:
+        return [a / b for a, b in zip(self.rideinfra, self.peer, strict=True)]
+
+
+@dataclass
+class ImportShare:
+    name: str  # a distribution (or a top-level module no distribution claims)
+    ms: float  # median over the runs of its summed self times
+
+
+@dataclass
+class PeerImports:
+    """-X importtime self times of a real `python -m rideinfra.fetch` run, classified."""
+
+    counted_ms: float  # median over runs of what the target counts
+    samples: list[float]  # that sum, one per run
+    counted: list[ImportShare]  # by distribution, largest first
+    excluded: list[ImportShare]  # by category: standard library, botocore & deps, startup
+    excluded_dists: list[str]  # the distributions found to be botocore's/urllib3's closure
+
+
+@dataclass
+class ResolveRow:
+    n: int  # secrets
+    variables: int
+    per_var: list[float]  # seconds per variable, one per fresh process
+
+
+@dataclass
+class PeerResults:
+    """Section 9: rideinfra against the best hand-written script, in one run."""
+
+    plan: PeerPlan
+    command: str
+    quick: bool
+    date: str
+    load_start: str  # load averages (1, 5, 15 min) when the section started
+    load_end: str
+    elapsed: float
+    max_concurrency: int
+    warm: list[PairRow] = field(default_factory=list)
+    process: list[PairRow] = field(default_factory=list)
+    imports: PeerImports | None = None
+    resolve: list[ResolveRow] = field(default_factory=list)
+    resolve_ratios: list[float] = field(default_factory=list)  # per-var large / small, per pair
+
+
 @dataclass
 class Results:
     """Everything one run measured, and how it was run."""
@@ -131,6 +225,7 @@ class Results:
     elapsed: float = 0.0
     stores: list[StoreRow] | None = None
     stores_note: str = ""
+    peer: PeerResults | None = None
 
 
 def save(results: Results, path: Path) -> None:
@@ -158,4 +253,23 @@ def load(path: Path) -> Results:
     for key, kind in rows.items():
         if data.get(key) is not None:
             data[key] = [kind(**row) for row in data[key]]
+    if data.get("peer") is not None:
+        data["peer"] = _peer(data["peer"])
     return Results(plan=Plan(**plan), **data)
+
+
+def _peer(data: dict[str, Any]) -> PeerResults:
+    plan = {k: tuple(v) if isinstance(v, list) else v for k, v in data.pop("plan").items()}
+    imports = data.pop("imports")
+    if imports is not None:
+        for key in ("counted", "excluded"):
+            imports[key] = [ImportShare(**share) for share in imports[key]]
+        imports = PeerImports(**imports)
+    return PeerResults(
+        plan=PeerPlan(**plan),
+        imports=imports,
+        warm=[PairRow(**row) for row in data.pop("warm")],
+        process=[PairRow(**row) for row in data.pop("process")],
+        resolve=[ResolveRow(**row) for row in data.pop("resolve")],
+        **data,
+    )

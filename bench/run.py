@@ -6,6 +6,8 @@ bench`` does that)::
 
     python bench/run.py            # the full run, about 12 minutes on 2 cores (4 of them callgrind)
     python bench/run.py --quick    # fewer delays and repetitions, ~3 minutes
+    python bench/run.py --only peer [--quick]   # section 9 alone, merged into the saved run
+    python bench/run.py --from-json docs/benchmarks.json   # the page again, measuring nothing
 
 Figure groups, one section and one PNG each:
 
@@ -14,7 +16,10 @@ Figure groups, one section and one PNG each:
 3. import time;
 4. rendering 1k, 10k, 100k variables;
 5. a cached lookup next to aws-secretsmanager-caching and Powertools
-   (bench/bench_cache.py, run under pytest-benchmark).
+   (bench/bench_cache.py, run under pytest-benchmark);
+6. other stores (bench/stores.py);
+9. against the best hand-written script, bench/peer.py, paired
+   (bench/peer_bench.py; no figure).
 """
 
 from __future__ import annotations
@@ -24,12 +29,8 @@ import datetime as dt
 import json
 import os
 import platform
-import random
 import re
-import resource
-import shlex
 import shutil
-import string
 import subprocess
 import sys
 import tempfile
@@ -44,16 +45,26 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import baseline  # noqa: E402
-import plots  # noqa: E402
+import peer_bench  # noqa: E402
 import report  # noqa: E402
 import results as results_io  # noqa: E402
-from harness import AWS_ENV, Store, store  # noqa: E402
+from harness import (  # noqa: E402
+    AWS_ENV,
+    FETCH_COMMAND,
+    Store,
+    run_process,
+    self_times,
+    store,
+    synthetic,
+    synthetic_names,
+)
 from results import (  # noqa: E402
     CONTROL,
     CacheRow,
     FetchRow,
     ImportRow,
     InstructionRow,
+    PeerResults,
     PhaseRow,
     Plan,
     ProcessRow,
@@ -66,7 +77,6 @@ from results import (  # noqa: E402
 import stores  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
-CONFIG = ROOT / "examples" / "rideshare" / "rideinfra.yaml"
 SEED = ROOT / "examples" / "rideshare" / "seed.yaml"
 
 
@@ -138,18 +148,6 @@ def machine() -> dict[str, str]:
 # --- 1. fetch --------------------------------------------------------------------------
 
 
-def synthetic(n: int) -> dict[str, dict[str, str]]:
-    """``n`` secrets of 5 fields each, values of 24 random characters."""
-    rng = random.Random(8)
-    alphabet = string.ascii_letters + string.digits
-    return {
-        f"bench/synthetic-{i:04d}": {
-            f"FIELD_{j}": "".join(rng.choice(alphabet) for _ in range(24)) for j in range(5)
-        }
-        for i in range(n)
-    }
-
-
 def _time(call: Callable[[], Any], reps: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(reps):
@@ -167,7 +165,7 @@ def bench_fetch(
     env = st.environ()
     names_by_n = {
         11: rideshare,
-        **{n: [f"bench/synthetic-{i:04d}" for i in range(n)] for n in plan.sizes if n != 11},
+        **{n: synthetic_names(n) for n in plan.sizes if n != 11},
     }
     # One source, one client, created outside the timing; its pool is warmed
     # by a first fetch of the largest set (every connection it will use).
@@ -226,28 +224,8 @@ def baseline_client(st: Store) -> Any:
 # --- 2. whole process ------------------------------------------------------------------
 
 
-def _run_process(argv: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of one cold process."""
-    time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
-    with tempfile.TemporaryDirectory() as out:
-        full = [*argv, out]
-        if time_bin:
-            full = [time_bin, "-v", *full]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run(full, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode != 0:
-            raise RuntimeError(f"{shlex.join(argv)} failed:\n{done.stderr[-2000:]}")
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-        rss = int(found.group(1)) / 1024 if found else after.ru_maxrss / 1024
-        return wall, cpu, rss
-
-
 PROCESS_COMMANDS = {
-    "rideinfra": [sys.executable, "-m", "rideinfra.fetch", "--config", str(CONFIG), "--out"],
+    "rideinfra": FETCH_COMMAND,
     "baseline": [sys.executable, str(HERE / "baseline.py"), "--out"],
 }
 
@@ -263,7 +241,7 @@ def bench_process(st: Store, plan: Plan, log: Callable[[str], None]) -> list[Pro
         for rep in range(plan.process_reps + 1):
             # Interleaved, so a burst of load on the machine hits both alike.
             for label, argv in PROCESS_COMMANDS.items():
-                sample = _run_process(argv, env)
+                sample = run_process(argv, env)
                 if rep:  # the first round writes bytecode caches and warms the page cache
                     samples[label].append(sample)
         for label, got in samples.items():
@@ -334,12 +312,9 @@ def bench_imports(plan: Plan, log: Callable[[str], None]) -> tuple[list[ImportRo
 
 def _top_packages(importtime_text: str, top: int = 8) -> str:
     totals: dict[str, int] = {}
-    for line in importtime_text.splitlines():
-        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-        if len(parts) != 3 or not parts[0].isdigit():
-            continue
-        root = parts[2].split(".")[0]
-        totals[root] = totals.get(root, 0) + int(parts[0])
+    for module, us, _ in self_times(importtime_text):
+        root = module.split(".")[0]
+        totals[root] = totals.get(root, 0) + us
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
     return ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in ranked)
 
@@ -359,11 +334,9 @@ def fetch_phases(st: Store) -> list[PhaseRow]:
                 check=True,
             )
         totals: dict[str, int] = {}
-        for line in done.stderr.splitlines():
-            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
-            if len(parts) == 3 and parts[0].isdigit():
-                root = parts[2].split(".")[0]
-                totals[root] = totals.get(root, 0) + int(parts[0])
+        for module, us, _ in self_times(done.stderr):
+            root = module.split(".")[0]
+            totals[root] = totals.get(root, 0) + us
         runs.append(totals)
     roots = {r for run in runs for r in run}
     med = {r: median([run.get(r, 0) for run in runs]) / 1000 for r in roots}
@@ -481,20 +454,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="PATH",
         help="measure nothing: write the page and figures again from a run's saved results",
     )
+    parser.add_argument(
+        "--only",
+        choices=("peer", "stores"),
+        help="measure one section only (9: against the best hand-written script; 6: other "
+        "stores), merge it into the saved results beside --out and rewrite the page",
+    )
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="with --only peer: every step once at small sizes (the smoke test's plan)",
+    )
     args = parser.parse_args(argv)
+    page = Path(args.out)
     if args.from_json:
-        saved = results_io.load(Path(args.from_json))
-        images = plots.make_all(saved, Path(args.out).parent / "img")
-        Path(args.out).write_text(report.render_doc(saved, images))
+        report.publish(results_io.load(Path(args.from_json)), page, save=False)
         return 0
-    from rideinfra.secrets.aws import DEFAULT_MAX_CONCURRENCY
-
+    if args.tiny and args.only != "peer":
+        parser.error("--tiny goes with --only peer")
     started = time.perf_counter()
 
     def log(line: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {line}", flush=True)
 
+    os.environ.update({k: v for k, v in AWS_ENV.items() if k not in os.environ})
+    if args.only:
+        if not page.with_suffix(".json").exists():
+            parser.error(
+                f"--only merges into {page.with_suffix('.json')}, which does not exist: run "
+                "the whole suite first (python bench/run.py --quick)"
+            )
+        saved = results_io.load(page.with_suffix(".json"))
+        if args.only == "stores":
+            saved.stores, saved.stores_note = stores.bench_stores(log)
+        else:
+            saved.peer = _only_peer(args, log)
+        report.publish(saved, page)
+        log(f"wrote {page}")
+        return 0
+    results = _everything(args, log)
+    results.elapsed = time.perf_counter() - started
+    report.publish(results, page)
+    log(f"wrote {page}")
+    return 0
+
+
+def _rideshare() -> dict[str, dict[str, str]]:
+    import yaml
+
+    secrets: dict[str, dict[str, str]] = yaml.safe_load(SEED.read_text())["secrets"]
+    return secrets
+
+
+def _only_peer(args: argparse.Namespace, log: Callable[[str], None]) -> PeerResults:
+    plan = peer_bench.PLANS["tiny" if args.tiny else "quick" if args.quick else "full"]
+    command = "python bench/run.py --only peer" + (
+        " --tiny" if args.tiny else " --quick" if args.quick else ""
+    )
+    rideshare = _rideshare()
+    with store() as st:
+        st.seed(rideshare)
+        st.seed(synthetic(max(plan.sizes)))
+        log("store seeded")
+        return peer_bench.bench_peer(
+            st, plan, list(rideshare), command=command, quick=args.quick or args.tiny, log=log
+        )
+
+
+def _everything(args: argparse.Namespace, log: Callable[[str], None]) -> Results:
+    from rideinfra.secrets.aws import DEFAULT_MAX_CONCURRENCY
+
     plan = QUICK if args.quick else FULL
+    peer_plan = peer_bench.QUICK if args.quick else peer_bench.FULL
     results = Results(
         info=machine(),
         command="python bench/run.py" + (" --quick" if args.quick else ""),
@@ -502,17 +533,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan=plan,
         max_concurrency=DEFAULT_MAX_CONCURRENCY,
     )
-    import yaml
-
-    rideshare = yaml.safe_load(SEED.read_text())["secrets"]
-    os.environ.update({k: v for k, v in AWS_ENV.items() if k not in os.environ})
+    rideshare = _rideshare()
     with store() as st:
         st.seed(rideshare)
-        st.seed(synthetic(max(plan.sizes)))
+        st.seed(synthetic(max(*plan.sizes, *peer_plan.sizes)))
         log("store seeded")
         results.fetch = bench_fetch(st, plan, list(rideshare), log)
         results.process = bench_process(st, plan, log)
         results.phases = fetch_phases(st)
+        results.peer = peer_bench.bench_peer(
+            st, peer_plan, list(rideshare), command=results.command, quick=args.quick, log=log
+        )
     results.imports, results.import_breakdown = bench_imports(plan, log)
     results.render = bench_render(plan, log)
     results.render_instructions, results.render_instructions_note = bench_render_instructions(
@@ -520,12 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     results.cache, results.cache_note = bench_cache(log)
     results.stores, results.stores_note = stores.bench_stores(log)
-    images = plots.make_all(results, Path(args.out).parent / "img")
-    results.elapsed = time.perf_counter() - started
-    results_io.save(results, Path(args.out).with_suffix(".json"))
-    Path(args.out).write_text(report.render_doc(results, images))
-    log(f"wrote {args.out}")
-    return 0
+    return results
 
 
 if __name__ == "__main__":

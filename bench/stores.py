@@ -129,10 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = Path(args.json)
     saved = results_io.load(path)
     saved.stores, saved.stores_note = bench_stores(log)
-    results_io.save(saved, path)
-    page = path.with_suffix(".md")
-    page.write_text(report.render_doc(saved, report.existing_images(page.parent)))
-    log(f"wrote {page}")
+    report.publish(saved, path.with_suffix(".md"))
+    log(f"wrote {path.with_suffix('.md')}")
     return 0
 
 
