@@ -170,6 +170,19 @@ class Secret(_Frozen):
         init(self, "version_id", version_id)
         init(self, "origin", origin)
 
+    @classmethod
+    def _of(
+        cls, name: str, fields: dict[str, SecretValue], version_id: str | None, origin: str
+    ) -> Secret:
+        """A Secret that takes `fields` as its own (a dict no one else holds): no copy."""
+        secret = _new(cls)
+        init = object.__setattr__
+        init(secret, "name", name)
+        init(secret, "fields", MappingProxyType(fields))
+        init(secret, "version_id", version_id)
+        init(secret, "origin", origin)
+        return secret
+
     @property
     def field_names(self) -> tuple[str, ...]:
         """The field names, in store order; safe to log."""
@@ -305,6 +318,10 @@ def is_json_object(text: str) -> bool:
         return False
 
 
+#: Makes a SecretValue without its `__init__`'s checks, where the text is known to be a str.
+_new = object.__new__
+
+
 def _scalar_text(secret: str, field: str, value: Any) -> SecretValue:
     if isinstance(value, str):
         return SecretValue(value)
@@ -368,8 +385,16 @@ def parse_secret_string(
             raise SecretFormatError(
                 f"secret {name!r} is an empty JSON object; it has no fields to use", secret=name
             )
-        fields = {str(key): _scalar_text(name, str(key), value) for key, value in data.items()}
-        return Secret(name, fields, version_id=version_id, origin=origin)
+        fields: dict[str, SecretValue] = {}
+        for key, value in data.items():  # JSON object keys are always str
+            if type(value) is str:  # the common case, inline: a call per field costs
+                field = _new(SecretValue)
+                field._value = value
+                field._structured = False
+                fields[key] = field
+            else:
+                fields[key] = _scalar_text(name, key, value)
+        return Secret._of(name, fields, version_id, origin)
     if options.plain_field is not None:
         return Secret(
             name, {options.plain_field: SecretValue(text)}, version_id=version_id, origin=origin
