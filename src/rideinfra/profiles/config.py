@@ -50,7 +50,7 @@ from rideinfra.profiles.interval import MAX_INTERVAL, parse_interval
 from rideinfra.profiles.model import OUTPUT_FORMATS, Config, SecretConfig
 from rideinfra.secrets._yaml import YamlDocument
 from rideinfra.secrets.model import ParseOptions
-from rideinfra.secrets.transforms import Pipeline, Template, is_env_name
+from rideinfra.secrets.transforms import Pipeline, is_env_name
 
 __all__ = ["TRANSFORM_NAMES", "config_json_schema", "load_config", "parse_config"]
 
@@ -434,9 +434,17 @@ _OUTPUT = Struct(
 )
 
 
+def _template(templates: dict[str, str] | None) -> Any:
+    if not templates:
+        return None
+    from rideinfra.secrets.transforms import Template  # only a config with templates loads it
+
+    return Template(templates)
+
+
 def _config(f: dict[str, Any], reading: Reading) -> Config:
     profiles = {
-        name: model.Profile(name, refs, keys, Template(template) if template else None)
+        name: model.Profile(name, refs, keys, _template(template))
         for name, (refs, keys, template) in f["profiles"].items()
     }
     used = sorted({ref.name for p in profiles.values() for ref in p.secrets})

@@ -9,13 +9,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from difflib import get_close_matches
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import attrs
 
 from rideinfra.errors import ConfigError
 from rideinfra.secrets.model import ParseOptions, SecretValue
-from rideinfra.secrets.transforms import Entry, Origin, Pipeline, Template
+from rideinfra.secrets.transforms import Pipeline
+
+if TYPE_CHECKING:
+    from rideinfra.secrets.transforms import Entry, Origin, Template
 
 OUTPUT_FORMATS = ("env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret")
 
