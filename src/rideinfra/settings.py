@@ -348,7 +348,7 @@ def _loader(
     """A subclass of `model` that hides input in errors and adds rideinfra's source."""
     own = model.settings_customise_sources.__func__  # type: ignore[attr-defined]
 
-    def settings_customise_sources(  # noqa: PLR0917 - pydantic-settings' signature
+    def settings_customise_sources(
         cls: type[BaseSettings],
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.profiles._declare import (
     INVALID,
     Bool,
@@ -40,13 +39,16 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class _Spec:
+class _Spec(Record):
     """One transform: its arguments (None: takes none), how to build it, whether bare is fine."""
 
+    __slots__ = ("args", "build", "bare")
     args: Node | None
     build: Callable[[Any], Transform]
     bare: bool
+
+    def __init__(self, args: Node | None, build: Callable[[Any], Transform], bare: bool) -> None:
+        self._init(args=args, build=build, bare=bare)
 
 
 def _no_args(factory: Callable[[], Transform]) -> _Spec:
@@ -139,9 +141,10 @@ _TRANSFORMS: dict[str, _Spec] = {
 TRANSFORM_NAMES = tuple(sorted(_TRANSFORMS))
 
 
-@attrs.frozen
-class TransformItem:
+class TransformItem(Record):
     """One `transforms:` list item, built into its `Transform`."""
+
+    __slots__ = ()
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if isinstance(value, str):
