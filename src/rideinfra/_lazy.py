@@ -71,17 +71,17 @@ class LazyPattern:
             self._compiled = re.compile(self.pattern, self._flags)
         return self._compiled
 
-    def match(self, string: str, pos: int = 0) -> re.Match[str] | None:
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         """`re.Pattern.match`."""
-        return self.compiled.match(string, pos)
+        return self.compiled.match(string, pos, endpos)
 
     def fullmatch(self, string: str) -> re.Match[str] | None:
         """`re.Pattern.fullmatch`."""
         return self.compiled.fullmatch(string)
 
-    def search(self, string: str, pos: int = 0) -> re.Match[str] | None:
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         """`re.Pattern.search`."""
-        return self.compiled.search(string, pos)
+        return self.compiled.search(string, pos, endpos)
 
     def finditer(self, string: str) -> Iterator[re.Match[str]]:
         """`re.Pattern.finditer`."""

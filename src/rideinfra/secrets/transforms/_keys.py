@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rideinfra._lazy import LazyPattern
 from rideinfra.errors import TransformError
 from rideinfra.secrets.transforms._core import (
     BaseTransform,
@@ -20,8 +20,8 @@ from rideinfra.secrets.transforms._core import (
 
 __all__ = ["Airflow", "Drop", "Keys", "Prefix", "Qualify", "Rename", "Sanitize", "Uppercase"]
 
-_WORD = re.compile(r"[A-Za-z0-9_]+")
-_SECTION = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?")
+_WORD = LazyPattern(r"[A-Za-z0-9_]+")
+_SECTION = LazyPattern(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?")
 
 
 def _env_prefix(what: str, value: str) -> str:
@@ -146,7 +146,7 @@ class Uppercase(BaseTransform):
         return "uppercase"
 
 
-_INVALID = re.compile(r"[^A-Za-z0-9_]")
+_INVALID = LazyPattern(r"[^A-Za-z0-9_]")
 
 
 class Sanitize(BaseTransform):
