@@ -1,9 +1,8 @@
 """Secret sources and the secret value model.
 
 Importing this package does not import boto3: the AWS source builds its
-client on first use. Each name is imported from its module on first use
-(`rideinfra._lazy`), so a fetch from one source loads that
-source alone.
+client on first use. Each name is imported from its module on first use,
+so a fetch from one source loads that source alone.
 """
 
 import typing
