@@ -94,7 +94,7 @@ class Record:
         return f"{type(self).__name__}({shown})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._fields}
+        return as_dict(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
