@@ -268,7 +268,7 @@ def _process(results: Results, images: dict[str, str], targets: list[Target]) ->
         _figure(images, "process", "process: wall time and peak RSS"),
         "Where a `python -m rideinfra.fetch` run spends its import time: `-X importtime` "
         "self times summed by top-level package, median of 5 runs (`rideinfra` includes the "
-        "attrs classes it builds). The rest of the run is client creation, the requests, and "
+        "classes it builds). The rest of the run is client creation, the requests, and "
         "rideinfra's own work (config, transforms, rendering, writing: a few ms).\n",
         "| package | ms |",
         "|---|---|",
@@ -286,7 +286,7 @@ def _process(results: Results, images: dict[str, str], targets: list[Target]) ->
     )
     lines.append(
         "**What the fetch process imports.** Both commands pay Python, botocore and a client. "
-        "rideinfra's own extra is PyYAML, attrs, its own modules and argparse; pydantic is not "
+        "rideinfra's own extra is PyYAML, its own modules and argparse; pydantic is not "
         "imported when the config is valid (a plain-Python reader builds it, and pydantic is "
         "loaded only to explain a refusal: docs/design-notes.md), the YAML is parsed by "
         "libyaml, and the AWS client is botocore's without boto3's s3transfer and resource "
@@ -298,11 +298,12 @@ def _process(results: Results, images: dict[str, str], targets: list[Target]) ->
         lines.append(
             f"**Why the whole process misses 1.05 at 0 ms** (by "
             f"{ms(p0['rideinfra'].wall - 1.05 * p0['baseline'].wall)} ms). The largest "
-            f"imports left that the baseline does not have are PyYAML "
-            f"({phases.get('yaml', 0.0):.0f} ms above) and attrs "
-            f"({phases.get('attr', 0.0):.0f} ms, plus the classes it builds, which count as "
-            f"rideinfra's own time). What would close it: config and transform classes "
-            f"written without attrs on the fetch path. Runs on this shared machine vary by "
+            f"import left that the baseline does not have is PyYAML "
+            f"({phases.get('yaml', 0.0):.0f} ms above; its reader compiles a large Unicode "
+            f"pattern at import), then rideinfra's own modules ("
+            f"{phases.get('rideinfra', 0.0):.0f} ms: only what a fetch uses, classes without "
+            f"generated code, docs/design-notes.md). What would close it: reading "
+            f"rideinfra.yaml without importing PyYAML. Runs on this shared machine vary by "
             f"+-20% (the samples are in benchmarks.json), so a ratio near 1.05 can land on "
             f"either side.\n"
         )
@@ -341,10 +342,10 @@ def _imports(results: Results, images: dict[str, str], targets: list[Target]) ->
         )
     )
     lines.append(
-        "What keeps it small: `rideinfra.secrets` imports no attrs (its Secret and ParseOptions "
-        "are plain slotted classes), and json, logging, pathlib, asyncio and the thread pool "
-        "only where first used; a test fails if any of them is imported with the package "
-        "(`tests/secrets/test_aws.py`).\n"
+        "What keeps it small: `rideinfra.secrets` imports each source on first use (its "
+        "Secret and ParseOptions are plain slotted classes), and json, logging, pathlib, "
+        "asyncio and the thread pool only where first used; a test fails if any of them is "
+        "imported with the package (`tests/secrets/test_aws.py`).\n"
     )
     if not ok:
         lines.append(

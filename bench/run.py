@@ -136,7 +136,6 @@ def machine() -> dict[str, str]:
         "moto",
         "pydantic",
         "PyYAML",
-        "attrs",
         "aws-secretsmanager-caching",
         "aws-lambda-powertools",
         "matplotlib",

@@ -32,6 +32,7 @@ LEVELS: tuple[tuple[str, ...], ...] = (
     ("profiles",),  # rideinfra.yaml: the config model, resolving profiles
     ("secrets",),  # sources, the value model, transforms
     ("errors",),
+    ("_lazy", "_record"),  # start-up helpers and the value-object base: they import nothing of ours
     ("", "__about__"),  # the package root (`import rideinfra`) and its version
 )
 #: Parts any module may import.

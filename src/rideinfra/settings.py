@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, NamedTuple, TypeVar, Union, cast, get_args, get_origin
@@ -36,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource
 from pydantic_settings import SettingsError as PydanticSettingsError
 
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RideinfraError
 from rideinfra.profiles.config import load_config
 from rideinfra.profiles.model import Config, EnvSourceConfig, Profile, SecretRef
@@ -348,7 +348,7 @@ def _loader(
     """A subclass of `model` that hides input in errors and adds rideinfra's source."""
     own = model.settings_customise_sources.__func__  # type: ignore[attr-defined]
 
-    def settings_customise_sources(  # noqa: PLR0917 - pydantic-settings' signature
+    def settings_customise_sources(
         cls: type[BaseSettings],
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,
@@ -465,16 +465,35 @@ def _require_hidden_input(settings_cls: type[BaseSettings]) -> None:
         )
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(Record):
     """What a RideinfraSettingsSource was asked to load."""
 
+    __slots__ = ("source", "config", "profile", "secrets", "env_file", "environ")
+    _hidden = frozenset({"environ"})
     source: SecretSource | None
     config: Config | str | os.PathLike[str] | None
     profile: str | None
     secrets: Sequence[str | SecretRef] | None
     env_file: str | os.PathLike[str] | None
     environ: Mapping[str, str] | None
+
+    def __init__(
+        self,
+        source: SecretSource | None,
+        config: Config | str | os.PathLike[str] | None,
+        profile: str | None,
+        secrets: Sequence[str | SecretRef] | None,
+        env_file: str | os.PathLike[str] | None,
+        environ: Mapping[str, str] | None,
+    ) -> None:
+        self._init(
+            source=source,
+            config=config,
+            profile=profile,
+            secrets=secrets,
+            env_file=env_file,
+            environ=environ,
+        )
 
     def reader(self, settings_cls: type[BaseSettings]) -> Callable[[], dict[str, str]]:
         """Check the arguments now; return what reads the variables (pydantic-settings calls it)."""

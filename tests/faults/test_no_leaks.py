@@ -40,8 +40,11 @@ from hypothesis import strategies as st
 from faults.kit import Run, aws_environ, run_fetch, run_module, write_config
 from rideinfra import cli, seed
 from rideinfra.errors import RideinfraError
+from rideinfra.operations import fetch_and_render
+from rideinfra.operations.watch import WatchOptions
 from rideinfra.profiles import load_config, resolve
 from rideinfra.render import get_format, write_files
+from rideinfra.render.write import read_output
 from rideinfra.secrets import (
     CachedSource,
     ChainSource,
@@ -54,6 +57,7 @@ from rideinfra.secrets import (
     SecretValue,
     parse_secret_string,
 )
+from rideinfra.secrets._yaml import load_yaml_text
 from rideinfra.secrets.transforms import Flatten, Prefix, Qualify, Rename, entries_from_secret
 from rideinfra.testing import HandlerSource, MemorySource
 from support.moto import MotoEndpoint
@@ -597,6 +601,13 @@ class TestLibrary:
         objects["origins"] = [env.origin(n) for env in envs.values() for n in env]
         files = {"core.env": get_format("json").render(envs["core"], profile="core").encode()}
         objects["write report"] = write_files(tmp / "out", files)
+        # The value-holding records (rideinfra._record): their reprs leave the values out.
+        objects["rendered"] = fetch_and_render(
+            config, memory, profiles=["core"], output_format=get_format("json")
+        )
+        objects["on disk"] = read_output(tmp / "out", files)
+        objects["yaml document"] = load_yaml_text(json.dumps({"K": v[7]}), what="secrets file")
+        objects["watch options"] = WatchOptions(environ={"X": v[5]})
         objects["value"] = SecretValue(v[10])
         objects["values"] = {v[11][:0] + "K": SecretValue(v[11])}
         texts: dict[str, str] = {}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rideinfra._record import replace
 from rideinfra.errors import ConfigError
 from rideinfra.operations import build_source
 from rideinfra.profiles import explain, load_config
@@ -100,7 +100,7 @@ def test_eso_refresh_interval_follows_the_config(tmp_path: Path) -> None:
     assert (
         interval(
             EsoOptions(),
-            attrs.evolve(config, output=attrs.evolve(config.output, refresh_interval=None)),
+            replace(config, output=replace(config.output, refresh_interval=None)),
         )
         == "1h"
     )  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ that cannot start skips the test with the reason, except under CI
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import os
 import shutil
@@ -19,7 +20,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import attrs
 import pytest
 
 
@@ -36,7 +36,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class Postgres:
     """A running server: superuser over the unix socket (trust), others over TCP (scram)."""
 
@@ -146,7 +146,7 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class Redis:
     port: int
 

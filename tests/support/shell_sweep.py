@@ -10,14 +10,13 @@ listings (RANDOM, LINENO, `_` ...) is not blamed on the file.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-import attrs
 
 from support.shell_specials import ZSH_TIED
 
@@ -57,7 +56,7 @@ done
 _ENTRY = re.compile(r"^('[^'\n]*'|[^\s=']+)(?:=|$)", re.MULTILINE)
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True)
 class Observation:
     """What sourcing one file did in one shell."""
 

@@ -16,8 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.cli.logs import configure
 from rideinfra.errors import RideinfraError
 
@@ -73,8 +72,7 @@ def internal_error(log: logging.Logger, exc: BaseException) -> int:
     return 1
 
 
-@attrs.frozen
-class ModuleCommand:
+class ModuleCommand(Record):
     """A command that is also `python -m rideinfra.NAME`: one set of options, two parsers.
 
     Attributes:
@@ -85,11 +83,28 @@ class ModuleCommand:
         run: what the command does; errors go to the `rideinfra.NAME` logger.
     """
 
+    __slots__ = ("name", "summary", "parser_options", "add_arguments", "run")
     name: str
     summary: str
     parser_options: ParserOptions
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Handler
+
+    def __init__(
+        self,
+        name: str,
+        summary: str,
+        parser_options: ParserOptions,
+        add_arguments: Callable[[argparse.ArgumentParser], None],
+        run: Handler,
+    ) -> None:
+        self._init(
+            name=name,
+            summary=summary,
+            parser_options=parser_options,
+            add_arguments=add_arguments,
+            run=run,
+        )
 
     def register(self, sub: SubParsers[argparse.ArgumentParser]) -> None:
         """Add `rideinfra NAME` to the root parser."""

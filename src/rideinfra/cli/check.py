@@ -14,8 +14,7 @@ __all__ = ["COMMAND", "run"]
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Print every disagreement (or `ok`); 1 when there is any."""
-    import attrs
-
+    from rideinfra._record import as_dict
     from rideinfra.operations import check_store
 
     config = options.config_from_args(args, environ)
@@ -26,7 +25,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     rows += [("profile", name, why) for name, why in report.problems]
     rows += [("unused-secret", name, f"under {report.prefix}") for name in report.unused]
     if args.json:
-        print(json.dumps(attrs.asdict(report) | {"ok": report.ok}, indent=2))
+        print(json.dumps(as_dict(report) | {"ok": report.ok}, indent=2))
     elif rows:
         print_table(("PROBLEM", "NAME", "DETAIL"), rows, environ)
     else:

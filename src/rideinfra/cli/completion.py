@@ -25,8 +25,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-import attrs
-
+from rideinfra._record import Record, replace
 from rideinfra.cli import options
 
 __all__ = [
@@ -54,8 +53,7 @@ _SOURCE_KINDS = (
 _PATHS = {"config": "files", "spec": "files", "out": "dirs"}
 
 
-@attrs.frozen
-class Completion:
+class Completion(Record):
     """What to offer for the word under the cursor.
 
     Attributes:
@@ -63,8 +61,12 @@ class Completion:
         candidates: `(word, description)` pairs, descriptions maybe empty.
     """
 
-    directive: str = "words"
-    candidates: tuple[tuple[str, str], ...] = ()
+    __slots__ = ("directive", "candidates")
+    directive: str
+    candidates: tuple[tuple[str, str], ...]
+
+    def __init__(self, directive: str = "words", candidates: tuple[tuple[str, str], ...] = ()):
+        self._init(directive=directive, candidates=candidates)
 
     def lines(self) -> str:
         """The answer of `__complete`: the directive, then `word<TAB>description` lines."""
@@ -99,14 +101,16 @@ def _takes_value(action: argparse.Action) -> bool:
     return action.nargs != 0
 
 
-@attrs.define
 class _Walk:
     """Where the words before the cursor lead: the (sub)parser, a pending option, positionals."""
 
-    parser: argparse.ArgumentParser
-    pending: argparse.Action | None = None
-    positionals: list[str] = attrs.Factory(list)
-    config: str | None = None
+    __slots__ = ("parser", "pending", "positionals", "config")
+
+    def __init__(self, parser: argparse.ArgumentParser, *, config: str | None = None) -> None:
+        self.parser = parser
+        self.pending: argparse.Action | None = None
+        self.positionals: list[str] = []
+        self.config = config
 
 
 def _walk(root: argparse.ArgumentParser, words: Sequence[str]) -> _Walk:
@@ -198,7 +202,7 @@ def complete(
         if inline and action is not None and _takes_value(action):
             shown = _values(action, walk, root, environ)
             prefixed = tuple((f"{name}={word}", about) for word, about in shown.candidates)
-            return attrs.evolve(shown, candidates=prefixed)
+            return replace(shown, candidates=prefixed)
         return Completion(candidates=tuple(_shown_options(walk.parser)))
     if _subcommands(walk.parser) is not None:
         return _commands(walk.parser)

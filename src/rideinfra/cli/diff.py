@@ -58,10 +58,10 @@ def _diff(args: argparse.Namespace, environ: Mapping[str, str]) -> list[FileDiff
 
 
 def _print(diffs: list[FileDiff], args: argparse.Namespace, environ: Mapping[str, str]) -> None:
-    import attrs
+    from rideinfra._record import as_dict
 
     if args.json:
-        print(json.dumps([attrs.asdict(d) for d in diffs], indent=2))
+        print(json.dumps([as_dict(d) for d in diffs], indent=2))
         return
     rows = [row for d in diffs for row in _rows(d)]
     if args.show_values:

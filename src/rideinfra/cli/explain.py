@@ -14,8 +14,7 @@ __all__ = ["COMMAND", "run"]
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """A table (or `--json`) of variable <- secret:field via transforms."""
-    import attrs
-
+    from rideinfra._record import as_dict
     from rideinfra.operations import explain
     from rideinfra.profiles.explain import EXPLAIN_HEADERS
 
@@ -23,7 +22,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     source = options.source_for(args, config, environ, names_only=True)
     rows = explain(config, source, profiles=[args.profile] if args.profile else None)
     if args.json:
-        print(json.dumps([attrs.asdict(row) for row in rows], indent=2))
+        print(json.dumps([as_dict(row) for row in rows], indent=2))
     else:
         print_table(EXPLAIN_HEADERS, [row.cells() for row in rows], environ)
     return 0

@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -147,8 +146,7 @@ def add_parser(
     )
 
 
-@attrs.frozen
-class Command:
+class Command(Record):
     """A subcommand, declared once by its module (`COMMAND`); `build_parser` registers each.
 
     Its own options come first, then the log options; its help ends with its
@@ -164,13 +162,34 @@ class Command:
         add_options: adds the command's own arguments.
     """
 
+    __slots__ = ("name", "summary", "description", "examples", "exit_codes", "run", "add_options")
     name: str
     summary: str
     description: str
     examples: str
     exit_codes: ExitCodes
     run: Handler
-    add_options: Callable[[argparse.ArgumentParser], object] | None = None
+    add_options: Callable[[argparse.ArgumentParser], object] | None
+
+    def __init__(
+        self,
+        name: str,
+        summary: str,
+        description: str,
+        examples: str,
+        exit_codes: ExitCodes,
+        run: Handler,
+        add_options: Callable[[argparse.ArgumentParser], object] | None = None,
+    ) -> None:
+        self._init(
+            name=name,
+            summary=summary,
+            description=description,
+            examples=examples,
+            exit_codes=exit_codes,
+            run=run,
+            add_options=add_options,
+        )
 
     def register(self, sub: SubParsers[argparse.ArgumentParser]) -> None:
         """Add `rideinfra NAME` to the root parser's subcommands `sub`."""

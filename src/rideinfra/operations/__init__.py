@@ -16,8 +16,9 @@ Each name is imported from its module on first use, so that
 random generators, for one, load OpenSSL).
 """
 
-import importlib
 import typing
+
+from rideinfra import _lazy
 
 if typing.TYPE_CHECKING:
     from rideinfra.operations.demo import example_dir, run_demo
@@ -97,14 +98,4 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # once: later lookups are plain attribute reads
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _HOME)

@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -45,8 +44,7 @@ def example_dir() -> Path:
     raise ConfigError("the bundled rideshare example is missing from this installation")
 
 
-@attrs.frozen
-class DemoRun:
+class DemoRun(Record):
     """What the demo wrote, by name only.
 
     Attributes:
@@ -56,8 +54,12 @@ class DemoRun:
             a file, where a value of several lines would look like more names.
     """
 
+    __slots__ = ("report", "variables")
     report: WriteReport
     variables: Mapping[str, tuple[str, ...]]
+
+    def __init__(self, report: WriteReport, variables: Mapping[str, tuple[str, ...]]) -> None:
+        self._init(report=report, variables=variables)
 
 
 def run_demo(out: str | os.PathLike[str], environ: Mapping[str, str]) -> DemoRun:

@@ -14,9 +14,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
-import attrs
 import yaml
 
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RideinfraError, SecretFormatError
 from rideinfra.profiles.model import Config, Env
 from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
@@ -46,22 +46,55 @@ def mask_tail(value: str, keep: int = 2) -> str:
     return "*" * 8 + value[-keep:]
 
 
-@attrs.frozen
-class FileDiff:
-    """One file: is it new, changed or unchanged, and which variables differ."""
+class FileDiff(Record):
+    """One file: is it new, changed or unchanged, and which variables differ.
 
+    Attributes:
+        file: the file's name.
+        state: `new`, `changed` or `unchanged`.
+        added: variables only the new file has.
+        removed: variables only the old file has.
+        changed: variables whose value differs.
+        detailed: False when the file on disk could not be read as variables
+            (then only `state` is known).
+        shown: masked old and new values per added, removed or changed variable
+            ("" for none: an added variable has no old value); only with
+            `show_values`. Left out of the repr.
+        mode: the file's mode now and as a fetch would write it, when they differ (`0644`).
+    """
+
+    __slots__ = ("file", "state", "added", "removed", "changed", "detailed", "shown", "mode")
+    _hidden = frozenset({"shown"})
     file: str
     state: FileState
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    #: False when the file on disk could not be read as variables (then only `state` is known).
-    detailed: bool = True
-    #: Masked old and new values per added, removed or changed variable ("" for
-    #: none: an added variable has no old value); only with `show_values`.
-    shown: Mapping[str, tuple[str, str]] = attrs.field(factory=dict, repr=False)
-    #: The file's mode now and as a fetch would write it, when they differ (`0644`).
-    mode: tuple[str, str] | None = None
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    detailed: bool
+    shown: Mapping[str, tuple[str, str]]
+    mode: tuple[str, str] | None
+
+    def __init__(
+        self,
+        file: str,
+        state: FileState,
+        added: tuple[str, ...] = (),
+        removed: tuple[str, ...] = (),
+        changed: tuple[str, ...] = (),
+        detailed: bool = True,
+        shown: Mapping[str, tuple[str, str]] | None = None,
+        mode: tuple[str, str] | None = None,
+    ) -> None:
+        self._init(
+            file=file,
+            state=state,
+            added=added,
+            removed=removed,
+            changed=changed,
+            detailed=detailed,
+            shown={} if shown is None else shown,
+            mode=mode,
+        )
 
 
 def _old_variables(content: bytes, path: str, extension: str) -> dict[str, str] | None:
@@ -164,8 +197,7 @@ class ListableSource(Protocol):
         ...
 
 
-@attrs.frozen
-class CheckReport:
+class CheckReport(Record):
     """Store vs config. `ok` when nothing is missing, unreadable or unused.
 
     Attributes:
@@ -179,11 +211,28 @@ class CheckReport:
             without `binary:`, a null field...).
     """
 
+    __slots__ = ("missing_secrets", "problems", "unused", "prefix", "unreadable")
     missing_secrets: tuple[tuple[str, str], ...]
     problems: tuple[tuple[str, str], ...]
     unused: tuple[str, ...]
     prefix: str | None
-    unreadable: tuple[tuple[str, str], ...] = ()
+    unreadable: tuple[tuple[str, str], ...]
+
+    def __init__(
+        self,
+        missing_secrets: tuple[tuple[str, str], ...],
+        problems: tuple[tuple[str, str], ...],
+        unused: tuple[str, ...],
+        prefix: str | None,
+        unreadable: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self._init(
+            missing_secrets=missing_secrets,
+            problems=problems,
+            unused=unused,
+            prefix=prefix,
+            unreadable=unreadable,
+        )
 
     @property
     def ok(self) -> bool:

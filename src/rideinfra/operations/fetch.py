@@ -13,8 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import RenderError
 
 if TYPE_CHECKING:
@@ -54,8 +53,7 @@ def render_files(envs: Mapping[str, Env], output_format: OutputFormat) -> dict[s
     return files
 
 
-@attrs.frozen
-class Rendered:
+class Rendered(Record):
     """What a fetch would write: each profile's `Env` and its file's bytes.
 
     Attributes:
@@ -64,9 +62,14 @@ class Rendered:
         extension: the format's file extension (`.env`, `.json`, `.yaml`).
     """
 
+    __slots__ = ("envs", "files", "extension")
+    _hidden = frozenset({"files"})
     envs: Mapping[str, Env]
-    files: Mapping[str, bytes] = attrs.field(repr=False)
+    files: Mapping[str, bytes]
     extension: str
+
+    def __init__(self, envs: Mapping[str, Env], files: Mapping[str, bytes], extension: str) -> None:
+        self._init(envs=envs, files=files, extension=extension)
 
 
 def _announce(config: Config, profiles: Sequence[str] | None) -> None:

@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, KeyCollision, RenderError, RideinfraError
 from rideinfra.operations.watch import DEFAULT_INTERVAL, StoreView, next_delay
 
@@ -88,8 +87,7 @@ def exec_command(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
     os.execvpe(argv[0], list(argv), dict(env))  # noqa: S606 - running the user's command is the job
 
 
-@attrs.frozen
-class Supervision:
+class Supervision(Record):
     """How `supervise` keeps the child current.
 
     Attributes:
@@ -99,10 +97,20 @@ class Supervision:
         keep_env: a variable already in the environment keeps its value.
     """
 
-    interval: float = DEFAULT_INTERVAL
-    grace: float = 10.0
-    reload_signal: int | None = None
-    keep_env: bool = False
+    __slots__ = ("interval", "grace", "reload_signal", "keep_env")
+    interval: float
+    grace: float
+    reload_signal: int | None
+    keep_env: bool
+
+    def __init__(
+        self,
+        interval: float = DEFAULT_INTERVAL,
+        grace: float = 10.0,
+        reload_signal: int | None = None,
+        keep_env: bool = False,
+    ) -> None:
+        self._init(interval=interval, grace=grace, reload_signal=reload_signal, keep_env=keep_env)
 
 
 class _Child:

@@ -183,15 +183,14 @@ def seed_source(
     Raises:
         ConfigError: the store's settings are malformed.
     """
-    import attrs
-
+    from rideinfra._record import replace
     from rideinfra.operations.setup import build_source
     from rideinfra.profiles import AwsSourceConfig
 
     spec = _store_config(config) or AwsSourceConfig()
     if spec.type != "vault":
         aws: Any = spec
-        spec = attrs.evolve(
+        spec = replace(
             aws, region=region or aws.region, endpoint_url=endpoint_url or aws.endpoint_url
         )
     return cast("SeedTarget", build_source(spec, environ))

@@ -88,20 +88,13 @@ def build_source(  # noqa: PLR0911 - one return per source type
     Raises:
         ConfigError: the source type is unknown.
     """
-    from rideinfra.secrets import (
-        ChainSource,
-        DirectorySource,
-        EnvSource,
-        FileSource,
-        ParameterStoreSource,
-        SecretsManagerSource,
-        VaultSource,
-    )
-
     # Read by name: each source type has its own fields, and optional ones may be absent.
     section: Any = spec
     kind = section.type
+    # Each branch imports its own source: a fetch loads the one it reads from.
     if kind == "aws-secretsmanager":
+        from rideinfra.secrets.aws import SecretsManagerSource
+
         options: dict[str, Any] = {
             "region": section.region,
             "endpoint_url": section.endpoint_url,
@@ -118,6 +111,8 @@ def build_source(  # noqa: PLR0911 - one return per source type
         log.info("source aws-secretsmanager: %s, region %s", where, source.region)
         return source
     if kind == "aws-ssm":
+        from rideinfra.secrets.ssm import ParameterStoreSource
+
         ssm = ParameterStoreSource(
             region=section.region,
             endpoint_url=section.endpoint_url,
@@ -134,6 +129,8 @@ def build_source(  # noqa: PLR0911 - one return per source type
         log.info("source aws-ssm: %s, region %s", ssm.endpoint_url or "AWS", ssm.region)
         return ssm
     if kind == "vault":
+        from rideinfra.secrets.vault import VaultSource
+
         vault = VaultSource(
             address=section.address,
             mount=section.mount,
@@ -148,6 +145,8 @@ def build_source(  # noqa: PLR0911 - one return per source type
         log.info("source vault: %s, mount %s", vault.address, vault.mount)
         return vault
     if kind == "file":
+        from rideinfra.secrets.files import FileSource
+
         return FileSource(
             section.path,
             name=getattr(section, "name", None),
@@ -155,12 +154,18 @@ def build_source(  # noqa: PLR0911 - one return per source type
             names_only=names_only,
         )
     if kind == "directory":
+        from rideinfra.secrets.files import DirectorySource
+
         return DirectorySource(section.path, per_secret=per_secret)
     if kind == "env":
+        from rideinfra.secrets.env import EnvSource
+
         prefix = getattr(section, "prefix", None)
         env_options: dict[str, Any] = {"prefix": prefix} if prefix else {}
         return EnvSource(environ, per_secret=per_secret, **env_options)
     if kind == "chain":
+        from rideinfra.secrets.compose import ChainSource
+
         return ChainSource(
             *(
                 build_source(part, environ, per_secret=per_secret, names_only=names_only)

@@ -25,8 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RideinfraError
 
 if TYPE_CHECKING:
@@ -137,8 +136,7 @@ class StoreView:
         return envs
 
 
-@attrs.frozen
-class WatchOptions:
+class WatchOptions(Record):
     """What `watch` does besides writing.
 
     Attributes:
@@ -150,27 +148,66 @@ class WatchOptions:
         pid_file: the file holding the pid to signal (read at each change).
         ready_file: the marker created after the first good poll (and removed
             at start, so it means this watcher's files); None for none.
-        environ: the environment the hook runs with.
+        environ: the environment the hook runs with (default: a copy of
+            `os.environ`); left out of the repr.
         max_polls: stop after this many polls (tests and benchmarks); None: never.
     """
 
-    interval: float = DEFAULT_INTERVAL
-    once: bool = False
-    on_change: str | None = None
-    signal: int | None = None
-    pid_file: Path | None = None
-    ready_file: Path | None = None
-    environ: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), repr=False)
-    max_polls: int | None = None
+    __slots__ = (
+        "interval",
+        "once",
+        "on_change",
+        "signal",
+        "pid_file",
+        "ready_file",
+        "environ",
+        "max_polls",
+    )
+    _hidden = frozenset({"environ"})
+    interval: float
+    once: bool
+    on_change: str | None
+    signal: int | None
+    pid_file: Path | None
+    ready_file: Path | None
+    environ: Mapping[str, str]
+    max_polls: int | None
+
+    def __init__(
+        self,
+        interval: float = DEFAULT_INTERVAL,
+        once: bool = False,
+        on_change: str | None = None,
+        signal: int | None = None,
+        pid_file: Path | None = None,
+        ready_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        max_polls: int | None = None,
+    ) -> None:
+        self._init(
+            interval=interval,
+            once=once,
+            on_change=on_change,
+            signal=signal,
+            pid_file=pid_file,
+            ready_file=ready_file,
+            environ=dict(os.environ) if environ is None else environ,
+            max_polls=max_polls,
+        )
 
 
-@attrs.define
 class WatchStats:
     """What a watch did: polls, change sets (= hook runs), failed polls."""
 
-    polls: int = 0
-    changes: int = 0
-    failures: int = 0
+    __slots__ = ("polls", "changes", "failures")
+
+    def __init__(self, polls: int = 0, changes: int = 0, failures: int = 0) -> None:
+        self.polls = polls
+        self.changes = changes
+        self.failures = failures
+
+    def __repr__(self) -> str:
+        return f"WatchStats(polls={self.polls}, changes={self.changes}, failures={self.failures})"
 
 
 def next_delay(interval: float, failures: int, rng: random.Random) -> float:

@@ -27,8 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any, Protocol
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError
 from rideinfra.secrets._yaml import YamlDocument
 
@@ -91,18 +90,24 @@ class Invalid(Exception):
         self.problems = [(at, message), *more]
 
 
-@attrs.define
 class Reading:
     """One walk over one file: the problems found so far, and what builders need.
 
     Attributes:
         base: the absolute directory relative paths in the file are relative to.
         doc: the YAML nodes, for line numbers and how a scalar was written.
+        problems: (where, what) for each refusal so far, in the order found.
     """
 
-    base: Path
-    doc: YamlDocument | None = None
-    problems: list[tuple[Location, str]] = attrs.field(factory=list)
+    __slots__ = ("base", "doc", "problems")
+
+    def __init__(self, base: Path, doc: YamlDocument | None = None) -> None:
+        self.base = base
+        self.doc = doc
+        self.problems: list[tuple[Location, str]] = []
+
+    def __repr__(self) -> str:
+        return f"Reading(base={self.base!r}, {len(self.problems)} problem(s))"
 
     def refuse(self, at: Location, message: str) -> Any:
         """Record a problem at `at`; returns `INVALID` for the caller to return."""
@@ -205,13 +210,18 @@ def _converted(convert: Convert | None, value: Any, at: Location, reading: Readi
         return INVALID
 
 
-@attrs.frozen
-class Str:
+class Str(Record):
     """A string, optionally non-empty, then `convert`ed (which may raise `Invalid`)."""
 
-    min_length: int = 0
-    convert: Convert | None = None
-    expected: str = "a string"
+    __slots__ = ("min_length", "convert", "expected")
+    min_length: int
+    convert: Convert | None
+    expected: str
+
+    def __init__(
+        self, min_length: int = 0, convert: Convert | None = None, expected: str = "a string"
+    ) -> None:
+        self._init(min_length=min_length, convert=convert, expected=expected)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if not isinstance(value, str):
@@ -224,12 +234,15 @@ class Str:
         return {"type": "string", **({"minLength": self.min_length} if self.min_length else {})}
 
 
-@attrs.frozen
-class Int:
+class Int(Record):
     """An integer (not a boolean) from `ge` to `le`."""
 
+    __slots__ = ("ge", "le")
     ge: int
     le: int
+
+    def __init__(self, ge: int, le: int) -> None:
+        self._init(ge=ge, le=le)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if type(value) is not int:
@@ -242,13 +255,16 @@ class Int:
         return {"maximum": self.le, "minimum": self.ge, "type": "integer"}
 
 
-@attrs.frozen
-class Number:
+class Number(Record):
     """A number above `gt` and at most `le`, as a float (an int is taken)."""
 
+    __slots__ = ("gt", "le", "unit")
     gt: float
     le: float
-    unit: str = ""
+    unit: str
+
+    def __init__(self, gt: float, le: float, unit: str = "") -> None:
+        self._init(gt=gt, le=le, unit=unit)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if type(value) not in (int, float):
@@ -263,9 +279,10 @@ class Number:
         return {"exclusiveMinimum": self.gt, "maximum": self.le, "type": "number"}
 
 
-@attrs.frozen
-class Bool:
+class Bool(Record):
     """`true` or `false`."""
+
+    __slots__ = ()
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if type(value) is not bool:
@@ -276,12 +293,15 @@ class Bool:
         return {"type": "boolean"}
 
 
-@attrs.frozen
-class Const:
+class Const(Record):
     """Exactly `value` (of its type); `message` may use `{value}` for what was found."""
 
+    __slots__ = ("value", "message")
     value: str | int
-    message: str | None = None
+    message: str | None
+
+    def __init__(self, value: str | int, message: str | None = None) -> None:
+        self._init(value=value, message=message)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if type(value) is type(self.value) and value == self.value:
@@ -296,11 +316,14 @@ class Const:
         return {"const": self.value, "type": kind}
 
 
-@attrs.frozen
-class Enum:
+class Enum(Record):
     """One of `choices` (strings)."""
 
+    __slots__ = ("choices",)
     choices: tuple[str, ...]
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self._init(choices=choices)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if isinstance(value, str) and value in self.choices:
@@ -315,11 +338,14 @@ class Enum:
         return {"enum": list(self.choices), "type": "string"}
 
 
-@attrs.frozen
-class Optional:
+class Optional(Record):
     """`null` (None), or what `node` accepts."""
 
+    __slots__ = ("node",)
     node: Node
+
+    def __init__(self, node: Node) -> None:
+        self._init(node=node)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         return None if value is None else self.node.read(value, at, reading)
@@ -328,13 +354,16 @@ class Optional:
         return {"anyOf": [self.node.schema(defs), {"type": "null"}]}
 
 
-@attrs.frozen
-class ListOf:
+class ListOf(Record):
     """A list of `item`s, at least `min_items`, the built list then `convert`ed."""
 
+    __slots__ = ("item", "min_items", "convert")
     item: Node
-    min_items: int = 0
-    convert: Convert | None = None
+    min_items: int
+    convert: Convert | None
+
+    def __init__(self, item: Node, min_items: int = 0, convert: Convert | None = None) -> None:
+        self._init(item=item, min_items=min_items, convert=convert)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if problem := _container_problem(value, list, "a list", self.min_items, "item(s)"):
@@ -347,15 +376,31 @@ class ListOf:
         return out | ({"minItems": self.min_items} if self.min_items else {})
 
 
-@attrs.frozen
-class MapOf:
+class MapOf(Record):
     """A mapping of string keys (each read by `key`) to `value`s; the dict then `convert`ed."""
 
+    __slots__ = ("value", "key", "min_items", "convert", "expected")
     value: Node
-    key: Node = Str()
-    min_items: int = 0
-    convert: Convert | None = None
-    expected: str = "a mapping (key: value)"
+    key: Node
+    min_items: int
+    convert: Convert | None
+    expected: str
+
+    def __init__(
+        self,
+        value: Node,
+        key: Node | None = None,
+        min_items: int = 0,
+        convert: Convert | None = None,
+        expected: str = "a mapping (key: value)",
+    ) -> None:
+        self._init(
+            value=value,
+            key=Str() if key is None else key,
+            min_items=min_items,
+            convert=convert,
+            expected=expected,
+        )
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if problem := _container_problem(value, dict, self.expected, self.min_items, "entry(s)"):
@@ -373,8 +418,7 @@ class MapOf:
         return out | ({"minProperties": self.min_items} if self.min_items else {})
 
 
-@attrs.frozen
-class Field:
+class Field(Record):
     """One key of a `Struct`.
 
     Attributes:
@@ -387,15 +431,31 @@ class Field:
             (`version`: a file of another version is not read further).
     """
 
+    __slots__ = ("node", "default", "description", "show_default", "gate")
     node: Node
-    default: Any = REQUIRED
-    description: str | None = None
-    show_default: bool = True
-    gate: bool = False
+    default: Any
+    description: str | None
+    show_default: bool
+    gate: bool
+
+    def __init__(
+        self,
+        node: Node,
+        default: Any = REQUIRED,
+        description: str | None = None,
+        show_default: bool = True,
+        gate: bool = False,
+    ) -> None:
+        self._init(
+            node=node,
+            default=default,
+            description=description,
+            show_default=show_default,
+            gate=gate,
+        )
 
 
-@attrs.frozen
-class Struct:
+class Struct(Record):
     """A mapping with known keys, each a `Field`; `build` makes the object from them.
 
     Attributes:
@@ -407,12 +467,31 @@ class Struct:
         expected: what a value of the wrong type is told it should be.
     """
 
+    __slots__ = ("fields", "build", "title", "ref", "description", "expected")
     fields: Mapping[str, Field]
     build: Callable[[dict[str, Any], Reading], Any]
     title: str
-    ref: str | None = None
-    description: str | None = None
-    expected: str = "a mapping (key: value)"
+    ref: str | None
+    description: str | None
+    expected: str
+
+    def __init__(
+        self,
+        fields: Mapping[str, Field],
+        build: Callable[[dict[str, Any], Reading], Any],
+        title: str,
+        ref: str | None = None,
+        description: str | None = None,
+        expected: str = "a mapping (key: value)",
+    ) -> None:
+        self._init(
+            fields=fields,
+            build=build,
+            title=title,
+            ref=ref,
+            description=description,
+            expected=expected,
+        )
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if not isinstance(value, dict):
@@ -510,11 +589,14 @@ def _copy(value: Any) -> Any:
     return value
 
 
-@attrs.frozen
-class Deferred:
+class Deferred(Record):
     """A node declared later (a union that contains itself); `get` returns it."""
 
+    __slots__ = ("get",)
     get: Callable[[], Node]
+
+    def __init__(self, get: Callable[[], Node]) -> None:
+        self._init(get=get)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         return self.get().read(value, at, reading)
@@ -523,13 +605,18 @@ class Deferred:
         return self.get().schema(defs)
 
 
-@attrs.frozen
-class Union:
+class Union(Record):
     """Mappings told apart by the `tag` key (`type: file`); each variant a `Struct`."""
 
+    __slots__ = ("variants", "tag", "what")
     variants: tuple[Struct, ...]
-    tag: str = "type"
-    what: str = "value"
+    tag: str
+    what: str
+
+    def __init__(
+        self, variants: tuple[Struct, ...], tag: str = "type", what: str = "value"
+    ) -> None:
+        self._init(variants=variants, tag=tag, what=what)
 
     def _tags(self) -> dict[str, Struct]:
         out = {}
@@ -570,12 +657,15 @@ class Union:
         }
 
 
-@attrs.frozen
-class Shorthand:
+class Shorthand(Record):
     """A string standing for `{key: string}` of `struct` (`- app/db` for `- name: app/db`)."""
 
+    __slots__ = ("struct", "key")
     struct: Struct
     key: str
+
+    def __init__(self, struct: Struct, key: str) -> None:
+        self._init(struct=struct, key=key)
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if not isinstance(value, str):

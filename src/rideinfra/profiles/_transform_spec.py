@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.profiles._declare import (
     INVALID,
     Bool,
@@ -28,21 +27,8 @@ from rideinfra.profiles._declare import (
     did_you_mean,
     kind_of,
 )
-from rideinfra.secrets.transforms import (
-    Airflow,
-    Drop,
-    Flatten,
-    Keys,
-    Prefix,
-    Qualify,
-    Rename,
-    Sanitize,
-    Template,
-    Transform,
-    Uppercase,
-    is_env_name,
-    parse_template,
-)
+from rideinfra.secrets import transforms
+from rideinfra.secrets.transforms import Transform, is_env_name
 
 __all__ = [
     "TEMPLATE_MAP",
@@ -53,13 +39,16 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class _Spec:
+class _Spec(Record):
     """One transform: its arguments (None: takes none), how to build it, whether bare is fine."""
 
+    __slots__ = ("args", "build", "bare")
     args: Node | None
     build: Callable[[Any], Transform]
     bare: bool
+
+    def __init__(self, args: Node | None, build: Callable[[Any], Transform], bare: bool) -> None:
+        self._init(args=args, build=build, bare=bare)
 
 
 def _no_args(factory: Callable[[], Transform]) -> _Spec:
@@ -88,7 +77,7 @@ _NAMES = ListOf(Str())
 
 def _template_text(text: str) -> str:
     try:
-        parse_template(text)
+        transforms.parse_template(text)
     except ValueError as exc:
         raise Invalid(str(exc)) from None
     return text
@@ -110,32 +99,52 @@ TEMPLATE_MAP = MapOf(
     min_items=1,
 )
 
+
+def _class(name: str) -> Callable[..., Transform]:
+    """Calls `transforms.<name>` when a transform is built, not at import.
+
+    `rideinfra.secrets.transforms` imports a transform's module on first use,
+    so a config without `template` or `flatten` does not load them.
+    """
+
+    def build(*args: Any) -> Transform:
+        made: Transform = getattr(transforms, name)(*args)
+        return made
+
+    return build
+
+
 _TRANSFORMS: dict[str, _Spec] = {
     "airflow": _Spec(
-        _AIRFLOW_ARGS, lambda a: Airflow(a["sections"], a["others_prefix"]), bare=False
+        _AIRFLOW_ARGS, lambda a: _class("Airflow")(a["sections"], a["others_prefix"]), bare=False
     ),
-    "drop": _Spec(_NAMES, Drop, bare=False),
+    "drop": _Spec(_NAMES, _class("Drop"), bare=False),
     # `flatten`, `flatten: null`: the defaults
     "flatten": _Spec(
         _FLATTEN_ARGS,
-        lambda a: Flatten() if a is None else Flatten(a["prefix"], a["sep"], a["uppercase"]),
+        lambda a: (
+            _class("Flatten")()
+            if a is None
+            else _class("Flatten")(a["prefix"], a["sep"], a["uppercase"])
+        ),
         bare=True,
     ),
-    "keys": _Spec(_NAMES, Keys, bare=False),
-    "prefix": _Spec(Str(), Prefix, bare=False),
-    "qualify": _Spec(Str(), Qualify, bare=False),
-    "rename": _Spec(MapOf(Str()), Rename, bare=False),
-    "sanitize": _no_args(Sanitize),
-    "template": _Spec(TEMPLATE_MAP, Template, bare=False),
-    "uppercase": _no_args(Uppercase),
+    "keys": _Spec(_NAMES, _class("Keys"), bare=False),
+    "prefix": _Spec(Str(), _class("Prefix"), bare=False),
+    "qualify": _Spec(Str(), _class("Qualify"), bare=False),
+    "rename": _Spec(MapOf(Str()), _class("Rename"), bare=False),
+    "sanitize": _no_args(_class("Sanitize")),
+    "template": _Spec(TEMPLATE_MAP, _class("Template"), bare=False),
+    "uppercase": _no_args(_class("Uppercase")),
 }
 #: The transforms rideinfra.yaml knows, by name.
 TRANSFORM_NAMES = tuple(sorted(_TRANSFORMS))
 
 
-@attrs.frozen
-class TransformItem:
+class TransformItem(Record):
     """One `transforms:` list item, built into its `Transform`."""
+
+    __slots__ = ()
 
     def read(self, value: Any, at: Location, reading: Reading) -> Any:
         if isinstance(value, str):

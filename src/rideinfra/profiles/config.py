@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import attrs
 from yaml.nodes import ScalarNode
 
+from rideinfra._record import replace
 from rideinfra.errors import ConfigError
 from rideinfra.profiles import model
 from rideinfra.profiles._declare import (
@@ -50,7 +50,7 @@ from rideinfra.profiles.interval import MAX_INTERVAL, parse_interval
 from rideinfra.profiles.model import OUTPUT_FORMATS, Config, SecretConfig
 from rideinfra.secrets._yaml import YamlDocument
 from rideinfra.secrets.model import ParseOptions
-from rideinfra.secrets.transforms import Pipeline, Template, is_env_name
+from rideinfra.secrets.transforms import Pipeline, is_env_name
 
 __all__ = ["TRANSFORM_NAMES", "config_json_schema", "load_config", "parse_config"]
 
@@ -434,9 +434,17 @@ _OUTPUT = Struct(
 )
 
 
+def _template(templates: dict[str, str] | None) -> Any:
+    if not templates:
+        return None
+    from rideinfra.secrets.transforms import Template  # only a config with templates loads it
+
+    return Template(templates)
+
+
 def _config(f: dict[str, Any], reading: Reading) -> Config:
     profiles = {
-        name: model.Profile(name, refs, keys, Template(template) if template else None)
+        name: model.Profile(name, refs, keys, _template(template))
         for name, (refs, keys, template) in f["profiles"].items()
     }
     used = sorted({ref.name for p in profiles.values() for ref in p.secrets})
@@ -452,7 +460,7 @@ def _config(f: dict[str, Any], reading: Reading) -> Config:
     if unused:
         (at, message), *more = unused
         raise Invalid(message, at=at, more=more)
-    secrets = {name: attrs.evolve(s, name=name) for name, s in f["secrets"].items()}
+    secrets = {name: replace(s, name=name) for name, s in f["secrets"].items()}
     return Config(
         source=_pinned(f["source"], secrets),
         secrets=secrets,
@@ -484,13 +492,13 @@ def _pinned(source: Any, secrets: dict[str, SecretConfig]) -> Any:
         if "vault" not in kinds:
             _refuse(numbers, "version", "vault")
         parts = tuple(_pinned(part, _keeping(secrets, part)) for part in source.sources)
-        return attrs.evolve(source, sources=parts) if stages or numbers else source
+        return replace(source, sources=parts) if stages or numbers else source
     if isinstance(source, model.AwsSourceConfig):
         _refuse(numbers, "version", "vault")
-        return attrs.evolve(source, versions=stages) if stages else source
+        return replace(source, versions=stages) if stages else source
     if isinstance(source, model.VaultSourceConfig):
         _refuse(stages, "version_stage", "aws-secretsmanager")
-        return attrs.evolve(source, versions={**source.versions, **numbers}) if numbers else source
+        return replace(source, versions={**source.versions, **numbers}) if numbers else source
     _refuse(stages, "version_stage", "aws-secretsmanager")
     _refuse(numbers, "version", "vault")
     return source
@@ -505,14 +513,13 @@ def _store_types(source: Any) -> set[str]:
 def _keeping(secrets: dict[str, SecretConfig], part: Any) -> dict[str, SecretConfig]:
     """In a chain, each store's pins go to the stores that keep that kind of version."""
     if isinstance(part, model.AwsSourceConfig):
-        return {n: attrs.evolve(s, version=None) for n, s in secrets.items()}
+        return {n: replace(s, version=None) for n, s in secrets.items()}
     if isinstance(part, model.VaultSourceConfig):
-        return {n: attrs.evolve(s, version_stage=None, version_id=None) for n, s in secrets.items()}
+        return {n: replace(s, version_stage=None, version_id=None) for n, s in secrets.items()}
     if isinstance(part, model.ChainSourceConfig):
         return secrets
     return {
-        n: attrs.evolve(s, version=None, version_stage=None, version_id=None)
-        for n, s in secrets.items()
+        n: replace(s, version=None, version_stage=None, version_id=None) for n, s in secrets.items()
     }
 
 
@@ -593,7 +600,7 @@ def parse_config(
     if config is INVALID:
         raise refusal(reading.problems, file, document)
     # The Config names its file only when it came from one (load_config passes the nodes).
-    return config if document is None else attrs.evolve(config, path=Path(file))
+    return config if document is None else replace(config, path=Path(file))
 
 
 def load_config(path: str | Path) -> Config:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import printable
 from rideinfra.profiles.model import Config, Env
 from rideinfra.profiles.resolve import resolve
@@ -14,8 +13,7 @@ from rideinfra.secrets.base import SecretSource
 __all__ = ["EXPLAIN_HEADERS", "ExplainRow", "explain", "explain_envs", "format_explain"]
 
 
-@attrs.frozen
-class ExplainRow:
+class ExplainRow(Record):
     """One variable of one profile and its origin.
 
     `version` is the secret's own `version_stage` or `version_id` from the
@@ -28,14 +26,46 @@ class ExplainRow:
     `field` is then the template text, and `secret` empty for a profile-level one.
     """
 
+    __slots__ = (
+        "profile",
+        "variable",
+        "secret",
+        "field",
+        "transforms",
+        "version",
+        "stored_as",
+        "inputs",
+    )
     profile: str
     variable: str
     secret: str
     field: str
     transforms: tuple[str, ...]
-    version: str = ""
-    stored_as: str | None = None
-    inputs: tuple[str, ...] | None = None
+    version: str
+    stored_as: str | None
+    inputs: tuple[str, ...] | None
+
+    def __init__(
+        self,
+        profile: str,
+        variable: str,
+        secret: str,
+        field: str,
+        transforms: tuple[str, ...],
+        version: str = "",
+        stored_as: str | None = None,
+        inputs: tuple[str, ...] | None = None,
+    ) -> None:
+        self._init(
+            profile=profile,
+            variable=variable,
+            secret=secret,
+            field=field,
+            transforms=transforms,
+            version=version,
+            stored_as=stored_as,
+            inputs=inputs,
+        )
 
     def cells(self) -> tuple[str, str, str, str]:
         """Table cells: profile, variable, `secret:field` (or `secret (plain)`), transforms.

@@ -7,13 +7,13 @@ line; the writer refuses the same modes for library callers. Both ask
 
 from __future__ import annotations
 
-import re
+from rideinfra._lazy import LazyPattern
 
 __all__ = ["FILE_MODE_PATTERN", "file_mode_problem", "parse_file_mode"]
 
 #: `'0600'`, `'0o600'`, `'600'`: the written forms of an octal mode.
 FILE_MODE_PATTERN = r"^(0o?)?[0-7]{1,4}$"
-_OCTAL = re.compile(FILE_MODE_PATTERN)
+_OCTAL = LazyPattern(FILE_MODE_PATTERN)
 
 
 def parse_file_mode(value: object) -> int:

@@ -9,13 +9,14 @@ reads, so Compose (`watch`) and Kubernetes (ESO) refresh at the same pace.
 from __future__ import annotations
 
 import math
-import re
+
+from rideinfra._lazy import LazyPattern
 
 __all__ = ["MAX_INTERVAL", "go_duration", "parse_interval"]
 
 #: One day: a longer interval is almost surely a unit slip (`60h` for `60m`).
 MAX_INTERVAL = 86400.0
-_FORM = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([smh]?)")
+_FORM = LazyPattern(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([smh]?)")
 _UNIT = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 

@@ -9,45 +9,85 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from difflib import get_close_matches
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError
 from rideinfra.secrets.model import ParseOptions, SecretValue
-from rideinfra.secrets.transforms import Entry, Origin, Pipeline, Template
+from rideinfra.secrets.transforms import Pipeline
+
+if TYPE_CHECKING:
+    from rideinfra.secrets.transforms import Entry, Origin, Template
 
 OUTPUT_FORMATS = ("env", "shell", "compose", "dotenv", "raw", "json", "k8s-secret")
 
 
-@attrs.frozen
-class _AwsOptions:
+RetryMode = Literal["standard", "adaptive"]
+
+
+class _AwsOptions(Record):
     """The AWS client options both AWS stores take; unset ones fall back to the AWS environment.
 
     Declared once, with their defaults and checks, in `rideinfra.profiles.config`.
     """
 
-    region: str | None = None
-    endpoint_url: str | None = None
-    retry_mode: Literal["standard", "adaptive"] | None = None
-    max_attempts: int | None = None
-    max_concurrency: int | None = None
-    connect_timeout: float | None = None
-    read_timeout: float | None = None
-    deadline: float | None = None
+    __slots__ = (
+        "region",
+        "endpoint_url",
+        "retry_mode",
+        "max_attempts",
+        "max_concurrency",
+        "connect_timeout",
+        "read_timeout",
+        "deadline",
+    )
+    region: str | None
+    endpoint_url: str | None
+    retry_mode: RetryMode | None
+    max_attempts: int | None
+    max_concurrency: int | None
+    connect_timeout: float | None
+    read_timeout: float | None
+    deadline: float | None
 
 
-@attrs.frozen
 class AwsSourceConfig(_AwsOptions):
-    """`type: aws-secretsmanager`; unset options fall back to the AWS environment."""
+    """`type: aws-secretsmanager`; unset options fall back to the AWS environment.
 
+    Attributes:
+        versions: secret name -> (version_stage, version_id), from `secrets.<name>`:
+            every command that builds this source reads those secrets at their version.
+    """
+
+    __slots__ = ("versions",)
     type: ClassVar[str] = "aws-secretsmanager"
-    #: secret name -> (version_stage, version_id), from `secrets.<name>`: every
-    #: command that builds this source reads those secrets at their version.
-    versions: Mapping[str, tuple[str | None, str | None]] = attrs.field(factory=dict)
+    versions: Mapping[str, tuple[str | None, str | None]]
+
+    def __init__(
+        self,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        retry_mode: RetryMode | None = None,
+        max_attempts: int | None = None,
+        max_concurrency: int | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        deadline: float | None = None,
+        versions: Mapping[str, tuple[str | None, str | None]] | None = None,
+    ) -> None:
+        self._init(
+            region=region,
+            endpoint_url=endpoint_url,
+            retry_mode=retry_mode,
+            max_attempts=max_attempts,
+            max_concurrency=max_concurrency,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            versions={} if versions is None else versions,
+        )
 
 
-@attrs.frozen
 class SsmSourceConfig(_AwsOptions):
     """`type: aws-ssm`: Parameter Store; the AWS options as for `aws-secretsmanager`.
 
@@ -56,17 +96,39 @@ class SsmSourceConfig(_AwsOptions):
         recursive: names ending in `/` also read parameters below direct children.
     """
 
+    __slots__ = ("prefix", "recursive")
     type: ClassVar[str] = "aws-ssm"
-    prefix: str = ""
-    recursive: bool = False
+    prefix: str
+    recursive: bool
+
+    def __init__(
+        self,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        retry_mode: RetryMode | None = None,
+        max_attempts: int | None = None,
+        max_concurrency: int | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        deadline: float | None = None,
+        prefix: str = "",
+        recursive: bool = False,
+    ) -> None:
+        self._init(
+            region=region,
+            endpoint_url=endpoint_url,
+            retry_mode=retry_mode,
+            max_attempts=max_attempts,
+            max_concurrency=max_concurrency,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            prefix=prefix,
+            recursive=recursive,
+        )
 
 
-def _versions(value: Mapping[str, int]) -> Mapping[str, int]:
-    return MappingProxyType(dict(value))
-
-
-@attrs.frozen
-class VaultSourceConfig:
+class VaultSourceConfig(Record):
     """`type: vault`: HashiCorp Vault / OpenBao KV v2; unset options fall back to VAULT_*.
 
     Attributes:
@@ -81,49 +143,96 @@ class VaultSourceConfig:
         timeout: seconds to wait for a connection or an answer.
     """
 
+    __slots__ = (
+        "address",
+        "mount",
+        "namespace",
+        "auth",
+        "role_id",
+        "approle_mount",
+        "versions",
+        "max_concurrency",
+        "timeout",
+    )
     type: ClassVar[str] = "vault"
-    address: str | None = None
-    mount: str = "secret"
-    namespace: str | None = None
-    auth: Literal["token", "approle"] = "token"
-    role_id: str | None = None
-    approle_mount: str = "approle"
-    versions: Mapping[str, int] = attrs.field(factory=dict, converter=_versions)
-    max_concurrency: int | None = None
-    timeout: float | None = None
+    address: str | None
+    mount: str
+    namespace: str | None
+    auth: Literal["token", "approle"]
+    role_id: str | None
+    approle_mount: str
+    versions: Mapping[str, int]
+    max_concurrency: int | None
+    timeout: float | None
+
+    def __init__(
+        self,
+        address: str | None = None,
+        mount: str = "secret",
+        namespace: str | None = None,
+        auth: Literal["token", "approle"] = "token",
+        role_id: str | None = None,
+        approle_mount: str = "approle",
+        versions: Mapping[str, int] | None = None,
+        max_concurrency: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self._init(
+            address=address,
+            mount=mount,
+            namespace=namespace,
+            auth=auth,
+            role_id=role_id,
+            approle_mount=approle_mount,
+            versions=MappingProxyType(dict(versions or {})),
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+        )
 
 
-@attrs.frozen
-class FileSourceConfig:
+class FileSourceConfig(Record):
     """`type: file`: a JSON/YAML/dotenv file; `name` is the secret name of a dotenv file."""
 
+    __slots__ = ("path", "name")
     type: ClassVar[str] = "file"
     path: Path
-    name: str | None = None
+    name: str | None
+
+    def __init__(self, path: Path, name: str | None = None) -> None:
+        self._init(path=path, name=name)
 
 
-@attrs.frozen
-class DirectorySourceConfig:
+class DirectorySourceConfig(Record):
     """`type: directory`: one file per secret (`/run/secrets` style)."""
 
+    __slots__ = ("path",)
     type: ClassVar[str] = "directory"
     path: Path
 
+    def __init__(self, path: Path) -> None:
+        self._init(path=path)
 
-@attrs.frozen
-class EnvSourceConfig:
+
+class EnvSourceConfig(Record):
     """`type: env`: secrets read from environment variables starting with `prefix`."""
 
+    __slots__ = ("prefix",)
     type: ClassVar[str] = "env"
-    prefix: str | None = None
+    prefix: str | None
+
+    def __init__(self, prefix: str | None = None) -> None:
+        self._init(prefix=prefix)
 
 
-@attrs.frozen
-class ChainSourceConfig:
+class ChainSourceConfig(Record):
     """`type: chain`: the first source that has a secret wins."""
 
+    __slots__ = ("sources",)
     type: ClassVar[str] = "chain"
     sources: tuple[SourceConfig, ...]
+
+    def __init__(self, sources: tuple[SourceConfig, ...]) -> None:
+        self._init(sources=sources)
 
 
 SourceConfig = (
@@ -137,8 +246,7 @@ SourceConfig = (
 )
 
 
-@attrs.frozen
-class OutputConfig:
+class OutputConfig(Record):
     """Where and how files are written (the command line and environment override `dir`).
 
     Attributes:
@@ -150,14 +258,23 @@ class OutputConfig:
             `refreshInterval`; None for their defaults (60 s, 1h).
     """
 
-    dir: Path | None = None
-    format: str = "env"
-    file_mode: int = 0o600
-    refresh_interval: float | None = None
+    __slots__ = ("dir", "format", "file_mode", "refresh_interval")
+    dir: Path | None
+    format: str
+    file_mode: int
+    refresh_interval: float | None
+
+    def __init__(
+        self,
+        dir: Path | None = None,
+        format: str = "env",
+        file_mode: int = 0o600,
+        refresh_interval: float | None = None,
+    ) -> None:
+        self._init(dir=dir, format=format, file_mode=file_mode, refresh_interval=refresh_interval)
 
 
-@attrs.frozen
-class SecretConfig:
+class SecretConfig(Record):
     """What the config says of one secret, wherever a profile uses it.
 
     Attributes:
@@ -170,12 +287,31 @@ class SecretConfig:
         version: (vault) read this KV v2 version; None: the latest.
     """
 
+    __slots__ = ("name", "transforms", "version_stage", "version_id", "version", "parse")
     name: str
-    transforms: Pipeline = attrs.field(factory=Pipeline)
-    version_stage: str | None = None
-    version_id: str | None = None
-    version: int | None = None
-    parse: ParseOptions | None = None
+    transforms: Pipeline
+    version_stage: str | None
+    version_id: str | None
+    version: int | None
+    parse: ParseOptions | None
+
+    def __init__(
+        self,
+        name: str,
+        transforms: Pipeline | None = None,
+        version_stage: str | None = None,
+        version_id: str | None = None,
+        version: int | None = None,
+        parse: ParseOptions | None = None,
+    ) -> None:
+        self._init(
+            name=name,
+            transforms=Pipeline() if transforms is None else transforms,
+            version_stage=version_stage,
+            version_id=version_id,
+            version=version,
+            parse=parse,
+        )
 
     @property
     def stored_as(self) -> str | None:
@@ -185,16 +321,18 @@ class SecretConfig:
         return "plain" if self.parse.plain_field is not None else "binary"
 
 
-@attrs.frozen
-class SecretRef:
+class SecretRef(Record):
     """One use of a secret in a profile, with transforms for this use only."""
 
+    __slots__ = ("name", "transforms")
     name: str
-    transforms: Pipeline = attrs.field(factory=Pipeline)
+    transforms: Pipeline
+
+    def __init__(self, name: str, transforms: Pipeline | None = None) -> None:
+        self._init(name=name, transforms=Pipeline() if transforms is None else transforms)
 
 
-@attrs.frozen
-class Profile:
+class Profile(Record):
     """A named group of secrets that becomes one output file.
 
     Attributes:
@@ -205,18 +343,23 @@ class Profile:
             merge, before `keys`), or None.
     """
 
+    __slots__ = ("name", "secrets", "keys", "template")
     name: str
     secrets: tuple[SecretRef, ...]
-    keys: tuple[str, ...] | None = None
-    template: Template | None = None
+    keys: tuple[str, ...] | None
+    template: Template | None
+
+    def __init__(
+        self,
+        name: str,
+        secrets: tuple[SecretRef, ...],
+        keys: tuple[str, ...] | None = None,
+        template: Template | None = None,
+    ) -> None:
+        self._init(name=name, secrets=secrets, keys=keys, template=template)
 
 
-def _frozen(value: Mapping[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(dict(value))
-
-
-@attrs.frozen
-class Config:
+class Config(Record):
     """A loaded rideinfra.yaml.
 
     Attributes:
@@ -229,13 +372,34 @@ class Config:
         version: the format version (1).
     """
 
+    __slots__ = ("source", "secrets", "profiles", "output", "seed", "path", "version")
     source: SourceConfig
-    secrets: Mapping[str, SecretConfig] = attrs.field(converter=_frozen)
-    profiles: Mapping[str, Profile] = attrs.field(converter=_frozen)
-    output: OutputConfig = attrs.field(factory=OutputConfig)
-    seed: Path | None = None
-    path: Path | None = None
-    version: int = 1
+    secrets: Mapping[str, SecretConfig]
+    profiles: Mapping[str, Profile]
+    output: OutputConfig
+    seed: Path | None
+    path: Path | None
+    version: int
+
+    def __init__(
+        self,
+        source: SourceConfig,
+        secrets: Mapping[str, SecretConfig],
+        profiles: Mapping[str, Profile],
+        output: OutputConfig | None = None,
+        seed: Path | None = None,
+        path: Path | None = None,
+        version: int = 1,
+    ) -> None:
+        self._init(
+            source=source,
+            secrets=MappingProxyType(dict(secrets)),
+            profiles=MappingProxyType(dict(profiles)),
+            output=OutputConfig() if output is None else output,
+            seed=seed,
+            path=path,
+            version=version,
+        )
 
     @property
     def profile_names(self) -> tuple[str, ...]:
@@ -284,14 +448,15 @@ class Config:
         return Pipeline(bound.transforms if bound else Pipeline(), ref.transforms)
 
 
-@attrs.frozen(init=False, repr=False, eq=False)
-class Env(Mapping[str, SecretValue]):
+class Env(Mapping[str, SecretValue], Record):
     """One profile's variables: a read-only mapping name -> value, sorted by name.
 
     `entries` and `origin()` say where each variable came from. The repr
-    shows names only.
+    shows names only. Equality is the mapping's (names and values), as for
+    any `Mapping`; an `Env` is not hashable.
     """
 
+    __slots__ = ("entries", "profile", "_by_name")
     entries: tuple[Entry, ...]
     profile: str | None
     _by_name: Mapping[str, Entry]
@@ -301,7 +466,7 @@ class Env(Mapping[str, SecretValue]):
         by_name = {e.name: e for e in ordered}
         if len(by_name) != len(ordered):
             raise ValueError("Env entries must have distinct names")
-        self.__attrs_init__(ordered, profile, MappingProxyType(by_name))
+        self._init(entries=ordered, profile=profile, _by_name=MappingProxyType(by_name))
 
     def origin(self, name: str) -> Origin:
         """Where variable `name` came from.

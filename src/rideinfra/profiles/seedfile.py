@@ -25,8 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError
 from rideinfra.profiles._declare import (
     INVALID,
@@ -61,11 +60,14 @@ GENERATE_SPEC = re.compile(r"^(fernet|hex:(\d+)|password:(\d+))$")
 GENERATE_MIN, GENERATE_MAX = 8, 4096
 
 
-@attrs.frozen
-class Generate:
+class Generate(Record):
     """A field whose value is generated once: `fernet`, `hex:N` or `password:N`."""
 
+    __slots__ = ("spec",)
     spec: str
+
+    def __init__(self, spec: str) -> None:
+        self._init(spec=spec)
 
     def __repr__(self) -> str:
         return f"Generate({self.spec!r})"
@@ -76,16 +78,19 @@ FieldSpec = str | Generate
 SecretSpec = Mapping[str, FieldSpec] | str
 
 
-@attrs.frozen
-class SeedSpec:
+class SeedSpec(Record):
     """The parsed seed file: secret name -> fields (field -> literal or Generate), or a string.
 
     A string is a plain secret: stored as that SecretString, not a JSON object
     (read with `plain:` in rideinfra.yaml).
     """
 
+    __slots__ = ("path", "secrets")
     path: str
-    secrets: Mapping[str, SecretSpec] = attrs.field(repr=False)
+    secrets: Mapping[str, SecretSpec]
+
+    def __init__(self, path: str, secrets: Mapping[str, SecretSpec]) -> None:
+        self._init(path=path, secrets=secrets)
 
     def __repr__(self) -> str:
         return f"SeedSpec(path={self.path!r}, secrets={list(self.secrets)})"

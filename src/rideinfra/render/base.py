@@ -11,8 +11,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Protocol
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import RenderError
 from rideinfra.secrets.model import SecretValue
 
@@ -40,8 +39,7 @@ Values = Mapping[str, SecretValue | str]
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@attrs.frozen
-class Limit:
+class Limit(Record):
     """A size some reader cannot go past, in bytes.
 
     Attributes:
@@ -50,9 +48,13 @@ class Limit:
         reader: whose limit it is, and where it comes from.
     """
 
+    __slots__ = ("max_bytes", "counted", "reader")
     max_bytes: int
     counted: str
     reader: str
+
+    def __init__(self, max_bytes: int, counted: str, reader: str) -> None:
+        self._init(max_bytes=max_bytes, counted=counted, reader=reader)
 
 
 #: Linux refuses (E2BIG) to start a process with an environment string longer
@@ -111,8 +113,7 @@ class OutputFormat(Protocol):
         ...
 
 
-@attrs.frozen
-class Format:
+class Format(Record):
     """A format made of a plain function `values -> text`.
 
     Attributes:
@@ -122,10 +123,17 @@ class Format:
         renderer: the function that does the work.
     """
 
+    __slots__ = ("name", "extension", "summary", "renderer")
+    _hidden = frozenset({"renderer"})
     name: str
     extension: str
     summary: str
-    renderer: Callable[[Values], str] = attrs.field(repr=False)
+    renderer: Callable[[Values], str]
+
+    def __init__(
+        self, name: str, extension: str, summary: str, renderer: Callable[[Values], str]
+    ) -> None:
+        self._init(name=name, extension=extension, summary=summary, renderer=renderer)
 
     def render(self, values: Values, *, profile: str) -> str:
         """Return the file text for `values`; `profile` is unused by env-like formats.

@@ -34,8 +34,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RenderError
 from rideinfra.profiles.interval import go_duration
 from rideinfra.profiles.model import (
@@ -97,44 +96,41 @@ def _frozen(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(value or {}))
 
 
-def _one_of(*choices: str) -> Any:
-    def check(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
-        if value not in choices:
-            raise ConfigError(
-                f"{attribute.name} {value!r} is not one of: {', '.join(choices)}",
-                path=f"eso.{attribute.name}",
-            )
-
-    return check
+def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(
+            f"{name} {value!r} is not one of: {', '.join(choices)}",
+            path=f"eso.{name}",
+        )
 
 
-def _template(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def _template(name: str, value: str) -> None:
     rest = value.replace("{profile}", "")
     if "{" in rest or "}" in rest:
         raise ConfigError(
-            f"{attribute.name} {value!r} may use only the placeholder {{profile}}",
-            path=f"eso.{attribute.name}",
+            f"{name} {value!r} may use only the placeholder {{profile}}",
+            path=f"eso.{name}",
         )
 
 
-def _optional_label(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+def _optional_label(name: str, value: str | None) -> None:
     if value is not None and not _LABEL.fullmatch(value):
         raise ConfigError(
-            f"{attribute.name} {value!r} is not a valid Kubernetes namespace: use lowercase "
+            f"{name} {value!r} is not a valid Kubernetes namespace: use lowercase "
             "letters, digits and '-' (RFC 1123 label, at most 63)",
-            path=f"eso.{attribute.name}",
+            path=f"eso.{name}",
         )
 
 
-def _secret_key(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def _secret_key(name: str, value: str) -> None:
     if not _SECRET_KEY.fullmatch(value):
         raise ConfigError(
-            f"{attribute.name} {value!r} is not a valid Secret key ([-._a-zA-Z0-9])",
-            path=f"eso.{attribute.name}",
+            f"{name} {value!r} is not a valid Secret key ([-._a-zA-Z0-9])",
+            path=f"eso.{name}",
         )
 
 
-def _duration(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+def _duration(value: str | None) -> None:
     if value is not None and not _DURATION.fullmatch(value):
         raise ConfigError(
             f"refresh_interval {value!r} is not a Go duration such as 1h, 15m or 1h30m "
@@ -143,7 +139,7 @@ def _duration(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> Non
         )
 
 
-def _labels(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+def _labels(value: Mapping[str, str]) -> None:
     for key, text in value.items():
         if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(text):
             raise ConfigError(
@@ -151,8 +147,7 @@ def _labels(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -
             )
 
 
-@attrs.frozen
-class EsoOptions:
+class EsoOptions(Record):
     """How the ESO manifests are named and how the store authenticates.
 
     Name options are templates where `{profile}` stands for the profile's
@@ -193,33 +188,106 @@ class EsoOptions:
         split: one file per object instead of one multi-document file.
     """
 
-    api_version: ApiVersion = attrs.field(default="v1", validator=_one_of("v1", "v1beta1"))
-    namespace: str | None = attrs.field(default=None, validator=_optional_label)
-    name_template: str = attrs.field(default="{profile}", validator=_template)
-    target_template: str = attrs.field(default="{profile}", validator=_template)
-    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen, validator=_labels)
-    refresh_interval: str | None = attrs.field(default=None, validator=_duration)
-    creation_policy: CreationPolicy = attrs.field(
-        default="Owner", validator=_one_of("Owner", "Orphan", "Merge", "None")
+    __slots__ = (
+        "api_version",
+        "namespace",
+        "name_template",
+        "target_template",
+        "labels",
+        "refresh_interval",
+        "creation_policy",
+        "store_kind",
+        "store_template",
+        "region",
+        "auth",
+        "credentials_secret",
+        "access_key_id_key",
+        "secret_access_key_key",
+        "credentials_namespace",
+        "service_account_template",
+        "role",
+        "compact",
+        "split",
     )
-    store_kind: StoreKind = attrs.field(
-        default="SecretStore", validator=_one_of("SecretStore", "ClusterSecretStore")
-    )
-    store_template: str = attrs.field(default="aws-secretsmanager", validator=_template)
-    region: str | None = None
-    auth: Auth = attrs.field(
-        default="secret-ref", validator=_one_of("secret-ref", "service-account", "controller")
-    )
-    credentials_secret: str = "aws-credentials"  # noqa: S105 - a Secret's name, not a password
-    access_key_id_key: str = attrs.field(default="access-key-id", validator=_secret_key)
-    secret_access_key_key: str = attrs.field(default="secret-access-key", validator=_secret_key)
-    credentials_namespace: str | None = attrs.field(default=None, validator=_optional_label)
-    service_account_template: str = attrs.field(default="rideinfra-{profile}", validator=_template)
-    role: str | None = None
-    compact: bool = True
-    split: bool = False
+    api_version: ApiVersion
+    namespace: str | None
+    name_template: str
+    target_template: str
+    labels: Mapping[str, str]
+    refresh_interval: str | None
+    creation_policy: CreationPolicy
+    store_kind: StoreKind
+    store_template: str
+    region: str | None
+    auth: Auth
+    credentials_secret: str
+    access_key_id_key: str
+    secret_access_key_key: str
+    credentials_namespace: str | None
+    service_account_template: str
+    role: str | None
+    compact: bool
+    split: bool
 
-    def __attrs_post_init__(self) -> None:
+    def __init__(
+        self,
+        api_version: ApiVersion = "v1",
+        namespace: str | None = None,
+        name_template: str = "{profile}",
+        target_template: str = "{profile}",
+        labels: Mapping[str, str] | None = None,
+        refresh_interval: str | None = None,
+        creation_policy: CreationPolicy = "Owner",
+        store_kind: StoreKind = "SecretStore",
+        store_template: str = "aws-secretsmanager",
+        region: str | None = None,
+        auth: Auth = "secret-ref",
+        credentials_secret: str = "aws-credentials",  # noqa: S107 - a Secret's name
+        access_key_id_key: str = "access-key-id",
+        secret_access_key_key: str = "secret-access-key",  # noqa: S107 - a key's name
+        credentials_namespace: str | None = None,
+        service_account_template: str = "rideinfra-{profile}",
+        role: str | None = None,
+        compact: bool = True,
+        split: bool = False,
+    ) -> None:
+        frozen_labels = _frozen(labels)
+        # Each option's own check, in the order they are declared; then how they combine.
+        _one_of("api_version", api_version, ("v1", "v1beta1"))
+        _optional_label("namespace", namespace)
+        _template("name_template", name_template)
+        _template("target_template", target_template)
+        _labels(frozen_labels)
+        _duration(refresh_interval)
+        _one_of("creation_policy", creation_policy, ("Owner", "Orphan", "Merge", "None"))
+        _one_of("store_kind", store_kind, ("SecretStore", "ClusterSecretStore"))
+        _template("store_template", store_template)
+        _one_of("auth", auth, ("secret-ref", "service-account", "controller"))
+        _secret_key("access_key_id_key", access_key_id_key)
+        _secret_key("secret_access_key_key", secret_access_key_key)
+        _optional_label("credentials_namespace", credentials_namespace)
+        _template("service_account_template", service_account_template)
+        self._init(
+            api_version=api_version,
+            namespace=namespace,
+            name_template=name_template,
+            target_template=target_template,
+            labels=frozen_labels,
+            refresh_interval=refresh_interval,
+            creation_policy=creation_policy,
+            store_kind=store_kind,
+            store_template=store_template,
+            region=region,
+            auth=auth,
+            credentials_secret=credentials_secret,
+            access_key_id_key=access_key_id_key,
+            secret_access_key_key=secret_access_key_key,
+            credentials_namespace=credentials_namespace,
+            service_account_template=service_account_template,
+            role=role,
+            compact=compact,
+            split=split,
+        )
         shared = "{profile}" not in self.store_template
         if (
             shared

@@ -31,8 +31,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RenderError
 from rideinfra.profiles.model import (
     AwsSourceConfig,
@@ -67,15 +66,12 @@ _SECRET_ARN = re.compile(r"arn:[a-z-]+:secretsmanager:[a-z0-9-]+:[0-9]{12}:secre
 _KMS_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+")
 
 
-def _match(pattern: re.Pattern[str], what: str) -> Any:
-    def check(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-        if value is not None and not pattern.fullmatch(value):
-            raise ConfigError(f"{attribute.name} {value!r} is not {what}", path=attribute.name)
-
-    return check
+def _match(name: str, value: str | None, pattern: re.Pattern[str], what: str) -> None:
+    if value is not None and not pattern.fullmatch(value):
+        raise ConfigError(f"{name} {value!r} is not {what}", path=name)
 
 
-def _kms_keys(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+def _kms_keys(value: tuple[str, ...]) -> None:
     for key in value:
         if not _KMS_ARN.fullmatch(key):
             raise ConfigError(
@@ -84,8 +80,7 @@ def _kms_keys(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -
             )
 
 
-@attrs.frozen
-class IamOptions:
+class IamOptions(Record):
     """Where the secrets live, for their ARNs.
 
     Attributes:
@@ -101,15 +96,27 @@ class IamOptions:
         kms_keys: customer-managed KMS key ARNs the secrets are encrypted with.
     """
 
-    region: str | None = attrs.field(
-        default=None, validator=_match(_REGION, "an AWS region, '*' or a ${VAR} placeholder")
-    )
-    account: str = attrs.field(
-        default="*", validator=_match(_ACCOUNT, "a 12-digit account id, '*' or a ${VAR}")
-    )
-    partition: str = attrs.field(default="aws", validator=_match(_PARTITION, "an AWS partition"))
-    batch: bool = True
-    kms_keys: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_kms_keys)
+    __slots__ = ("region", "account", "partition", "batch", "kms_keys")
+    region: str | None
+    account: str
+    partition: str
+    batch: bool
+    kms_keys: tuple[str, ...]
+
+    def __init__(
+        self,
+        region: str | None = None,
+        account: str = "*",
+        partition: str = "aws",
+        batch: bool = True,
+        kms_keys: Iterable[str] = (),
+    ) -> None:
+        keys = tuple(kms_keys)
+        _match("region", region, _REGION, "an AWS region, '*' or a ${VAR} placeholder")
+        _match("account", account, _ACCOUNT, "a 12-digit account id, '*' or a ${VAR}")
+        _match("partition", partition, _PARTITION, "an AWS partition")
+        _kms_keys(keys)
+        self._init(region=region, account=account, partition=partition, batch=batch, kms_keys=keys)
 
 
 def secret_arn(name: str, *, region: str, account: str, partition: str = "aws") -> str:

@@ -13,9 +13,9 @@ import json
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import ClassVar
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RenderError
 from rideinfra.render.base import K8S_LAST_APPLIED_LIMIT, K8S_SECRET_LIMIT, Values, entries
 
@@ -56,8 +56,7 @@ def _frozen_labels(labels: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(labels or {}))
 
 
-@attrs.frozen
-class KubernetesSecret:
+class KubernetesSecret(Record):
     """The `k8s-secret` format, configured once with the manifest's metadata.
 
     Attributes:
@@ -70,29 +69,35 @@ class KubernetesSecret:
             valid for Kubernetes.
     """
 
-    secret_name: str | None = None
-    namespace: str | None = None
-    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_labels)
-    name: str = attrs.field(default="k8s-secret", init=False)
-    extension: str = attrs.field(default=".yaml", init=False)
-    summary: str = attrs.field(
-        default="a v1 Secret manifest (stringData) for kubectl apply", init=False
-    )
+    __slots__ = ("secret_name", "namespace", "labels")
+    name: ClassVar[str] = "k8s-secret"
+    extension: ClassVar[str] = ".yaml"
+    summary: ClassVar[str] = "a v1 Secret manifest (stringData) for kubectl apply"
+    secret_name: str | None
+    namespace: str | None
+    labels: Mapping[str, str]
 
-    def __attrs_post_init__(self) -> None:
-        if self.secret_name is not None and not _SUBDOMAIN.fullmatch(self.secret_name):
+    def __init__(
+        self,
+        secret_name: str | None = None,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
+        if secret_name is not None and not _SUBDOMAIN.fullmatch(secret_name):
             raise ConfigError(
-                f"Kubernetes Secret name {self.secret_name!r} is invalid: use lowercase "
+                f"Kubernetes Secret name {secret_name!r} is invalid: use lowercase "
                 "letters, digits, '-' and '.' (RFC 1123 subdomain, at most 253)"
             )
-        if self.namespace is not None and not _LABEL.fullmatch(self.namespace):
+        if namespace is not None and not _LABEL.fullmatch(namespace):
             raise ConfigError(
-                f"Kubernetes namespace {self.namespace!r} is invalid: use lowercase "
+                f"Kubernetes namespace {namespace!r} is invalid: use lowercase "
                 "letters, digits and '-' (RFC 1123 label, at most 63)"
             )
-        for key, value in self.labels.items():
+        frozen_labels = _frozen_labels(labels)
+        for key, value in frozen_labels.items():
             if not _LABEL_KEY.fullmatch(key) or not _LABEL_VALUE.fullmatch(value):
                 raise ConfigError(f"Kubernetes label {key!r}: {value!r} is not a valid label")
+        self._init(secret_name=secret_name, namespace=namespace, labels=frozen_labels)
 
     def render(self, values: Values, *, profile: str) -> str:
         """Return the Secret manifest for one profile.

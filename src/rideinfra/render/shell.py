@@ -14,7 +14,6 @@ import re
 from types import MappingProxyType
 
 from rideinfra.render.base import Values, env_entries
-from rideinfra.secrets.envfile import dialect_marker
 
 __all__ = [
     "SHELL_RESERVED",
@@ -143,6 +142,9 @@ def render_shell(values: Values) -> str:
         RenderError: a name is invalid or reserved by the shell, a value holds
             NUL, is structured, or is over the kernel's size limit.
     """
+    # Here: the `env` format uses this module's rules, not the marker (nor its parser module).
+    from rideinfra.secrets.envfile import dialect_marker
+
     lines = [
         f"{name}={text if sh_bare_ok(text) else sh_single_quote(text)}\n"
         for name, text in env_entries(values, fmt="shell", reserved=SHELL_RESERVED)

@@ -30,8 +30,7 @@ import shutil
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import WriteError
 from rideinfra.profiles.file_mode import file_mode_problem
 from rideinfra.render import _dirfd
@@ -56,8 +55,7 @@ _VERSION_RE = re.compile(r"\.\.\d{4}(?:_\d\d){5}\.\d{9}_[0-9a-f]{8}\Z")
 _SNAPSHOT_ATTEMPTS = 3
 
 
-@attrs.frozen
-class WriteReport:
+class WriteReport(Record):
     """What a write (or a dry run) did to an output directory; names only, never content.
 
     Attributes:
@@ -70,13 +68,34 @@ class WriteReport:
         version: the version directory `..data` points to afterwards (None in a dry run).
     """
 
+    __slots__ = ("directory", "changed", "unchanged", "added", "created", "dry_run", "version")
     directory: str
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
-    added: tuple[str, ...] = ()
-    created: bool = False
-    dry_run: bool = False
-    version: str | None = None
+    added: tuple[str, ...]
+    created: bool
+    dry_run: bool
+    version: str | None
+
+    def __init__(
+        self,
+        directory: str,
+        changed: tuple[str, ...],
+        unchanged: tuple[str, ...],
+        added: tuple[str, ...] = (),
+        created: bool = False,
+        dry_run: bool = False,
+        version: str | None = None,
+    ) -> None:
+        self._init(
+            directory=directory,
+            changed=changed,
+            unchanged=unchanged,
+            added=added,
+            created=created,
+            dry_run=dry_run,
+            version=version,
+        )
 
     def summary(self) -> str:
         """One line for a log: which files changed, how many did not. No values."""
@@ -147,8 +166,7 @@ def write_files(
         os.close(fd)
 
 
-@attrs.frozen
-class OnDisk:
+class OnDisk(Record):
     """What a reader of `directory/<name>` gets now, read the way the writer reads it.
 
     Attributes:
@@ -159,9 +177,14 @@ class OnDisk:
             dry run call "changed".
     """
 
-    content: bytes | None = attrs.field(repr=False)
+    __slots__ = ("content", "mode", "differs")
+    _hidden = frozenset({"content"})
+    content: bytes | None
     mode: int | None
     differs: bool
+
+    def __init__(self, content: bytes | None, mode: int | None, differs: bool) -> None:
+        self._init(content=content, mode=mode, differs=differs)
 
 
 def read_output(
@@ -387,22 +410,34 @@ class _Kind(enum.Enum):
     LEGACY = "legacy"  # a plain regular file, e.g. from the platform's old script
 
 
-@attrs.frozen
-class _Seen:
+class _Seen(Record):
     """What a reader opening `dir/<name>` gets now."""
 
+    __slots__ = ("kind", "content", "mode", "times_ns")
+    _hidden = frozenset({"content"})
     kind: _Kind
-    content: bytes | None = attrs.field(default=None, repr=False)
-    mode: int | None = None
-    times_ns: tuple[int, int] | None = None
+    content: bytes | None
+    mode: int | None
+    times_ns: tuple[int, int] | None
+
+    def __init__(
+        self,
+        kind: _Kind,
+        content: bytes | None = None,
+        mode: int | None = None,
+        times_ns: tuple[int, int] | None = None,
+    ) -> None:
+        self._init(kind=kind, content=content, mode=mode, times_ns=times_ns)
 
 
-@attrs.define
 class _Dir:
     """The opened output directory; every operation is relative to `fd`."""
 
-    path: str
-    fd: int
+    __slots__ = ("path", "fd")
+
+    def __init__(self, path: str, fd: int) -> None:
+        self.path = path
+        self.fd = fd
 
     def where(self, name: str) -> str:
         return os.path.join(self.path, name)
@@ -540,14 +575,16 @@ def _check_creatable(path: str) -> None:
 # --- the write itself ----------------------------------------------------------
 
 
-@attrs.define
 class _Writer:
     """One locked run against an opened output directory."""
 
-    out: _Dir
-    file_mode: int
-    keep_previous: bool
-    replaced: list[str | None] = attrs.field(factory=list)
+    __slots__ = ("out", "file_mode", "keep_previous", "replaced")
+
+    def __init__(self, out: _Dir, file_mode: int, keep_previous: bool) -> None:
+        self.out = out
+        self.file_mode = file_mode
+        self.keep_previous = keep_previous
+        self.replaced: list[str | None] = []
 
     def run(
         self, files: Mapping[str, bytes], names: tuple[str, ...], *, created: bool

@@ -45,10 +45,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from rideinfra._record import Record
 
 __all__ = ["MAX_ALIAS_NODES", "YamlDocument", "YamlError", "load_yaml_text"]
 
@@ -75,13 +76,21 @@ class YamlError(Exception):
         super().__init__(f"{where}{problem}{at}")
 
 
-@attrs.frozen
-class YamlDocument:
-    """Parsed YAML data plus its node tree, to point errors at lines."""
+class YamlDocument(Record):
+    """Parsed YAML data plus its node tree, to point errors at lines.
 
+    The repr names the file only: the data and the nodes hold the file's
+    values (a seed or secrets file's are secrets).
+    """
+
+    __slots__ = ("data", "node", "file")
+    _hidden = frozenset({"data", "node"})
     data: Any
     node: Node | None
     file: str
+
+    def __init__(self, data: Any, node: Node | None, file: str) -> None:
+        self._init(data=data, node=node, file=file)
 
     def line(self, path: Sequence[str | int]) -> int | None:
         """The 1-based line of the deepest node found along `path`."""

@@ -58,6 +58,7 @@ import re
 from collections.abc import Callable
 from typing import NoReturn
 
+from rideinfra._lazy import LazyPattern
 from rideinfra.errors import ConfigError
 
 __all__ = ["DIALECTS", "MARKER_PREFIX", "dialect_marker", "parse_env_file"]
@@ -67,14 +68,14 @@ MARKER_PREFIX = "# rideinfra: format="
 #: The formats whose files carry the marker (`env` files do not: an
 #: unmarked file is read as `env`, the form every reader shares).
 DIALECTS = ("shell", "compose", "dotenv", "raw")
-_MARKER = re.compile(re.escape(MARKER_PREFIX) + r"([^\n]*)(?:\n|\Z)")
+_MARKER = LazyPattern(re.escape(MARKER_PREFIX) + r"([^\n]*)(?:\n|\Z)")
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BLANKS = re.compile(r"[ \t]*")
-_COMMENT_CUT = re.compile(r"[ \t]+#")
-_SINGLE_AMBIGUOUS = re.compile(r"\\[\\']")
+_NAME = LazyPattern(r"[A-Za-z_][A-Za-z0-9_]*")
+_BLANKS = LazyPattern(r"[ \t]*")
+_COMMENT_CUT = LazyPattern(r"[ \t]+#")
+_SINGLE_AMBIGUOUS = LazyPattern(r"\\[\\']")
 # python-dotenv's variable reference, applied after quotes and escapes are read.
-_REFERENCE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+_REFERENCE = LazyPattern(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -118,13 +119,13 @@ def parse_env_file(text: str, *, file: str = "<string>") -> dict[str, str]:
 # -- rideinfra's dialects: exactly the forms their renderers write ---------------
 
 # One assignment, NAME=, at the start of a line.
-_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_ASSIGN = LazyPattern(r"([A-Za-z_][A-Za-z0-9_]*)=")
 # shell: a value is bare sh-safe characters, '...' (newlines included) and \'.
-_SHELL_VALUE = re.compile(r"(?:[A-Za-z0-9_@%+,./:=-]+|'[^']*'|\\')*")
-_SHELL_PART = re.compile(r"'([^']*)'|\\(')|([^'\\]+)")
+_SHELL_VALUE = LazyPattern(r"(?:[A-Za-z0-9_@%+,./:=-]+|'[^']*'|\\')*")
+_SHELL_PART = LazyPattern(r"'([^']*)'|\\(')|([^'\\]+)")
 # compose: "..." holding only \\ \" \n \r escapes and $$ pairs.
-_COMPOSE_VALUE = re.compile(r'"((?:[^"\\$\n\r]|\\[\\"nr]|\$\$)*)"')
-_COMPOSE_ESCAPE = re.compile(r'\\([\\"nr])|\$\$')
+_COMPOSE_VALUE = LazyPattern(r'"((?:[^"\\$\n\r]|\\[\\"nr]|\$\$)*)"')
+_COMPOSE_ESCAPE = LazyPattern(r'\\([\\"nr])|\$\$')
 # Reads one value starting at a position: (value, where it ends), or None.
 _ValueReader = Callable[[str, int], "tuple[str, int] | None"]
 _COMPOSE_DECODED = {"\\": "\\", '"': '"', "n": "\n", "r": "\r"}

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
-import attrs
 import yaml
 
+from rideinfra._record import Record
 from rideinfra.errors import TransformError
 from rideinfra.secrets.model import Secret, SecretValue
 
@@ -25,6 +25,8 @@ __all__ = [
     "is_env_name",
 ]
 
+_set = object.__setattr__  # how a hot Record's `__init__` stores its fields (see Entry)
+
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -36,8 +38,7 @@ def is_env_name(name: str) -> bool:
     return _ENV_NAME.fullmatch(name) is not None
 
 
-@attrs.frozen
-class Origin:
+class Origin(Record):
     """Where a variable came from: safe to log, it holds names only.
 
     Attributes:
@@ -50,11 +51,27 @@ class Origin:
             None for a variable read from a field.
     """
 
+    __slots__ = ("secret", "field", "transforms", "source", "inputs")
     secret: str
     field: str
-    transforms: tuple[str, ...] = ()
-    source: str = ""
-    inputs: tuple[Origin, ...] | None = None
+    transforms: tuple[str, ...]
+    source: str
+    inputs: tuple[Origin, ...] | None
+
+    def __init__(
+        self,
+        secret: str,
+        field: str,
+        transforms: tuple[str, ...] = (),
+        source: str = "",
+        inputs: tuple[Origin, ...] | None = None,
+    ) -> None:
+        # One per variable per step: each field set directly (`_init` costs twice as much).
+        _set(self, "secret", secret)
+        _set(self, "field", field)
+        _set(self, "transforms", transforms)
+        _set(self, "source", source)
+        _set(self, "inputs", inputs)
 
     @property
     def composed(self) -> bool:
@@ -71,16 +88,23 @@ class Origin:
 
     def applied(self, step: str) -> Origin:
         """A copy with one more transform recorded."""
-        return attrs.evolve(self, transforms=(*self.transforms, step))
+        return Origin(self.secret, self.field, (*self.transforms, step), self.source, self.inputs)
 
 
-@attrs.frozen
-class Entry:
+class Entry(Record):
     """One future variable: a name, its (redacted) value, and where it came from."""
 
+    __slots__ = ("name", "value", "origin")
+    _hidden = frozenset({"value"})
     name: str
-    value: SecretValue = attrs.field(repr=False)
+    value: SecretValue
     origin: Origin
+
+    def __init__(self, name: str, value: SecretValue, origin: Origin) -> None:
+        # One per variable per step: each field set directly (`_init` costs twice as much).
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "origin", origin)
 
     def renamed(self, name: str, step: str) -> Entry:
         """A new entry called `name` with `step` recorded in its origin."""
@@ -117,8 +141,8 @@ def config_line(name: str, args: Any = None) -> str:
     return text[1:-1]  # drop the outer "{...}" of the one-key mapping
 
 
-class BaseTransform:
-    """Shared behaviour of the built-in transforms: `a | b` makes a `Pipeline`."""
+class BaseTransform(Record):
+    """What the built-in transforms share: each is a frozen `Record`; `a | b` makes a `Pipeline`."""
 
     __slots__ = ()
 
@@ -187,7 +211,6 @@ def _flatten_steps(steps: Iterable[Transform]) -> tuple[Transform, ...]:
     return tuple(out)
 
 
-@attrs.frozen(init=False, repr=False)
 class Pipeline(BaseTransform):
     """Transforms run in order: `Pipeline(a, b)` or `a | b`.
 
@@ -196,10 +219,11 @@ class Pipeline(BaseTransform):
     must be a valid environment variable name.
     """
 
+    __slots__ = ("steps",)
     steps: tuple[Transform, ...]
 
     def __init__(self, *steps: Transform) -> None:
-        self.__attrs_init__(_flatten_steps(steps))
+        self._init(steps=_flatten_steps(steps))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         """Run each step on the previous step's output, then check the names.
@@ -223,12 +247,12 @@ class Pipeline(BaseTransform):
 
 
 def frozen_str_map(value: Mapping[str, str]) -> Mapping[str, str]:
-    """An immutable copy (attrs converter)."""
+    """An immutable copy."""
     return MappingProxyType(dict(value))
 
 
 def str_tuple(value: Iterable[str]) -> tuple[str, ...]:
-    """A tuple copy that refuses a bare string (attrs converter)."""
+    """A tuple copy that refuses a bare string."""
     if isinstance(value, str):
         raise TypeError("expected a list of names, not one string")
     return tuple(value)

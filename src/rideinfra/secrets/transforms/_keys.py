@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import attrs
-
+from rideinfra._lazy import LazyPattern
 from rideinfra.errors import TransformError
 from rideinfra.secrets.transforms._core import (
     BaseTransform,
@@ -22,24 +20,26 @@ from rideinfra.secrets.transforms._core import (
 
 __all__ = ["Airflow", "Drop", "Keys", "Prefix", "Qualify", "Rename", "Sanitize", "Uppercase"]
 
-_WORD = re.compile(r"[A-Za-z0-9_]+")
-_SECTION = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?")
+_WORD = LazyPattern(r"[A-Za-z0-9_]+")
+_SECTION = LazyPattern(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?")
 
 
-def _env_prefix(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def _env_prefix(what: str, value: str) -> str:
     if not is_env_name(value):
         raise ValueError(
-            f"{attribute.name} {value!r} must start a valid variable name: ASCII letters, "
+            f"{what} {value!r} must start a valid variable name: ASCII letters, "
             "digits and _, not starting with a digit"
         )
+    return value
 
 
-def _word(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def _word(value: str) -> str:
     if _WORD.fullmatch(value) is None:
-        raise ValueError(f"{attribute.name} {value!r} must be ASCII letters, digits and _")
+        raise ValueError(f"word {value!r} must be ASCII letters, digits and _")
+    return value
 
 
-def _rename_map(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+def _rename_map(value: Mapping[str, str]) -> Mapping[str, str]:
     if not value:
         raise ValueError("rename needs at least one OLD: NEW pair")
     for old, new in value.items():
@@ -50,19 +50,20 @@ def _rename_map(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str
                 f"rename target {new!r} (for {old}) is not a valid variable name: "
                 "ASCII letters, digits and _, not starting with a digit"
             )
+    return value
 
 
-def _names(_: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+def _names(value: tuple[str, ...]) -> tuple[str, ...]:
     if not value:
-        raise ValueError(f"{attribute.name} needs at least one name")
+        raise ValueError("names needs at least one name")
     for name in value:
         if not isinstance(name, str) or not name:
-            raise ValueError(f"{attribute.name} holds non-empty field names (strings)")
+            raise ValueError("names holds non-empty field names (strings)")
     if len(set(value)) != len(value):
-        raise ValueError(f"{attribute.name} lists a name twice")
+        raise ValueError("names lists a name twice")
+    return value
 
 
-@attrs.frozen(repr=False)
 class Rename(BaseTransform):
     """Rename fields: `Rename({"POSTGRES_USER": "POSTGRES_AIRFLOW_USER"})`.
 
@@ -70,7 +71,11 @@ class Rename(BaseTransform):
     TransformError (a config mistake, not something to skip quietly).
     """
 
-    mapping: Mapping[str, str] = attrs.field(converter=frozen_str_map, validator=_rename_map)
+    __slots__ = ("mapping",)
+    mapping: Mapping[str, str]
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        self._init(mapping=_rename_map(frozen_str_map(mapping)))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -81,14 +86,17 @@ class Rename(BaseTransform):
         return config_line("rename", dict(self.mapping))
 
 
-@attrs.frozen(repr=False)
 class Prefix(BaseTransform):
     """Put `prefix` before every name.
 
     `Prefix("GF_SECURITY_")`: ADMIN_USER -> GF_SECURITY_ADMIN_USER.
     """
 
-    prefix: str = attrs.field(validator=_env_prefix)
+    __slots__ = ("prefix",)
+    prefix: str
+
+    def __init__(self, prefix: str) -> None:
+        self._init(prefix=_env_prefix("prefix", prefix))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -98,7 +106,6 @@ class Prefix(BaseTransform):
         return config_line("prefix", self.prefix)
 
 
-@attrs.frozen(repr=False)
 class Qualify(BaseTransform):
     """Insert a word after the first `_`-separated segment.
 
@@ -108,7 +115,11 @@ class Qualify(BaseTransform):
     The mapping is one-to-one, so it never merges two fields.
     """
 
-    word: str = attrs.field(validator=_word)
+    __slots__ = ("word",)
+    word: str
+
+    def __init__(self, word: str) -> None:
+        self._init(word=_word(word))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -122,9 +133,10 @@ class Qualify(BaseTransform):
         return config_line("qualify", self.word)
 
 
-@attrs.frozen(repr=False)
 class Uppercase(BaseTransform):
     """Upper-case every name (two fields differing only in case are a TransformError)."""
+
+    __slots__ = ()
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -134,10 +146,9 @@ class Uppercase(BaseTransform):
         return "uppercase"
 
 
-_INVALID = re.compile(r"[^A-Za-z0-9_]")
+_INVALID = LazyPattern(r"[^A-Za-z0-9_]")
 
 
-@attrs.frozen(repr=False)
 class Sanitize(BaseTransform):
     """Replace each character invalid in a variable name with `_`: `api-key` -> `api_key`.
 
@@ -145,6 +156,8 @@ class Sanitize(BaseTransform):
     or starting with a digit) is a TransformError naming the field, and so is
     two fields becoming one name (`a-b` and `a_b`).
     """
+
+    __slots__ = ()
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -163,11 +176,14 @@ class Sanitize(BaseTransform):
         return "sanitize"
 
 
-@attrs.frozen(repr=False)
 class Keys(BaseTransform):
     """Keep only the named fields (an allow-list); naming one that is absent is a TransformError."""
 
-    names: tuple[str, ...] = attrs.field(converter=str_tuple, validator=_names)
+    __slots__ = ("names",)
+    names: tuple[str, ...]
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._init(names=_names(str_tuple(names)))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -179,11 +195,14 @@ class Keys(BaseTransform):
         return config_line("keys", list(self.names))
 
 
-@attrs.frozen(repr=False)
 class Drop(BaseTransform):
     """Remove the named fields; naming one that is absent is a TransformError (likely a typo)."""
 
-    names: tuple[str, ...] = attrs.field(converter=str_tuple, validator=_names)
+    __slots__ = ("names",)
+    names: tuple[str, ...]
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._init(names=_names(str_tuple(names)))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -195,7 +214,7 @@ class Drop(BaseTransform):
         return config_line("drop", list(self.names))
 
 
-def _sections(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+def _sections(value: Mapping[str, str]) -> Mapping[str, str]:
     if not value:
         raise ValueError("airflow needs at least one KEY: section entry in sections")
     for key, section in value.items():
@@ -206,14 +225,9 @@ def _sections(_: Any, attribute: attrs.Attribute[Any], value: Mapping[str, str])
                 f"airflow section for {key} must be `section` or `section.option` "
                 f"(ASCII letters, digits, _), not {section!r}"
             )
+    return value
 
 
-def _optional_prefix(inst: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None:
-        _env_prefix(inst, attribute, value)
-
-
-@attrs.frozen(repr=False)
 class Airflow(BaseTransform):
     """Name fields the way Airflow reads its configuration from the environment.
 
@@ -224,8 +238,15 @@ class Airflow(BaseTransform):
     `others_prefix` is None. A listed field the secret lacks is a TransformError.
     """
 
-    sections: Mapping[str, str] = attrs.field(converter=frozen_str_map, validator=_sections)
-    others_prefix: str | None = attrs.field(default="AIRFLOW_", validator=_optional_prefix)
+    __slots__ = ("sections", "others_prefix")
+    sections: Mapping[str, str]
+    others_prefix: str | None
+
+    def __init__(self, sections: Mapping[str, str], others_prefix: str | None = "AIRFLOW_") -> None:
+        sections = _sections(frozen_str_map(sections))
+        if others_prefix is not None:
+            _env_prefix("others_prefix", others_prefix)
+        self._init(sections=sections, others_prefix=others_prefix)
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)

@@ -20,8 +20,6 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import attrs
-
 from rideinfra.errors import TransformError
 from rideinfra.secrets.model import SecretValue
 from rideinfra.secrets.transforms._core import (
@@ -35,23 +33,24 @@ from rideinfra.secrets.transforms._core import (
 __all__ = ["Flatten", "Unflatten", "unflatten"]
 
 
-def _sep(_: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def _sep(value: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("sep must be a non-empty string")
+    return value
 
 
-def _prefix(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+def _prefix(value: str | None) -> str | None:
     if value is not None and not is_env_name(value):
         raise ValueError(
             f"prefix {value!r} must start a valid variable name: ASCII letters, digits and _"
         )
+    return value
 
 
 def _json_text(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-@attrs.frozen(repr=False)
 class Flatten(BaseTransform):
     """One variable per leaf of nested JSON fields: `Flatten(prefix="AIRFLOW")`.
 
@@ -61,9 +60,13 @@ class Flatten(BaseTransform):
     what is refused.
     """
 
-    prefix: str | None = attrs.field(default=None, validator=_prefix)
-    sep: str = attrs.field(default="__", validator=_sep)
-    uppercase: bool = True
+    __slots__ = ("prefix", "sep", "uppercase")
+    prefix: str | None
+    sep: str
+    uppercase: bool
+
+    def __init__(self, prefix: str | None = None, sep: str = "__", uppercase: bool = True) -> None:
+        self._init(prefix=_prefix(prefix), sep=_sep(sep), uppercase=uppercase)
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)
@@ -175,7 +178,6 @@ def unflatten(
         ) from None
 
 
-@attrs.frozen(repr=False)
 class Unflatten(BaseTransform):
     """Gather `PREFIX__A__B` entries into one nested JSON entry per top-level segment.
 
@@ -185,9 +187,13 @@ class Unflatten(BaseTransform):
     of its first variable.
     """
 
-    prefix: str | None = attrs.field(default=None, validator=_prefix)
-    sep: str = attrs.field(default="__", validator=_sep)
-    lowercase: bool = True
+    __slots__ = ("prefix", "sep", "lowercase")
+    prefix: str | None
+    sep: str
+    lowercase: bool
+
+    def __init__(self, prefix: str | None = None, sep: str = "__", lowercase: bool = True) -> None:
+        self._init(prefix=_prefix(prefix), sep=_sep(sep), lowercase=lowercase)
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         step = repr(self)

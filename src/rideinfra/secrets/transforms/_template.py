@@ -25,8 +25,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-import attrs
-
+from rideinfra._record import Record
 from rideinfra.errors import TransformError
 from rideinfra.secrets.model import SecretValue
 from rideinfra.secrets.transforms._core import (
@@ -85,19 +84,25 @@ ESCAPERS: Mapping[str, Callable[[str], str]] = {
 }
 
 
-@attrs.frozen
-class Literal:
+class Literal(Record):
     """Text copied as it is (braces already unescaped)."""
 
+    __slots__ = ("text",)
     text: str
 
+    def __init__(self, text: str) -> None:
+        self._init(text=text)
 
-@attrs.frozen
-class Placeholder:
+
+class Placeholder(Record):
     """`{field}` or `{field|escaper}`."""
 
+    __slots__ = ("field", "escaper")
     field: str
-    escaper: str | None = None
+    escaper: str | None
+
+    def __init__(self, field: str, escaper: str | None = None) -> None:
+        self._init(field=field, escaper=escaper)
 
     def __str__(self) -> str:
         return "{" + self.field + (f"|{self.escaper}" if self.escaper else "") + "}"
@@ -181,7 +186,6 @@ def _unparse(parts: Iterable[Part]) -> str:
     )
 
 
-@attrs.frozen(repr=False)
 class Template(BaseTransform):
     """New variables composed from fields: `Template({"URL": "redis://:{PASSWORD|url}@r:6379"})`.
 
@@ -192,7 +196,11 @@ class Template(BaseTransform):
     one naming the variable and placeholder. Neither shows a value.
     """
 
-    templates: Mapping[str, tuple[Part, ...]] = attrs.field(converter=_templates)
+    __slots__ = ("templates",)
+    templates: Mapping[str, tuple[Part, ...]]
+
+    def __init__(self, templates: Mapping[str, str]) -> None:
+        self._init(templates=_templates(templates))
 
     def __call__(self, entries: tuple[Entry, ...], /) -> tuple[Entry, ...]:
         secrets = sorted({e.origin.secret for e in entries if e.origin.secret})
