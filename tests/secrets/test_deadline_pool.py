@@ -90,12 +90,12 @@ def test_idle_threads_end_and_the_pool_starts_new_ones() -> None:
     """After `idle_seconds` without work a thread ends; the next submit starts another."""
     pool = _Pool(idle_seconds=0.05)
     ran = threading.Event()
-    pool.submit(lambda: ran.set())
+    pool.submit(ran.set)
     assert ran.wait(5)
     time.sleep(0.3)
     assert pool._idle == 0  # the idle thread ended and uncounted itself
     again = threading.Event()
-    pool.submit(lambda: again.set())
+    pool.submit(again.set)
     assert again.wait(5)
 
 
