@@ -46,7 +46,19 @@ def _collected() -> frozenset[str]:
     files = {ref.split("::")[0] for ref in referenced()} | set(CATALOGUE)
     paths = [str(find(name).relative_to(REPO)) for name in sorted(files)]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *paths],
+        # Every test, the `long` ones (the default run leaves out) included.
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "long or not long",
+            *paths,
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
