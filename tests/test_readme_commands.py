@@ -1,13 +1,14 @@
 """The README's two commands, verbatim, in a fresh copy of the repository and a fresh venv.
 
-Both tests share one copy and its one `.venv` (command 1 installs `[local]`,
+All three tests share one copy and its one `.venv` (command 1 installs `[local]`,
 command 2 adds `[dev]` to it); xdist runs a file in one worker
-(`--dist loadfile`). Command 2 runs the whole suite again inside the copy: by
-default only its collection (`--collect-only`: the dev extra installs and every
-test module imports, none skipped for a missing package), because running the
-suite twice doubled the README's test command. The full inner run is marked
-`long`; CI runs it (`.ci/run`: `pytest -m long`), besides running the same
-command itself on a fresh clone.
+(`--dist loadfile`). Each builds a venv and installs into it (about 3.5 minutes
+of one worker on the 2-core development machine, a third of the README's own
+test command), so they are marked `long`: CI runs them (`.ci/run`:
+`pytest -m long`), right after running command 2 itself on a fresh clone. The
+default run keeps what they check without a fresh venv: `rideinfra demo`'s
+four files, masking and rerun (tests/cli/test_fetch_e2e.py), and that the README
+offers exactly these two commands (below).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def test_readme_has_exactly_two_commands() -> None:
     assert len(readme_commands()) == 2
 
 
+@pytest.mark.long
 def test_main_job_command(checkout: Path) -> None:
     """Command 1 installs, seeds an embedded endpoint, fetches, lists four files masked."""
     proc = run(readme_commands()[0], checkout)
@@ -110,6 +112,7 @@ def test_main_job_command(checkout: Path) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in written.glob("*.env")} == mtimes
 
 
+@pytest.mark.long
 def test_test_suite_command_installs_and_collects(checkout: Path) -> None:
     """Command 2 installs the dev extra; every test collects there, none skipped, none erroring."""
     proc = run(readme_commands()[1], checkout, PYTEST_ADDOPTS="--collect-only -q")

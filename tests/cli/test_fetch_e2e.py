@@ -321,8 +321,11 @@ class TestProcesses:
         captured = capsys.readouterr()
         assert "core.env  (6 variables)" in captured.out
         assert "data-pipeline.env  (17 variables)" in captured.out
+        assert "monitoring.env  (2 variables)" in captured.out
+        assert "spark-testing.env  (4 variables)" in captured.out
         assert "API_KEY=**********" in captured.out
         no_values_in(captured.out + captured.err)
         first = {p.name: os.stat(p).st_mtime_ns for p in out.glob("*.env")}
+        assert len(first) == 4
         assert cli.main(["demo", "--out", str(out)], dict(aws_env)) == 0
         assert {p.name: os.stat(p).st_mtime_ns for p in out.glob("*.env")} == first

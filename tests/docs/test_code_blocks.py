@@ -13,7 +13,7 @@ depends on the block's language:
 - `sh`: the block under `bash -euo pipefail` in that same scratch directory,
   with this interpreter's `rideinfra` and `python` first on PATH. The README's
   two commands (and pages that repeat them) are run by
-  tests/test_readme_commands.py, in a fresh copy and venv.
+  tests/test_readme_commands.py, in a fresh copy and venv (marked `long`).
 - `yaml`: a rideinfra.yaml (it has `profiles:`) is loaded with `load_config`;
   a seed file (`version` and `secrets` of plain fields) with `load_seed_spec`;
   a config fragment (only config keys, e.g. `secrets:` with transforms) is
@@ -213,7 +213,7 @@ def test_block_runs(block: Block, scratch: Path) -> None:
         _run([sys.executable, "-c", block.code], block, scratch)
     elif block.lang == "sh":
         if _is_readme_command(block):
-            pytest.skip("the README's commands: tests/test_readme_commands.py runs them")
+            pytest.skip("the README's commands: tests/test_readme_commands.py runs them (-m long)")
         _run(["bash", "-euo", "pipefail", "-c", block.code], block, scratch)
     elif block.lang == "yaml":
         _check_yaml(block, scratch)

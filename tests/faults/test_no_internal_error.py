@@ -12,8 +12,8 @@ Every endpoint the commands can reach is on 127.0.0.1: the moto server, or a
 closed port. Proxy variables point at a closed loopback port, so a request
 for any other host fails at once instead of leaving the machine.
 
-The default suite runs a bounded number of cases; `pytest -m faults` runs
-many more (see `_budget`).
+The default suite runs 40 cases per test; the 400-case variants are marked
+`long` (`budget`, support/budget.py): CI and `pytest -m faults` run them.
 """
 
 from __future__ import annotations
@@ -35,12 +35,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rideinfra import cli
+from support.budget import sizes
 from support.moto import MotoEndpoint
 
 pytestmark = pytest.mark.faults
-
-#: Cases per test in the default suite, and under `pytest -m faults`.
-DEFAULT_BUDGET, FAULTS_BUDGET = 40, 400
 
 #: A loopback port nothing listens on: connections are refused at once.
 CLOSED = "http://127.0.0.1:9"
@@ -142,8 +140,10 @@ COMMANDS: list[list[str]] = [
 # fmt: on
 
 
+@pytest.fixture(name="budget", params=sizes(40, 400))
 def _budget(request: pytest.FixtureRequest) -> int:
-    return FAULTS_BUDGET if "faults" in (request.config.option.markexpr or "") else DEFAULT_BUDGET
+    """Cases per test: 40 in the default run, 400 in its `long` variant."""
+    return int(request.param)
 
 
 def _run(argv: list[str], cwd: Path, environ: Mapping[str, str]) -> tuple[int, str, str]:
@@ -298,9 +298,9 @@ def _files(rng: random.Random, target: str) -> dict[str, str | bytes]:
 # --- the tests ------------------------------------------------------------------------------
 
 
-def _fuzz(request: pytest.FixtureRequest, case: Callable[[random.Random], None]) -> None:
+def _fuzz(budget: int, case: Callable[[random.Random], None]) -> None:
     @settings(
-        max_examples=_budget(request),
+        max_examples=budget,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow],
@@ -313,9 +313,7 @@ def _fuzz(request: pytest.FixtureRequest, case: Callable[[random.Random], None])
 
 
 @pytest.mark.parametrize("target", ["rideinfra.yaml", "secrets.yaml", "seed.yaml"])
-def test_mutated_files(
-    request: pytest.FixtureRequest, sm: MotoEndpoint, target: str, tmp_path: Path
-) -> None:
+def test_mutated_files(budget: int, sm: MotoEndpoint, target: str, tmp_path: Path) -> None:
     """A mutated config, secrets file or seed file ends every command with a named error."""
     environ = _base_environ(sm.url, tmp_path)
 
@@ -325,12 +323,10 @@ def test_mutated_files(
             code, out, err = _run([*argv, "--config", "rideinfra.yaml"], cwd, environ)
         _check(code, out, err, f"{target} mutated, rideinfra {' '.join(argv)}")
 
-    _fuzz(request, case)
+    _fuzz(budget, case)
 
 
-def test_hostile_environment(
-    request: pytest.FixtureRequest, sm: MotoEndpoint, tmp_path: Path
-) -> None:
+def test_hostile_environment(budget: int, sm: MotoEndpoint, tmp_path: Path) -> None:
     """AWS and rideinfra variables with hostile values end in a named error, before any request."""
     aws_config = {**CONFIG, "source": {"type": "aws-secretsmanager"}}
     sm.seed(SECRETS)
@@ -352,10 +348,10 @@ def test_hostile_environment(
             code, out, err = _run([*argv, "--config", "rideinfra.yaml"], cwd, environ)
         _check(code, out, err, f"environment {sorted(environ)}, rideinfra {' '.join(argv)}")
 
-    _fuzz(request, case)
+    _fuzz(budget, case)
 
 
-def test_random_arguments(request: pytest.FixtureRequest, sm: MotoEndpoint, tmp_path: Path) -> None:
+def test_random_arguments(budget: int, sm: MotoEndpoint, tmp_path: Path) -> None:
     """Option values of every kind on every command end in usage errors or named errors."""
     environ = _base_environ(sm.url, tmp_path)
     options = [
@@ -396,4 +392,4 @@ def test_random_arguments(request: pytest.FixtureRequest, sm: MotoEndpoint, tmp_
         if "--help" not in argv:
             _check(code, out, err, f"rideinfra {argv!r}")
 
-    _fuzz(request, case)
+    _fuzz(budget, case)

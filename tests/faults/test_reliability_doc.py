@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -35,9 +36,29 @@ def find(basename: str) -> Path:
 
 def collected(files: set[str]) -> set[str]:
     """Node ids pytest collects from ``files``, as ``basename::Class::test[id]``."""
+    return {node for node in _collected() if node.split("::")[0] in files}
+
+
+@functools.cache
+def _collected() -> frozenset[str]:
+    # One collection (a pytest child process, seconds) for both tests: every
+    # file the doc names and the catalogue's; each test picks its files.
+    files = {ref.split("::")[0] for ref in referenced()} | set(CATALOGUE)
     paths = [str(find(name).relative_to(REPO)) for name in sorted(files)]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *paths],
+        # Every test, the `long` ones (the default run leaves out) included.
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "long or not long",
+            *paths,
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -46,7 +67,7 @@ def collected(files: set[str]) -> set[str]:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ids = {line.strip() for line in proc.stdout.splitlines() if "::" in line}
-    return {node.split("/")[-1] for node in ids}
+    return frozenset(node.split("/")[-1] for node in ids)
 
 
 def covers(reference: str, node: str) -> bool:

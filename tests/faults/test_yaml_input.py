@@ -8,8 +8,9 @@ the input, and generated input (random bytes, and valid files with YAML
 punctuation, tags and control characters spliced in) proves that nothing but
 those errors comes out: `internal error` is unreachable from a file.
 
-The generated tests run a bounded number of cases in the default suite and a
-longer one under `pytest -m faults`; with `-s` they print their counts.
+The generated tests run 60 cases in the default run; their 1,500-case variants
+are marked `long` (CI and `pytest -m faults` run them); with `-s` they print
+their counts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from rideinfra.errors import ConfigError, SecretFormatError, SourceError
 from rideinfra.profiles import load_config
 from rideinfra.profiles.seedfile import load_seed_spec
 from rideinfra.secrets.files import FileSource
+from support.budget import sizes
 
 pytestmark = pytest.mark.faults
 
@@ -260,10 +262,10 @@ def read_as(kind: str, path: Path) -> str:
     return "ConfigError"
 
 
-@pytest.fixture(name="budget")
-def _budget(pytestconfig: pytest.Config) -> int:
-    """Cases per generated test: 60 in the default suite, 1500 under `pytest -m faults`."""
-    return 1500 if "faults" in str(pytestconfig.getoption("markexpr") or "") else 60
+@pytest.fixture(name="budget", params=sizes(60, 1500))
+def _budget(request: pytest.FixtureRequest) -> int:
+    """Cases per generated test: 60 in the default run, 1500 in its `long` variant (CI)."""
+    return int(request.param)
 
 
 @pytest.fixture(name="tmp_file")

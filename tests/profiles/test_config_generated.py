@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from rideinfra.errors import ConfigError
 from rideinfra.profiles import config_json_schema, load_config, parse_config
 from rideinfra.profiles.model import OUTPUT_FORMATS, Config
+from support.budget import sizes
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = Path("/srv/app")
@@ -269,25 +270,35 @@ def check(data: Any) -> Config | ConfigError:
     return result
 
 
-COMMON = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+COMMON = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@COMMON
-@given(data=configs(bad=False))
-def test_valid_configs_build(data: Any) -> None:
+@pytest.mark.parametrize("examples", sizes(150, 600))
+def test_valid_configs_build(examples: int) -> None:
     """Every valid config builds, profiles and bound secrets as written; the schema agrees."""
-    config = check(data)
-    assert isinstance(config, Config), config
-    assert list(config.profiles) == list(data["profiles"])
-    assert set(config.secrets) == set(data.get("secrets", {}))
-    assert SCHEMA.is_valid(data)
+
+    @settings(COMMON, max_examples=examples)
+    @given(data=configs(bad=False))
+    def run(data: Any) -> None:
+        config = check(data)
+        assert isinstance(config, Config), config
+        assert list(config.profiles) == list(data["profiles"])
+        assert set(config.secrets) == set(data.get("secrets", {}))
+        assert SCHEMA.is_valid(data)
+
+    run()
 
 
-@COMMON
-@given(data=st.one_of(one_fault(), configs(bad=True)))
-def test_broken_configs_are_refused_by_path(data: Any) -> None:
+@pytest.mark.parametrize("examples", sizes(150, 600))
+def test_broken_configs_are_refused_by_path(examples: int) -> None:
     """Configs with one fault, or many: a Config or a ConfigError with a path, nothing else."""
-    check(data)
+
+    @settings(COMMON, max_examples=examples)
+    @given(data=st.one_of(one_fault(), configs(bad=True)))
+    def run(data: Any) -> None:
+        check(data)
+
+    run()
 
 
 # A valid config that uses every key and every transform, for the exhaustive test below.

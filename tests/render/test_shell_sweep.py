@@ -105,6 +105,7 @@ def test_every_manual_name_is_refused_or_changes_only_itself() -> None:
 
 
 @pytest.mark.faults
+@pytest.mark.long  # the larger budget: `-m faults` and CI (`-m long`) run it
 def test_every_manual_name_with_many_canaries() -> None:
     """The same with twelve canaries per name (numbers, paths, quotes, newline, non-ASCII)."""
     cases, wrong = _render_cases(CANARIES)
@@ -113,6 +114,7 @@ def test_every_manual_name_with_many_canaries() -> None:
 
 
 @pytest.mark.faults
+@pytest.mark.long  # the larger budget: `-m faults` and CI (`-m long`) run it
 def test_every_reserved_name_is_sourced_as_well() -> None:
     """With refusal switched off, every name that fails in a shell is a reserved one."""
     cases = [(name, CANARY, f"{name}={CANARY}\n") for name in NAMES]

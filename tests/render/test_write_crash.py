@@ -113,6 +113,7 @@ def test_random_sigkill_trials(tmp_path: Path) -> None:
 
 
 @pytest.mark.faults
+@pytest.mark.long  # the default run has the 50 trials above; `-m faults` and CI run 200
 def test_200_sigkill_trials_leave_nothing_partial_or_mixed(tmp_path: Path) -> None:
     """Acceptance (issue 5): 200 SIGKILL trials report 0 partial or mixed outputs."""
     stats = run_kill_trials(tmp_path / "out", 200, seed=200)

@@ -344,6 +344,25 @@ class TestConfiguration:
             "SecretsManagerSource(region='us-east-1', endpoint_url='http://localstack:4566')"
         )
 
+    def test_clients_share_botocore_data_per_data_path(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every client reads botocore's endpoint data and model once per process.
+
+        A fresh loader per client read about 1 MB of JSON again for each
+        source built (150-300 ms each); AWS_DATA_PATH still gets its own.
+        """
+        environ = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+        monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+        first = SecretsManagerSource(region="eu-west-1", environ=environ)._client.get()
+        second = SecretsManagerSource(region="us-east-1", environ=environ)._client.get()
+        assert first is not second
+        assert first._loader is second._loader  # type: ignore[attr-defined]
+        monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+        own = SecretsManagerSource(environ=environ)._client.get()._loader  # type: ignore[attr-defined]
+        assert own is not first._loader  # type: ignore[attr-defined]
+        assert str(tmp_path) in own.search_paths
+
     def test_import_does_not_load_botocore(self) -> None:
         """import rideinfra.secrets stays free of boto3 and botocore."""
         code = "import sys, rideinfra.secrets; print(sorted(m for m in sys.modules if 'boto' in m))"
