@@ -46,6 +46,20 @@ NOTES: dict[str, str] = {
         "loads its documentation generator, `botocore.docs`, through waiter and "
         "paginate), which is botocore's to change."
     ),
+    "imports": (
+        "A figure of seconds on a loaded machine: this run's load average is given above, "
+        "and on 2 cores every other job's work lands in these self times. Measured "
+        "against the previous code back to back, on the same machine, the minimum over 15 "
+        "runs fell from 95.1 ms (rideinfra 63.9, PyYAML 16.0, attrs 15.2) to 35.5 ms "
+        "(rideinfra 18.2, PyYAML 17.4, attrs no longer imported; docs/design-notes.md, "
+        '"Value objects"), and by callgrind rideinfra\'s own modules are 40M '
+        "instructions against PyYAML's 90M. About half of what is counted is PyYAML, "
+        "fixed by its own import (a large Unicode regular expression its reader "
+        "compiles); what would close the gap under load is a fetch path without PyYAML "
+        "(see the process note). tests/cli/test_fetch_startup.py keeps what a fetch "
+        "imports from growing back: no unused source, format or transform, no attrs, no "
+        "class with generated methods, only the regular expressions every fetch uses."
+    ),
     "cpu": (
         "`time.process_time()` counts the kernel's loopback TCP work (charged to the "
         "sender) and, on a loaded 2-core machine, whatever the other hyperthread costs "
