@@ -252,8 +252,12 @@ class TestWatch:
             poll()
             sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "x"}')
             poll()
+            # The child's handler creates the file before it writes the line: wait
+            # for the line, not for the file (an empty read was a flake under load).
             deadline = time.monotonic() + 5
-            while not record.exists() and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (
+                record.exists() and record.read_text().endswith("\n")
+            ):
                 time.sleep(0.01)
             assert record.read_text() == "HUP\n"
         finally:
