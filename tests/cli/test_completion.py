@@ -355,16 +355,24 @@ class TestCompleteCommand:
         assert "__complete" not in capsys.readouterr().out
 
     def test_fast(self, project: Path) -> None:
-        """A TAB that reads the config answers well within a second."""
-        start = time.monotonic()
-        subprocess.run(
+        """A TAB that reads the config takes well under a second of CPU.
+
+        CPU time, not wall time: the wall time is the machine's load (the
+        suite runs two workers a core, beside whatever else runs), and a
+        1.5 s wall-clock bound failed under load while the process itself
+        needed 0.3 s.
+        """
+        proc = subprocess.Popen(
             [sys.executable, "-m", "rideinfra.cli", "__complete", "fetch", "--profile", ""],
-            capture_output=True,
-            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             cwd=project,
             env=shell_env(project),
         )
-        assert time.monotonic() - start < 1.5
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert proc.returncode == 0
+        assert usage.ru_utime + usage.ru_stime < 1.0
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(

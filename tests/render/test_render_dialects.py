@@ -16,12 +16,15 @@ from hypothesis import strategies as st
 
 from rideinfra.errors import RenderError
 from rideinfra.render import render_compose, render_dotenv, render_raw, render_shell
+from support.budget import sizes
 from support.consumers import SH_CONSUMERS, assert_exact, read_back
 from support.render_values import corpus, nasty_values, one_line_values
 
 Renderer = Callable[[dict[str, str]], str]
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The examples that start a real reader process (a shell, docker-compose) per batch
+# take 10 batches in the default run and 30 in CI's `long` run (support/budget.py).
 
 
 value_batches = st.lists(nasty_values, min_size=1, max_size=60)
@@ -53,23 +56,33 @@ class TestCorpus:
 
 
 class TestShell:
-    @SETTINGS
-    @given(values=value_batches)
-    def test_dash_and_bash_read_every_value_exactly(self, values: list[str]) -> None:
+    @pytest.mark.parametrize("examples", sizes(10, 30))
+    def test_dash_and_bash_read_every_value_exactly(self, examples: int) -> None:
         """dash, bash, bash --posix and bash in C.UTF-8 read every non-NUL value back exactly."""
-        refused = assert_exact(render_shell, values, list(SH_CONSUMERS))
-        for name, err in refused.items():
-            assert "NUL" in str(err), name
-            assert "\0" in values[int(name[1:])]
+
+        @settings(SETTINGS, max_examples=examples)
+        @given(values=value_batches)
+        def run(values: list[str]) -> None:
+            refused = assert_exact(render_shell, values, list(SH_CONSUMERS))
+            for name, err in refused.items():
+                assert "NUL" in str(err), name
+                assert "\0" in values[int(name[1:])]
+
+        run()
 
 
 class TestCompose:
-    @SETTINGS
-    @given(values=value_batches)
-    def test_compose_reads_every_value_exactly(self, values: list[str]) -> None:
+    @pytest.mark.parametrize("examples", sizes(10, 30))
+    def test_compose_reads_every_value_exactly(self, examples: int) -> None:
         """docker-compose config reads every non-NUL value back exactly from env_file."""
-        refused = assert_exact(render_compose, values, ["compose"])
-        assert all("\0" in values[int(name[1:])] for name in refused)
+
+        @settings(SETTINGS, max_examples=examples)
+        @given(values=value_batches)
+        def run(values: list[str]) -> None:
+            refused = assert_exact(render_compose, values, ["compose"])
+            assert all("\0" in values[int(name[1:])] for name in refused)
+
+        run()
 
 
 class TestDotenv:
@@ -82,12 +95,16 @@ class TestDotenv:
 
 
 class TestRaw:
-    @SETTINGS
-    @given(values=st.lists(one_line_values, min_size=1, max_size=60))
-    def test_compose_raw_reads_every_one_line_value_exactly(self, values: list[str]) -> None:
+    @pytest.mark.parametrize("examples", sizes(10, 30))
+    def test_compose_raw_reads_every_one_line_value_exactly(self, examples: int) -> None:
         """Compose `format: raw` reads every value without a line end or NUL back exactly."""
-        refused = assert_exact(render_raw, values, ["compose-raw"])
-        assert not refused
+
+        @settings(SETTINGS, max_examples=examples)
+        @given(values=st.lists(one_line_values, min_size=1, max_size=60))
+        def run(values: list[str]) -> None:
+            assert not assert_exact(render_raw, values, ["compose-raw"])
+
+        run()
 
     @pytest.mark.parametrize("value", ["a\nb", "a\rb", "trailing\r", "\n"])
     def test_line_ends_are_refused(self, value: str) -> None:

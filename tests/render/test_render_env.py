@@ -23,6 +23,7 @@ from rideinfra.render.compose import compose_quote
 from rideinfra.render.dotenv import dotenv_quote
 from rideinfra.render.envfile import DIALECTS
 from rideinfra.render.shell import sh_single_quote
+from support.budget import sizes
 from support.consumers import (
     SH_CONSUMERS,
     ConsumerError,
@@ -45,6 +46,9 @@ likely_refused = st.tuples(
 
 ENV_CONSUMERS = [*SH_CONSUMERS, "compose", "dotenv"]
 CORPUS = corpus()
+#: The random batches start every reader (shells, docker-compose) each: 10 batches in
+#: the default run, 25 in CI's `long` run (support/budget.py). The corpus tests are whole.
+RANDOM = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _double(text: str, *, also: str = "") -> str:
@@ -105,11 +109,16 @@ class TestReadAlike:
         refused = assert_exact(render_env, CORPUS, ENV_CONSUMERS)
         assert len(refused) < len(CORPUS) / 2, "env should carry most values"
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(values=st.lists(nasty_values, min_size=1, max_size=60))
-    def test_random_values_env_accepts_are_read_alike(self, values: list[str]) -> None:
+    @pytest.mark.parametrize("examples", sizes(10, 25))
+    def test_random_values_env_accepts_are_read_alike(self, examples: int) -> None:
         """Random tricky values that env writes are read exactly by all six readers."""
-        assert_exact(render_env, values, ENV_CONSUMERS)
+
+        @settings(RANDOM, max_examples=examples)
+        @given(values=st.lists(nasty_values, min_size=1, max_size=60))
+        def run(values: list[str]) -> None:
+            assert_exact(render_env, values, ENV_CONSUMERS)
+
+        run()
 
 
 class TestRefusalIsForced:
@@ -121,13 +130,18 @@ class TestRefusalIsForced:
         assert len(values) > 500
         assert surviving_candidates(values) == []
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(values=st.lists(likely_refused, min_size=1, max_size=40))
-    def test_no_candidate_form_carries_a_refused_random_value(self, values: list[str]) -> None:
+    @pytest.mark.parametrize("examples", sizes(10, 25))
+    def test_no_candidate_form_carries_a_refused_random_value(self, examples: int) -> None:
         """For random values env refuses, each candidate form breaks some reader."""
-        _, refused = split_refused(render_env, values)
-        forced = [values[int(name[1:])] for name in refused]
-        assert surviving_candidates([v for v in forced if "\0" not in v]) == []
+
+        @settings(RANDOM, max_examples=examples)
+        @given(values=st.lists(likely_refused, min_size=1, max_size=40))
+        def run(values: list[str]) -> None:
+            _, refused = split_refused(render_env, values)
+            forced = [values[int(name[1:])] for name in refused]
+            assert surviving_candidates([v for v in forced if "\0" not in v]) == []
+
+        run()
 
     def test_the_check_finds_a_carrier_when_one_exists(self) -> None:
         """The forcedness check is not vacuous: values env accepts do have survivors."""
