@@ -100,6 +100,8 @@ class FaultProxy:
         self.delay = delay
         self.rule: Rule | None = None
         self.actions: list[str] = []
+        #: Every request as received: its headers (names as sent) and body, in order.
+        self.requests: list[tuple[dict[str, str], bytes]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -122,6 +124,7 @@ class FaultProxy:
         """Forget counted requests and rules; keep the fixed delay."""
         with self._lock:
             self.actions.clear()
+            self.requests.clear()
             self.rule = None
 
     def count(self, action: str | None = None) -> int:
@@ -146,9 +149,12 @@ class FaultProxy:
 
         self.rule = rule
 
-    def _record(self, action: str) -> Fault | None:
+    def _record(
+        self, action: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> Fault | None:
         with self._lock:
             self.actions.append(action)
+            self.requests.append((headers or {}, body))
             number = len(self.actions)
             rule = self.rule
         return rule(number, action) if rule else None
@@ -170,7 +176,7 @@ class FaultProxy:
                 body = self.rfile.read(length)
                 target = self.headers.get("X-Amz-Target", "")
                 action = target.rsplit(".", 1)[-1] if target else "?"
-                fault = proxy._record(action)
+                fault = proxy._record(action, dict(self.headers.items()), body)
                 if proxy.delay:
                     time.sleep(proxy.delay)
                 if fault is not None and self._apply(fault):
