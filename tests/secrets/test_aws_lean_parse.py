@@ -1,6 +1,6 @@
 """The value reads' answers, parsed without botocore's model walk, give what botocore gives.
 
-`_awsclient._lean_parser_factory` replaces botocore's parse of a successful
+`_awsclient.lean_parser_factory` replaces botocore's parse of a successful
 BatchGetSecretValue / GetSecretValue / GetParameters answer (a walk of the
 output model, about a seventh of a request's client CPU) with the JSON as
 sent and `SecretBinary` decoded. These tests pin the three things that rest
@@ -40,15 +40,15 @@ def test_botocore_still_calls_the_step_the_override_replaces() -> None:
 def test_the_value_reads_take_the_lean_parse(
     sm: MotoEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A batch fetch and a pinned single get both go through `_decoded`, once per answer."""
+    """A batch fetch and a pinned single get both decode through `decode_value_read`, once each."""
     calls: list[tuple[str, ...]] = []
-    real = _awsclient._decoded
+    real = _awsclient.decode_value_read
 
     def counting(raw_body: bytes, blob_lists: tuple[str, ...]) -> Any:
         calls.append(blob_lists)
         return real(raw_body, blob_lists)
 
-    monkeypatch.setattr(_awsclient, "_decoded", counting)
+    monkeypatch.setattr(_awsclient, "decode_value_read", counting)
     sm.seed({"lean/a": {"K": "1"}, "lean/b": {"K": "2"}})
     source = source_for(sm.url)
     assert len(source.fetch_many(["lean/a", "lean/b"])) == 2

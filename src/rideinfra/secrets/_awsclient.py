@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from botocore.loaders import Loader
     from botocore.session import Session
 
+    from rideinfra.secrets._awslean import LeanCall
+
 __all__ = [
     "DEFAULT_REGION",
     "NO_CREDENTIALS",
@@ -251,15 +253,15 @@ def _service_loader(session: Session, service: str) -> Loader:
 
 #: Answers read as sent, their blobs decoded: output shape -> the blob-holding lists' keys.
 #: These are the value reads, one per 20 (10 in Parameter Store) secrets fetched.
-_LEAN_OUTPUTS: dict[str, tuple[str, ...]] = {
+VALUE_READ_OUTPUTS: dict[str, tuple[str, ...]] = {
     "BatchGetSecretValueResponse": ("SecretValues",),
     "GetSecretValueResponse": (),
     "GetParametersResult": (),
 }
 
 
-def _lean_parser_factory() -> Any:
-    """botocore's response parsers, except for the value reads in `_LEAN_OUTPUTS`.
+def lean_parser_factory() -> Any:
+    """botocore's response parsers, except for the value reads in `VALUE_READ_OUTPUTS`.
 
     For every answer botocore walks the operation's output model over the
     parsed JSON, to turn timestamps into datetimes, base64 blobs into bytes
@@ -276,10 +278,10 @@ def _lean_parser_factory() -> Any:
 
     class LeanJSONParser(JSONParser):
         def _handle_json_body(self, raw_body: bytes, shape: Any) -> Any:
-            blob_lists = _LEAN_OUTPUTS.get(getattr(shape, "name", ""))
+            blob_lists = VALUE_READ_OUTPUTS.get(getattr(shape, "name", ""))
             if blob_lists is None:
                 return super()._handle_json_body(raw_body, shape)  # type: ignore[misc]
-            return _decoded(raw_body, blob_lists)
+            return decode_value_read(raw_body, blob_lists)
 
     class LeanFactory(ResponseParserFactory):
         def create_parser(self, protocol_name: str) -> Any:
@@ -292,7 +294,7 @@ def _lean_parser_factory() -> Any:
     return factory
 
 
-def _decoded(raw_body: bytes, blob_lists: tuple[str, ...]) -> Any:
+def decode_value_read(raw_body: bytes, blob_lists: tuple[str, ...]) -> Any:
     """A value read's JSON body, each `SecretBinary` base64-decoded as botocore would."""
     import json
 
@@ -426,6 +428,10 @@ class AwsClient(Generic[_C]):
         self._max_concurrency = max_concurrency
         self._deadline = deadline
         self._settings = (retry_mode, max_attempts, connect_timeout, read_timeout, max_concurrency)
+        # Set when this builds the client (never for an injected one): lean calls need it.
+        self._session: Session | None = None
+        self._fallback_client: _C | None = None
+        self._lean: dict[str, LeanCall | None] = {}
 
     def get(self) -> _C:
         if self._client is None:
@@ -480,17 +486,8 @@ class AwsClient(Generic[_C]):
         # botocore directly, not boto3: importing boto3 also loads s3transfer and
         # the resource layer (about 30 ms of an init container's start-up) for
         # nothing these clients use; boto3's client() returns this same botocore client.
-        from botocore.config import Config
         from botocore.session import Session
 
-        retry_mode, max_attempts, connect_timeout, read_timeout, max_pool = self._settings
-        config = Config(
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_pool_connections=max_pool,
-            user_agent_extra=f"rideinfra/{__version__}",
-        )
         # A session of our own: boto3's default session is a process global
         # and not safe to create clients from concurrently. Credentials given
         # in environ are used; absent ones fall back to botocore's usual chain
@@ -500,8 +497,8 @@ class AwsClient(Generic[_C]):
         session.register_component("data_loader", _service_loader(session, self._service))
         # Client CPU per request is what serialises a fetch's parallel requests
         # (they share one GIL): the value reads skip botocore's model walk, and no
-        # timestamp becomes a datetime (see _lean_parser_factory).
-        session.register_component("response_parser_factory", _lean_parser_factory())
+        # timestamp becomes a datetime (see lean_parser_factory).
+        session.register_component("response_parser_factory", lean_parser_factory())
         # Before the client: its endpoint data is the session's, loaded once for both.
         check_known_region(
             session, self.region, self._region_setting, service=self._service, label=self.label
@@ -517,10 +514,59 @@ class AwsClient(Generic[_C]):
         if key or secret or token:
             # Both parts are there: __init__ checked (check_credentials).
             session.set_credentials(cast(str, key), cast(str, secret), token)
+        self._session = session
+        return self._client_of(session, self._settings[1])
+
+    def _client_of(self, session: Session, max_attempts: int) -> _C:
+        from botocore.config import Config
+
+        retry_mode, _, connect_timeout, read_timeout, max_pool = self._settings
+        config = Config(
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=max_pool,
+            user_agent_extra=f"rideinfra/{__version__}",
+        )
         client = session.create_client(
             self._service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
         )
         return cast(_C, client)
+
+    def lean(self, operation: str) -> LeanCall | None:
+        """`operation` sent without botocore's per-call pipeline (`_awslean`), where that is equal.
+
+        None for an injected client (it may carry the caller's hooks), for
+        one attempt per request (the lean attempt could not hand over), and
+        where `LeanCall.for_client` finds the client's settings need botocore's
+        full path. Builds the client if it is not built yet.
+
+        Raises:
+            ConfigError: as `get`.
+        """
+        client = self.get()
+        if operation in self._lean:
+            return self._lean[operation]
+        with self._lock:
+            if operation not in self._lean:
+                call = None
+                if self._session is not None and self._settings[1] >= 2:
+                    from rideinfra.secrets._awslean import LeanCall
+
+                    call = LeanCall.for_client(
+                        client, operation, fallback=self._fallback, max_attempts=self._settings[1]
+                    )
+                self._lean[operation] = call
+            return self._lean[operation]
+
+    def _fallback(self) -> _C:
+        """The client a failed lean attempt hands its call to: one attempt fewer, same session."""
+        with self._lock:
+            if self._fallback_client is None:
+                # Only lean calls ask, and they exist only for a client built here.
+                session = cast("Session", self._session)
+                self._fallback_client = self._client_of(session, self._settings[1] - 1)
+            return self._fallback_client
 
     def where(self) -> str:
         # Both come from settings, not from us: one line, no control characters.

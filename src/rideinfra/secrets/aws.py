@@ -445,12 +445,16 @@ class SecretsManagerSource(BaseSource):
         """One BatchGetSecretValue page; None when the caller may not use the batch call."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        params: dict[str, Any] = {"SecretIdList": list(ids)}
+        if token:
+            params["NextToken"] = token
         try:
-            client = self._client.get()
-            if token:
-                response = client.batch_get_secret_value(SecretIdList=list(ids), NextToken=token)
-            else:
-                response = client.batch_get_secret_value(SecretIdList=list(ids))
+            lean = self._client.lean("BatchGetSecretValue")
+            response: Mapping[str, Any] = (
+                lean(params)
+                if lean is not None
+                else self._client.get().batch_get_secret_value(**params)
+            )
         except ClientError as exc:
             if error_code(exc) == "AccessDeniedException":
                 if self._batch:
@@ -509,7 +513,7 @@ class SecretsManagerSource(BaseSource):
         # One place for the batch and the single get: the options of the name as asked.
         if options is None:
             options = options_for(name, self._parse, self._per_secret)
-        # The answer is read as sent (see _awsclient._lean_parser_factory): its types are
+        # The answer is read as sent (see _awsclient.lean_parser_factory): its types are
         # checked here, so an endpoint that is not Secrets Manager is named, not a crash.
         if version is not None and not isinstance(version, str):
             version = None
