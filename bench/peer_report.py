@@ -24,11 +24,13 @@ NOTES: dict[str, str] = {
         "can reach here: the floor over the peer's time bounds the ratio from below. What "
         "rideinfra controls is its own work per request, which is what spaces the "
         "requests out (they share one GIL): counted by callgrind, which is exact whatever "
-        "the load, a `fetch_many` costs 5.7M instructions a request (threads included) "
-        "against the peer's 7.2M (0.79), and one `BatchGetSecretValue` inside it 5.0M "
-        '(it was 8.3M; docs/design-notes.md, "What a request costs the client"). A stand '
-        "that serves requests in parallel, as Secrets Manager does, would let that "
-        "difference show in the wall time; this one mostly measures moto."
+        "the load, a request of 20 secrets inside `fetch_many` costs 4.04M instructions "
+        "against the peer's 7.16M (0.56); it was 8.3M two rounds ago and 5.10M before the "
+        'lean batch read (docs/design-notes.md, "What a request costs the client"). A '
+        "stand that serves requests in parallel, as Secrets Manager does, would let that "
+        "difference show in the wall time; this one mostly measures moto, whose time per "
+        "request also grows with the secrets it holds (at N = 5,000 a fetch is 250 requests "
+        "of about 27 ms of moto's CPU each)."
     ),
     "process": (
         "Counted by callgrind (exact, whatever the load), one rideshare fetch is 1,044M "
@@ -62,16 +64,22 @@ NOTES: dict[str, str] = {
     ),
     "cpu": (
         "`time.process_time()` counts the kernel's loopback TCP work (charged to the "
-        "sender) and, on a loaded 2-core machine, whatever the other hyperthread costs "
-        "it; the instruction count is the steadier figure: 5.0M a `BatchGetSecretValue` "
-        "of 20 secrets (8.3M before this round, 7.0M for a plain boto3 client). Of those, "
-        "a bare urllib3 POST of the same request with `json.loads` of the answer is "
-        "2.0M; the rest is botocore's request path, kept by design (serialising, "
-        "SigV4 signing with its five HMACs, the event hooks, retries) and http.client's "
-        "header parsing through `email.parser`, plus rideinfra's parse of the 20 secrets "
-        "(0.8M). Getting under 2 ms on this machine would take a request path below "
-        "botocore's, which the issue's boundaries rule out; what is left to trim inside "
-        "them is small (client-side parameter validation, 0.2M)."
+        "sender) and, on a 2-core machine, whatever the other hyperthread costs it; the "
+        "instruction count is the steadier figure: 4.04M a `BatchGetSecretValue` of 20 "
+        "secrets inside `fetch_many` (5.10M through the botocore client call, 8.3M two "
+        "rounds ago, 7.16M for the peer). The lean batch read (`_awslean`) already skips "
+        "the per-call work whose result never changes (parameter events and validation, "
+        "serialising, the endpoint rule set, the user agent, the signing events). What is "
+        "left, by a profile of the lean request: botocore's HTTP session with urllib3 and "
+        "http.client (about half, a fifth of it `email.parser` reading the answer's "
+        "headers), botocore's SigV4 signing (a fifth: its header handling, not the "
+        "HMACs), and rideinfra's parse of the 20 secrets (a fifth: JSON with the "
+        "duplicate-key check, one `Secret` each). Under 2 ms on this machine would need "
+        "about 3M instructions, which means cutting into the two botocore parts: its "
+        "signer, botocore's by the issue's boundaries, and its HTTP session, which carries "
+        "the user's proxy, CA bundle and timeout settings. On a machine "
+        "where the peer's requests cost 2.9 ms, as in the issue's profile, the same "
+        "ratio puts these at about 2.0 ms."
     ),
     "floor": (
         "The floor counts moto's CPU, but not the proxy's, nor the time the client and "
