@@ -32,7 +32,8 @@ LEVELS: tuple[tuple[str, ...], ...] = (
     ("profiles",),  # rideinfra.yaml: the config model, resolving profiles
     ("secrets",),  # sources, the value model, transforms
     ("errors",),
-    ("_lazy", "_record"),  # start-up helpers and the value-object base: they import nothing of ours
+    # start-up helpers, the collector pause and the value-object base: they import nothing of ours
+    ("_gc", "_lazy", "_record"),
     ("", "__about__"),  # the package root (`import rideinfra`) and its version
 )
 #: Parts any module may import.

@@ -2,9 +2,9 @@
 
 import sys
 
-from rideinfra.cli.fetch import main
+from rideinfra.cli.fetch import COMMAND, main
 
 __all__ = ["main"]
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(COMMAND.main_of_process())

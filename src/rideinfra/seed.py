@@ -2,9 +2,9 @@
 
 import sys
 
-from rideinfra.cli.seed import main
+from rideinfra.cli.seed import COMMAND, main
 
 __all__ = ["main"]
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(COMMAND.main_of_process())

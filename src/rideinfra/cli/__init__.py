@@ -21,7 +21,7 @@ import typing
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "console_main", "main"]
 
 _log = logging.getLogger("rideinfra.cli")
 
@@ -79,6 +79,14 @@ _ROOT_EXIT_CODES = {
     1: "a secret could not be fetched, transformed, rendered or written;\n"
     "for check, diff and fetch --check: a difference was found",
 }
+
+
+def console_main() -> int:
+    """The `rideinfra` console script: `main()` in a process of its own (rideinfra/_gc.py)."""
+    from rideinfra._gc import pause_for_this_process
+
+    pause_for_this_process()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:

@@ -2,6 +2,6 @@
 
 import sys
 
-from rideinfra.cli import main
+from rideinfra.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rideinfra._gc import pause_for_this_process, resume_for_long_run
 from rideinfra._record import Record
 from rideinfra.cli.logs import configure
 from rideinfra.errors import RideinfraError
@@ -51,6 +52,8 @@ def run_command(
     configure(args.log_format, args.log_level)
     run: Handler = handler or args.handler
     try:
+        if getattr(args, "long_running", False):
+            resume_for_long_run()  # the entry point paused the collector for a short process
         return run(args, env)
     except RideinfraError as exc:
         log.error("%s", exc)
@@ -110,7 +113,7 @@ class ModuleCommand(Record):
         """Add `rideinfra NAME` to the root parser."""
         parser = sub.add_parser(self.name, help=self.summary, **self.parser_options)
         self.add_arguments(parser)
-        parser.set_defaults(handler=self.run)
+        parser.set_defaults(handler=self.run, long_running=False)
 
     def build_parser(self) -> argparse.ArgumentParser:
         """The `python -m rideinfra.NAME` parser."""
@@ -126,3 +129,12 @@ class ModuleCommand(Record):
         """`python -m rideinfra.NAME`: parse `argv`, run, map errors to the exit codes."""
         log = logging.getLogger(f"rideinfra.{self.name}")
         return run_command(self.build_parser(), argv, environ, log, self.run)
+
+    def main_of_process(self) -> int:
+        """`main()` as the program `python -m rideinfra.NAME` is, its garbage collector paused.
+
+        The pause (rideinfra/_gc.py) is for a process that runs one command and
+        exits; `main()` itself, which a program may call, changes nothing.
+        """
+        pause_for_this_process()
+        return self.main()

@@ -160,9 +160,20 @@ class Command(Record):
         exit_codes: each code the command can return and what it means there.
         run: what the command does with its parsed arguments.
         add_options: adds the command's own arguments.
+        long_running: runs until stopped (`watch`, `run`): the cyclic garbage
+            collector stays on, where a one-shot command pauses it (`run_command`).
     """
 
-    __slots__ = ("name", "summary", "description", "examples", "exit_codes", "run", "add_options")
+    __slots__ = (
+        "name",
+        "summary",
+        "description",
+        "examples",
+        "exit_codes",
+        "run",
+        "add_options",
+        "long_running",
+    )
     name: str
     summary: str
     description: str
@@ -170,6 +181,7 @@ class Command(Record):
     exit_codes: ExitCodes
     run: Handler
     add_options: Callable[[argparse.ArgumentParser], object] | None
+    long_running: bool
 
     def __init__(
         self,
@@ -180,6 +192,8 @@ class Command(Record):
         exit_codes: ExitCodes,
         run: Handler,
         add_options: Callable[[argparse.ArgumentParser], object] | None = None,
+        *,
+        long_running: bool = False,
     ) -> None:
         self._init(
             name=name,
@@ -189,6 +203,7 @@ class Command(Record):
             exit_codes=exit_codes,
             run=run,
             add_options=add_options,
+            long_running=long_running,
         )
 
     def register(self, sub: SubParsers[argparse.ArgumentParser]) -> None:
@@ -204,7 +219,7 @@ class Command(Record):
         if self.add_options is not None:
             self.add_options(parser)
         add_log(parser)
-        parser.set_defaults(handler=self.run)
+        parser.set_defaults(handler=self.run, long_running=self.long_running)
 
 
 def usage_error(message: str) -> ConfigError:

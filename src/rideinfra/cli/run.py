@@ -122,4 +122,5 @@ COMMAND = options.Command(
     },
     run=run,
     add_options=add_options,
+    long_running=True,
 )

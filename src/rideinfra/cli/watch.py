@@ -130,4 +130,5 @@ COMMAND = options.Command(
     },
     run=run,
     add_options=add_options,
+    long_running=True,
 )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
-import gc
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 
+from rideinfra._gc import collector_paused
 from rideinfra.errors import KeyCollision, SecretFormatError, SourceError, TransformError
 from rideinfra.profiles.model import Config, Env, Profile
 from rideinfra.secrets.base import FetchResult, SecretSource
@@ -70,31 +68,12 @@ def resolve(
     chosen = config.select(profiles)
     result = fetch_secrets(config, source, config.secret_names(chosen))
     result.raise_errors()
-    with _collector_paused():
+    # Building them allocates a few objects per variable and frees none, which is
+    # what triggers the collector's full passes: each walks every object alive, the
+    # fetched secrets included, so with it on 30,000 secrets cost twice as much per
+    # variable as 1,000 (docs/benchmarks.md). What is built holds no reference cycle.
+    with collector_paused():
         return {profile.name: resolve_profile(config, profile, result) for profile in chosen}
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the environments are built.
-
-    Building them allocates a few objects per variable and frees none, which
-    is what triggers the collector's full passes: each walks every object
-    alive, the fetched secrets included, so with it on 30,000 secrets cost
-    twice as much per variable as 1,000 (docs/benchmarks.md). What is built
-    here holds no reference cycle, so nothing is left for the collector to
-    find. It is turned back on after, if it was on before; a collection
-    another thread needs in the meantime waits that long (about 1 s for
-    150,000 variables).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def resolve_profile(config: Config, profile: Profile, secrets: FetchResult) -> Env:
@@ -139,6 +118,8 @@ def _allow(profile: Profile, merged: dict[str, Entry]) -> dict[str, Entry]:
     keys = profile.keys or ()
     for key in keys:
         if key not in merged:
+            import difflib  # only for this message: 1-2 ms of every start-up otherwise
+
             close = difflib.get_close_matches(key, list(merged), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise TransformError(
