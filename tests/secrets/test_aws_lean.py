@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rideinfra.errors import SourceError
-from rideinfra.secrets import SecretsManagerSource
+from rideinfra.secrets import ParameterStoreSource, SecretsManagerSource
 from rideinfra.secrets._awslean import LeanCall
 from support.moto import MotoEndpoint
 from support.proxy import Fault, FaultProxy
@@ -68,25 +68,63 @@ class TestWhereLean:
 
 ids = st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=20)
 tokens = st.none() | st.text(min_size=1, max_size=60)
+texts = st.text(min_size=1, max_size=40)
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(secret_ids=ids, token=tokens)
-def test_body_and_headers_are_botocores(
-    sm: MotoEndpoint, secret_ids: list[str], token: str | None
-) -> None:
-    """Any ids and token (unicode included): botocore's serialiser writes the same bytes."""
-    source = source_for(sm.url)
-    lean = lean_of(source)
-    assert lean is not None
-    client = source._client.get()
-    params: dict[str, Any] = {"SecretIdList": secret_ids}
+@st.composite
+def _batch_params(draw: st.DrawFn) -> dict[str, Any]:
+    params: dict[str, Any] = {"SecretIdList": draw(ids)}
+    token = draw(tokens)
     if token is not None:
         params["NextToken"] = token
-    ours = lean._request_dict(params)
-    op = client.meta.service_model.operation_model(OP)
+    return params
+
+
+@st.composite
+def _get_params(draw: st.DrawFn) -> dict[str, Any]:
+    params: dict[str, Any] = {"SecretId": draw(texts)}
+    # botocore's own check: a version id is 32 to 64 characters.
+    for member, values in (
+        ("VersionId", st.text(min_size=32, max_size=64)),
+        ("VersionStage", texts),
+    ):
+        value = draw(st.none() | values)
+        if value is not None:
+            params[member] = value
+    return params
+
+
+@st.composite
+def _parameters_params(draw: st.DrawFn) -> dict[str, Any]:
+    return {"Names": draw(st.lists(texts, min_size=1, max_size=10)), "WithDecryption": True}
+
+
+#: The value reads that go lean: (source, operation, parameters it is called with).
+VALUE_READS = {
+    "BatchGetSecretValue": (SecretsManagerSource, _batch_params()),
+    "GetSecretValue": (SecretsManagerSource, _get_params()),
+    "GetParameters": (ParameterStoreSource, _parameters_params()),
+}
+
+
+@pytest.mark.parametrize("operation", list(VALUE_READS))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_body_and_headers_are_botocores(
+    sm: MotoEndpoint, operation: str, data: st.DataObject
+) -> None:
+    """Any parameters (unicode included, in any order): botocore's serialiser writes the same."""
+    kind, strategy = VALUE_READS[operation]
+    source = kind(endpoint_url=sm.url, environ={})
+    lean = source._client.lean(operation)
+    assert lean is not None
+    client = source._client.get()
+    params = data.draw(strategy)
+    given_order = dict(reversed(list(params.items())))  # the lean body follows the model's order
+    ours = lean._request_dict(given_order)
+    op = client.meta.service_model.operation_model(operation)
     theirs = client._convert_to_request_dict(params, op, ours["url"], context={})
     assert ours["body"] == theirs["body"]
     assert json.loads(ours["body"]) == params
@@ -94,34 +132,77 @@ def test_body_and_headers_are_botocores(
     assert ours["headers"] == theirs["headers"]
 
 
+def test_an_unknown_parameter_is_botocores_to_refuse(sm: MotoEndpoint) -> None:
+    from botocore.exceptions import ParamValidationError
+
+    lean = lean_of(source_for(sm.url))
+    assert lean is not None
+    with pytest.raises(ParamValidationError, match="SecretIdLsit"):
+        lean({"SecretIdLsit": ["x"]})
+
+
 class TestOnTheWire:
     @pytest.mark.parametrize("token", [None, "session-token"])
+    @pytest.mark.parametrize("operation", list(VALUE_READS))
     def test_the_same_request_as_the_client_call(
-        self, proxy: FaultProxy, sm: MotoEndpoint, token: str | None
+        self, proxy: FaultProxy, sm: MotoEndpoint, token: str | None, operation: str
     ) -> None:
         """As the proxy receives them: the same body, header names and values, signed scope."""
         sm.seed({"lean/a": {"K": "1"}, "lean/b": {"K": "2"}})
         environ = {"AWS_ACCESS_KEY_ID": "AKIDLEAN", "AWS_SECRET_ACCESS_KEY": "lean-secret"}
         if token:
             environ["AWS_SESSION_TOKEN"] = token
-        source = SecretsManagerSource(endpoint_url=proxy.url, environ=environ)
+        if operation == "GetParameters":
+            ssm = Session().create_client("ssm", endpoint_url=sm.url)
+            for name in ("/lean/a", "/lean/b"):
+                ssm.put_parameter(
+                    Name=name, Value='{"K": "1"}', Type="SecureString", Overwrite=True
+                )
+            names = ["lean/a", "lean/b"]
+
+            def make() -> Any:
+                return ParameterStoreSource(endpoint_url=proxy.url, environ=environ, prefix="/")
+        else:
+            names = ["lean/a", "lean/b"]
+
+            def make() -> Any:
+                return SecretsManagerSource(
+                    endpoint_url=proxy.url,
+                    environ=environ,
+                    use_batch=operation == "BatchGetSecretValue",
+                )
+
         proxy.reset()
-        assert len(source.fetch_many(["lean/a", "lean/b"])) == 2
-        client_call_only(source).fetch_many(["lean/a", "lean/b"])
-        (lean_headers, lean_body), (boto_headers, boto_body) = proxy.requests
-        assert lean_body == boto_body
-        lean_h = {k.lower(): v for k, v in lean_headers.items()}
-        boto_h = {k.lower(): v for k, v in boto_headers.items()}
-        assert lean_h.keys() == boto_h.keys()
-        assert ("x-amz-security-token" in lean_h) == bool(token)
-        for name in lean_h.keys() - PER_REQUEST:
-            assert lean_h[name] == boto_h[name], name
-        # Same algorithm, credential scope and signed headers; only the signature differs.
-        assert (
-            lean_h["authorization"].split("Signature=")[0]
-            == (boto_h["authorization"].split("Signature=")[0])
-        )
-        assert lean_h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDLEAN/")
+        lean_source, plain_source = make(), make()
+        assert lean_source._client.lean(operation) is not None
+        plain_source._client._lean[operation] = None
+        assert len(lean_source.fetch_many(names)) == 2
+        assert len(plain_source.fetch_many(names)) == 2
+        requests = proxy.requests
+        assert len(requests) % 2 == 0
+        half = len(requests) // 2
+
+        # Requests in flight at once reach the proxy in any order: paired by body.
+        def by_body(part: list[tuple[dict[str, str], bytes]]) -> list[tuple[dict[str, str], bytes]]:
+            return sorted(part, key=lambda request: request[1])
+
+        for (lean_headers, lean_body), (boto_headers, boto_body) in zip(
+            by_body(requests[:half]), by_body(requests[half:]), strict=True
+        ):
+            assert lean_body == boto_body
+            lean_h = {k.lower(): v for k, v in lean_headers.items()}
+            boto_h = {k.lower(): v for k, v in boto_headers.items()}
+            assert lean_h["x-amz-target"].endswith("." + operation)
+            assert lean_h.keys() == boto_h.keys()
+            assert ("x-amz-security-token" in lean_h) == bool(token)
+            for name in lean_h.keys() - PER_REQUEST:
+                assert lean_h[name] == boto_h[name], name
+            # Same algorithm, credential scope and signed headers; only the signature differs.
+            assert (
+                lean_h["authorization"].split("Signature=")[0]
+                == (boto_h["authorization"].split("Signature=")[0])
+            )
+            assert lean_h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDLEAN/")
 
     def test_inside_lambda_both_send_the_trace_header(
         self, proxy: FaultProxy, sm: MotoEndpoint, monkeypatch: pytest.MonkeyPatch

@@ -559,6 +559,20 @@ class AwsClient(Generic[_C]):
                 self._lean[operation] = call
             return self._lean[operation]
 
+    def call(self, operation: str, params: Mapping[str, Any]) -> Any:
+        """`operation` with `params`: lean where `lean` allows, else the client call.
+
+        Raises:
+            botocore.exceptions.ClientError, BotoCoreError: as the client call.
+            ConfigError: as `get`.
+        """
+        lean = self.lean(operation)
+        if lean is not None:
+            return lean(params)
+        from botocore import xform_name
+
+        return getattr(self.get(), xform_name(operation))(**params)
+
     def _fallback(self) -> _C:
         """The client a failed lean attempt hands its call to: one attempt fewer, same session."""
         with self._lock:

@@ -44,6 +44,7 @@ from botocore import xform_name
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import create_request_object
 from botocore.endpoint import convert_to_response_dict
+from botocore.exceptions import BotoCoreError
 from botocore.handlers import add_recursion_detection_header
 from botocore.hooks import first_non_none_response
 
@@ -67,6 +68,7 @@ class LeanCall:
         "_fallback",
         "_http",
         "_max_attempts",
+        "_members",
         "_model",
         "_operation",
         "_parser",
@@ -90,6 +92,7 @@ class LeanCall:
         self._prepare = self._endpoint.prepare_request
         self._parser = _awsclient.lean_parser_factory().create_parser("json")
         self._blob_lists = _awsclient.VALUE_READ_OUTPUTS[self._model.output_shape.name]
+        self._members: tuple[str, ...] = tuple(self._model.input_shape.members)
         self._fallback: Callable[[], Any] = kw["fallback"]
         self._max_attempts: int = kw["max_attempts"]
         events = client.meta.events
@@ -124,7 +127,7 @@ class LeanCall:
                 if template is None
                 else cls(client, operation, template, fallback=fallback, max_attempts=max_attempts)
             )
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, BotoCoreError) as exc:
             # A botocore whose internals moved: the client call is always right.
             logger().debug("%s: sent through botocore (%s)", operation, type(exc).__name__)
             return None
@@ -162,7 +165,14 @@ class LeanCall:
             return None  # signing or headers per endpoint: botocore's to do
         # The request as botocore's serialiser lays it out (target, content type,
         # user agent), for a body replaced per call.
-        template: dict[str, Any] = client._convert_to_request_dict({}, op, url, context=context)
+        # (Its parameter check wants the required members: placeholders, as the body goes.)
+        required = {
+            name: _placeholder(op.input_shape.members[name])
+            for name in op.input_shape.required_members
+        }
+        template: dict[str, Any] = client._convert_to_request_dict(
+            required, op, url, context=context
+        )
         template.pop("context", None)
         return template
 
@@ -171,8 +181,11 @@ class LeanCall:
 
         Raises:
             botocore.exceptions.ClientError, BotoCoreError: what the client
-                call raises for the same answers.
+                call raises for the same answers (and for parameters the
+                operation does not have: botocore's validation error).
         """
+        if not set(params) <= set(self._members):
+            return self._client_call(params)  # botocore names the unknown parameter
         request_dict = self._request_dict(params)
         request = self._signed(request_dict)
         try:
@@ -192,8 +205,10 @@ class LeanCall:
 
     def _request_dict(self, params: Mapping[str, Any]) -> dict[str, Any]:
         request_dict = {**self._template, "headers": dict(self._template["headers"]), "context": {}}
-        # As botocore's JSON serialiser writes it: json.dumps of the members in order.
-        request_dict["body"] = json.dumps(dict(params)).encode("utf-8")
+        # As botocore's JSON serialiser writes it: json.dumps of the members in the
+        # input shape's order, whatever order they were given in.
+        body = {member: params[member] for member in self._members if member in params}
+        request_dict["body"] = json.dumps(body).encode("utf-8")
         add_recursion_detection_header(request_dict)  # X-Amzn-Trace-Id inside Lambda
         return request_dict
 
@@ -240,10 +255,24 @@ class LeanCall:
             code = parsed.get("Error", {}).get("Code")
             raise self._fallback().exceptions.from_code(code)(parsed, self._operation)
         time.sleep(delay)
-        call = getattr(self._fallback(), xform_name(self._operation))
-        answer: dict[str, Any] = call(**params)
+        answer = self._client_call(params)
         meta = answer.get("ResponseMetadata")
         if isinstance(meta, dict):
             # The lean attempt was the first: botocore's first is a retry of it.
             meta["RetryAttempts"] = int(meta.get("RetryAttempts", 0)) + 1
         return answer
+
+    def _client_call(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The call through botocore's client, with one attempt fewer (see the module docs)."""
+        answer: dict[str, Any] = getattr(self._fallback(), xform_name(self._operation))(**params)
+        return answer
+
+
+def _placeholder(shape: Any) -> Any:
+    """A value botocore's parameter check accepts for `shape` (the template's body is replaced)."""
+    kind = shape.type_name
+    if kind == "list":
+        return [_placeholder(shape.member)]
+    if kind == "structure":
+        return {name: _placeholder(shape.members[name]) for name in shape.required_members}
+    return {"boolean": False, "integer": 1, "long": 1}.get(kind, "x")

@@ -449,12 +449,7 @@ class SecretsManagerSource(BaseSource):
         if token:
             params["NextToken"] = token
         try:
-            lean = self._client.lean("BatchGetSecretValue")
-            response: Mapping[str, Any] = (
-                lean(params)
-                if lean is not None
-                else self._client.get().batch_get_secret_value(**params)
-            )
+            response: Mapping[str, Any] = self._client.call("BatchGetSecretValue", params)
         except ClientError as exc:
             if error_code(exc) == "AccessDeniedException":
                 if self._batch:
@@ -490,7 +485,7 @@ class SecretsManagerSource(BaseSource):
         if stage:
             kwargs["VersionStage"] = stage
         try:
-            response = self._client.get().get_secret_value(**kwargs)
+            response = self._client.call("GetSecretValue", kwargs)
         except ClientError as exc:
             code = error_code(exc)
             message = str(exc.response.get("Error", {}).get("Message", ""))

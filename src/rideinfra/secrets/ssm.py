@@ -218,7 +218,9 @@ class ParameterStoreSource(BaseSource):
 
         asked = {self.parameter_name(n): n for n in names}
         try:
-            response = self._client.get().get_parameters(Names=list(asked), WithDecryption=True)
+            response = self._client.call(
+                "GetParameters", {"Names": list(asked), "WithDecryption": True}
+            )
         except (BotoCoreError, ClientError) as exc:
             raise self._client.store_error(exc, "GetParameters") from exc
         log_retries(response, "GetParameters")
