@@ -87,6 +87,18 @@ class Fault:
         return cls("delay", seconds=seconds)
 
 
+class _Server(ThreadingHTTPServer):
+    """http.server's threaded server with a listen backlog like a real endpoint's.
+
+    socketserver's default backlog is 5: a client opening 50 connections at
+    once (a cold fetch of 1,000 secrets) overflowed it, and the connections
+    the kernel could not queue were closed before any answer, which clients
+    retried: the proxy's limit, not the store's, showing up as retries.
+    """
+
+    request_queue_size = 128
+
+
 # rule(request_number starting at 1, action) -> a Fault or None to forward as is
 Rule = Callable[[int, str], "Fault | None"]
 
@@ -103,7 +115,7 @@ class FaultProxy:
         #: Every request as received: its headers (names as sent) and body, in order.
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
