@@ -29,8 +29,16 @@ NOTES: dict[str, str] = {
         'lean batch read (docs/design-notes.md, "What a request costs the client"). A '
         "stand that serves requests in parallel, as Secrets Manager does, would let that "
         "difference show in the wall time; this one mostly measures moto, whose time per "
-        "request also grows with the secrets it holds (at N = 5,000 a fetch is 250 requests "
-        "of about 27 ms of moto's CPU each)."
+        "request grows with the secrets it holds (at N = 5,000 a fetch is 250 requests of "
+        "about 20-25 ms of moto's CPU each) and with the requests in flight at once: its "
+        "threads share one GIL, so a fetch of 5,000 cost moto 5.45 s of CPU with 50 in "
+        "flight and 4.90 s with 10 (measured back to back, rideinfra's client both times). "
+        "A client that keeps its 50 requests in flight more of the time, as the cheaper "
+        "one does, makes this stand slower, which is how rideinfra, with less CPU per "
+        "fetch than the peer (886-908 ms against 951-1,007 at N = 5,000), loses the wall "
+        "time at N = 5,000. Against Secrets Manager, which serves in parallel, the "
+        "requests in flight are what the 50 are for; lowering them to suit moto would "
+        "tune the client to the stand."
     ),
     "process": (
         "Counted by callgrind (exact, whatever the load), one rideshare fetch is 993M "
