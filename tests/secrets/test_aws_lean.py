@@ -283,7 +283,8 @@ class TestBotocoreRetryRules:
         """One request, and the same SourceError (code and text) as the client call gives."""
         sm.seed({"lean/a": {"K": "1"}})
         errors = []
-        for source in (source_for(proxy.url), client_call_only(source_for(proxy.url))):
+        lean_source = source_for(proxy.url)
+        for source in (lean_source, client_call_only(source_for(proxy.url))):
             proxy.reset()
             proxy.on({1: fault}, action=OP)
             with pytest.raises(SourceError) as caught:
@@ -291,3 +292,5 @@ class TestBotocoreRetryRules:
             assert proxy.count(OP) == 1
             errors.append((caught.value.code, str(caught.value)))
         assert errors[0] == errors[1]
+        # Raised with the client's own exception classes: no retry client was built for it.
+        assert lean_source._client._fallback_client is None

@@ -65,6 +65,7 @@ class LeanCall:
         "_blob_lists",
         "_credentials",
         "_endpoint",
+        "_exceptions",
         "_fallback",
         "_http",
         "_max_attempts",
@@ -79,7 +80,15 @@ class LeanCall:
         "_template",
     )
 
-    def __init__(self, client: Any, operation: str, template: dict[str, Any], **kw: Any) -> None:
+    def __init__(
+        self,
+        client: Any,
+        operation: str,
+        template: dict[str, Any],
+        *,
+        fallback: Callable[[], Any],
+        max_attempts: int,
+    ) -> None:
         signer = client._request_signer
         self._operation = operation
         self._model = client.meta.service_model.operation_model(operation)
@@ -93,8 +102,10 @@ class LeanCall:
         self._parser = _awsclient.lean_parser_factory().create_parser("json")
         self._blob_lists = _awsclient.VALUE_READ_OUTPUTS[self._model.output_shape.name]
         self._members: tuple[str, ...] = tuple(self._model.input_shape.members)
-        self._fallback: Callable[[], Any] = kw["fallback"]
-        self._max_attempts: int = kw["max_attempts"]
+        self._fallback = fallback
+        self._max_attempts = max_attempts
+        # The service's exception classes, to raise what the client call would.
+        self._exceptions = client.exceptions
         events = client.meta.events
         retry_event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}.{operation}"
 
@@ -253,7 +264,7 @@ class LeanCall:
                 raise cast(Exception, exc)
             _, parsed = response
             code = parsed.get("Error", {}).get("Code")
-            raise self._fallback().exceptions.from_code(code)(parsed, self._operation)
+            raise self._exceptions.from_code(code)(parsed, self._operation)
         time.sleep(delay)
         answer = self._client_call(params)
         meta = answer.get("ResponseMetadata")
