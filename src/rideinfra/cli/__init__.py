@@ -90,7 +90,7 @@ def console_main() -> int:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """The `rideinfra` console script: parse, dispatch, map errors to exit codes.
+    """`rideinfra` in process (`console_main` is the console script): parse, run, exit code.
 
     Args:
         argv: the arguments (default: `sys.argv[1:]`).

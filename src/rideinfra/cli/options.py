@@ -160,8 +160,8 @@ class Command(Record):
         exit_codes: each code the command can return and what it means there.
         run: what the command does with its parsed arguments.
         add_options: adds the command's own arguments.
-        long_running: runs until stopped (`watch`, `run`): the cyclic garbage
-            collector stays on, where a one-shot command pauses it (`run_command`).
+        long_running: runs until stopped (`watch`, `run`): `run_command` turns
+            back on the garbage collector the entry point paused (rideinfra/_gc.py).
     """
 
     __slots__ = (

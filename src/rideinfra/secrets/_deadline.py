@@ -3,11 +3,12 @@
 botocore's timeouts bound each socket operation, not a request: an answer
 trickled a byte at a time under `read_timeout` never times out, and no
 botocore setting bounds a whole fetch. So the AWS source runs its requests
-on daemon threads (a pool kept between fetches) and stops waiting for them when the fetch's deadline
-passes. A thread still blocked in a read is abandoned: being a daemon, it
-cannot keep the process from exiting, and it ends with its connection.
-Work that loops (pagination) checks `Deadline.check` between requests, so
-an abandoned thread stops at its next step instead of asking on for ever.
+on daemon threads (a pool kept between fetches) and stops waiting for them
+when the fetch's deadline passes. A thread still blocked in a read is
+abandoned: being a daemon, it cannot keep the process from exiting, and it
+ends with its connection. Work that loops (pagination) checks
+`Deadline.check` between requests, so an abandoned thread stops at its next
+step instead of asking on for ever.
 """
 
 from __future__ import annotations

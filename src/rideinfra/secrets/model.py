@@ -164,11 +164,7 @@ class Secret(_Frozen):
         version_id: str | None = None,
         origin: str = "",
     ) -> None:
-        init = object.__setattr__
-        init(self, "name", name)
-        init(self, "fields", MappingProxyType(dict(fields)))
-        init(self, "version_id", version_id)
-        init(self, "origin", origin)
+        self._set(name, dict(fields), version_id, origin)
 
     @classmethod
     def _of(
@@ -176,12 +172,17 @@ class Secret(_Frozen):
     ) -> Secret:
         """A Secret that takes `fields` as its own (a dict no one else holds): no copy."""
         secret = _new(cls)
-        init = object.__setattr__
-        init(secret, "name", name)
-        init(secret, "fields", MappingProxyType(fields))
-        init(secret, "version_id", version_id)
-        init(secret, "origin", origin)
+        secret._set(name, fields, version_id, origin)
         return secret
+
+    def _set(
+        self, name: str, fields: dict[str, SecretValue], version_id: str | None, origin: str
+    ) -> None:
+        init = object.__setattr__
+        init(self, "name", name)
+        init(self, "fields", MappingProxyType(fields))
+        init(self, "version_id", version_id)
+        init(self, "origin", origin)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -318,7 +319,8 @@ def is_json_object(text: str) -> bool:
         return False
 
 
-#: Makes a SecretValue without its `__init__`'s checks, where the text is known to be a str.
+#: Makes an object without running its `__init__`: a SecretValue whose text is known to
+#: be a str (no check needed), a Secret whose fields dict needs no copy (`Secret._of`).
 _new = object.__new__
 
 
