@@ -27,6 +27,8 @@ LOG = logging.getLogger("rideinfra.test")
 def _collector_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     was = gc.isenabled()
     monkeypatch.setattr(_gc, "_paused_for_process", False)
+    # An in-process pause must not register the exit freeze in the test process itself.
+    monkeypatch.setattr(_gc, "_freeze_at_exit_registered", True)
     gc.enable()
     yield
     gc.unfreeze()
@@ -57,10 +59,16 @@ def _recording(seen: list[bool]) -> object:
     ],
 )
 def test_each_entry_point_runs_its_process_without_the_collector(entry: str) -> None:
-    """Off from before the command's imports to the exit (`--help` exits while parsing)."""
+    """Off from before the command's imports to the exit (`--help` exits while parsing), and
+    the heap frozen at the exit, before the shutdown's own collections.
+
+    The probe's exit handler is registered before the entry point's, so it
+    runs after it (`atexit` runs them last in, first out).
+    """
     probe = (
         "import atexit, gc, runpy, sys\n"
-        "atexit.register(lambda: print('collector on:', gc.isenabled()))\n"
+        "atexit.register(lambda: print('collector on:', gc.isenabled(),"
+        " 'frozen:', gc.get_freeze_count() > 0))\n"
         "sys.argv = ['prog', '--help']\n"
         f"{entry}\n"
     )
@@ -68,14 +76,31 @@ def test_each_entry_point_runs_its_process_without_the_collector(entry: str) -> 
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.endswith("collector on: False\n")
+    assert done.stdout.endswith("collector on: False frozen: True\n")
 
 
 def test_importing_an_entry_point_leaves_the_collector_alone() -> None:
-    """`from rideinfra.fetch import main` in a program: its collector stays on."""
-    probe = "import gc, rideinfra.fetch, rideinfra.seed, rideinfra.cli\nprint(gc.isenabled())\n"
+    """`from rideinfra.fetch import main` in a program: its collector stays on, and its exit
+    collects as Python's does."""
+    probe = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "import rideinfra.fetch, rideinfra.seed, rideinfra.cli\n"
+        "print(gc.isenabled())\n"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout == "True\n"
+    assert done.stdout == "True\nfrozen at exit: False\n"
+
+
+def test_the_exit_freeze_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paused again (a command run twice in one process): one exit handler, not one a call."""
+    registered: list[object] = []
+    monkeypatch.setattr(_gc, "_freeze_at_exit_registered", False)
+    monkeypatch.setattr(_gc.atexit, "register", registered.append)
+    _gc.pause_for_this_process()
+    gc.enable()
+    _gc.pause_for_this_process()
+    assert registered == [gc.freeze]
 
 
 def test_a_command_run_in_process_changes_nothing() -> None:
