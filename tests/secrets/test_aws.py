@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rideinfra import fetch
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
 from rideinfra.secrets import ParseOptions, SecretsManagerSource, SecretsManagerStore
-from rideinfra.secrets.aws import resolve_region
+from rideinfra.secrets.aws import _AskedIds, resolve_region
 from support.moto import MotoEndpoint
 from support.proxy import Fault, FaultProxy
 
@@ -190,6 +190,43 @@ class TestFetch:
         previous = source_for(sm.url, version_stage="AWSPREVIOUS").fetch("rot/x")
         assert current.fields["K"].reveal() == "new"
         assert previous.fields["K"].reveal() == "old"
+
+
+_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+# Ids and answer fields of a few secrets in every form, and some that are no form at all.
+_forms_of = st.sampled_from(["app/db", "app/db2", "x"]).flatmap(
+    lambda name: st.sampled_from(
+        [name, f"{_ARN}{name}-AbCdEf", f"{_ARN}{name}", f"{_ARN}{name}-Ab", "", name + "-AbCdEf"]
+    )
+)
+
+
+def _forms_as_specified(asked: list[str], item: dict[str, object]) -> list[str]:
+    """`_AskedIds.forms` as its docstring says: asked ids equal to the name, then to the ARN,
+    then to the ARN less `-` and 6 characters; each id once."""
+    name, arn = str(item.get("Name", "")), str(item.get("ARN", ""))
+    found = [one for one in asked if one == name]
+    if arn and arn != name:
+        found += [one for one in asked if one == arn]
+        if len(arn) > 7 and arn[-7] == "-" and arn[:-7].startswith("arn:"):
+            found += [one for one in dict.fromkeys(asked) if one == arn[:-7] and one not in found]
+    return found
+
+
+@given(
+    asked=st.lists(_forms_of, max_size=6, unique=True),
+    name=_forms_of | st.integers() | st.none(),
+    arn=_forms_of | st.integers(),
+)
+def test_asked_ids_found_in_an_answer_are_those_it_names(
+    asked: list[str], name: object, arn: object
+) -> None:
+    """Every answer (a field missing, or not a string from an endpoint that is not Secrets
+    Manager) is matched to the asked ids that name its secret, in that order."""
+    item: dict[str, object] = {"ARN": arn}
+    if name is not None:
+        item["Name"] = name
+    assert _AskedIds(asked).forms(item) == _forms_as_specified(asked, item)
 
 
 class TestFallbackAndFaults:

@@ -24,6 +24,9 @@ from rideinfra.secrets.model import (
     ParseOptions,
     Secret,
     SecretValue,
+    _decoder,
+    _DuplicateKey,
+    _json_of,
     parse_secret_binary,
     parse_secret_string,
 )
@@ -38,6 +41,13 @@ values = st.one_of(
     st.just("x" * 65536),
 )
 field_names = st.text(min_size=1, max_size=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def jsonpickled(value: object, **options: Any) -> str:
@@ -335,6 +345,32 @@ class TestParseSecretString:
             parse_secret_string("app/x", text)
         assert repr(repeated[0]) in str(info.value)
         assert SENTINEL not in str(info.value)
+
+    @given(
+        data=json_values,
+        indent=st.none() | st.integers(0, 2),
+        before=st.text(alphabet=" \t\r\n", max_size=2),
+        after=st.text(alphabet=" \t\r\n", max_size=2),
+        junk=st.sampled_from(["", "}", "x", ",{}", '"']),
+        cut=st.integers(0, 3),
+    )
+    def test_the_fast_object_scan_decodes_as_json_does(
+        self, data: Any, indent: int | None, before: str, after: str, junk: str, cut: int
+    ) -> None:
+        """`_json_of`'s shortcut for a bare object: the same value or the same error as the
+        decoder's own `decode`, whatever whitespace, truncation or junk surrounds the text."""
+        text = before + json.dumps(data, indent=indent) + after + junk
+        text = text[: len(text) - cut] if cut and len(text) > cut else text
+
+        def outcome(decode: Any) -> Any:
+            try:
+                return ("value", decode(text))
+            except json.JSONDecodeError as exc:
+                return ("invalid", exc.msg, exc.pos)
+            except _DuplicateKey as exc:
+                return ("duplicate", exc.key)
+
+        assert outcome(_json_of) == outcome(_decoder().decode)
 
     @given(value=st.text(min_size=1).filter(lambda v: not v.lstrip().startswith(("{", "["))))
     def test_format_errors_never_contain_the_text(self, value: str) -> None:

@@ -137,14 +137,24 @@ class _AskedIds:
 
     def forms(self, item: Mapping[str, Any]) -> list[str]:
         """Every asked id that names the secret of `item` (a batch answer or a listing entry)."""
-        name = str(item.get("Name", ""))
-        arn = str(item.get("ARN", ""))
-        found = list(self._by_id.get(name, ()))
+        # Called for every secret a fetch reads: the common case (asked by name, an ARN
+        # no one asked for) is three lookups and no generator.
+        by_id = self._by_id
+        name = item.get("Name", "")
+        arn = item.get("ARN", "")
+        if type(name) is not str:
+            name = str(name)
+        if type(arn) is not str:
+            arn = str(arn)
+        found = list(by_id.get(name, ()))
         if arn and arn != name:
-            found += self._by_id.get(arn, ())
+            found += by_id.get(arn, ())
             # A partial ARN: the full one less `-` and the 6 characters AWS adds.
             if len(arn) > 7 and arn[-7] == "-" and arn[:-7].startswith("arn:"):
-                found += (one for one in self._by_id.get(arn[:-7], ()) if one not in found)
+                partial = by_id.get(arn[:-7])
+                for one in partial or ():
+                    if one not in found:
+                        found.append(one)
         return found
 
 
