@@ -229,6 +229,40 @@ def test_asked_ids_found_in_an_answer_are_those_it_names(
     assert _AskedIds(asked).forms(item) == _forms_as_specified(asked, item)
 
 
+class _Compared(str):
+    """A secret name that counts how often it is compared for equality."""
+
+    __hash__ = str.__hash__
+    count = 0
+
+    def __eq__(self, other: object) -> bool:
+        _Compared.count += 1
+        return str.__eq__(self, other)
+
+
+class _AnswersAll:
+    """A client answering every id of a batch read (the only call a fetch of names makes)."""
+
+    def batch_get_secret_value(self, SecretIdList: list[str], **_: object) -> dict[str, object]:
+        return {
+            "SecretValues": [
+                {"Name": one, "ARN": f"{_ARN}{one}-AbCdEf", "SecretString": '{"K": "v"}'}
+                for one in SecretIdList
+            ]
+        }
+
+
+def test_a_fetch_compares_each_name_a_bounded_number_of_times() -> None:
+    """Sorting names into batched and single reads is linear: `in` a tuple of the batched
+    names made it quadratic (at 5,000 names, 12.5M string comparisons before any request)."""
+    names = [_Compared(f"app/s{i:04d}") for i in range(2_000)]
+    source = SecretsManagerSource(client=_AnswersAll())
+    _Compared.count = 0
+    result = source.fetch_many(names)
+    assert len(result) == len(names)
+    assert _Compared.count <= 10 * len(names)
+
+
 class TestFallbackAndFaults:
     def test_batch_denied_falls_back_to_get(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
         """AccessDenied on BatchGetSecretValue: every secret is read with GetSecretValue."""

@@ -375,7 +375,8 @@ class SecretsManagerSource(BaseSource):
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         deadline = self._client.new_deadline()
         batched = tuple(n for n in names if n not in self._pins) if self._batch else ()
-        single: list[tuple[str, ...]] = [(name,) for name in names if name not in batched]
+        in_batch = set(batched)  # a set: `in` a tuple made this quadratic (5,000 names: 12.5M)
+        single: list[tuple[str, ...]] = [(name,) for name in names if name not in in_batch]
         parts: list[_Part] = []
         if batched:
             parts += self._client.within(
