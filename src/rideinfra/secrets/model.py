@@ -476,7 +476,7 @@ def _json_of(text: str) -> Any:
 
     A text that starts with `{` and ends where its object does is scanned
     directly (decode's two whitespace matches and two calls are a quarter of
-    the cost of a small secret); anything else takes decode's own way.
+    what decoding a small secret costs); anything else takes decode's own way.
     """
     decoder = _decoder()
     if text[:1] == "{":
