@@ -32,12 +32,16 @@ NOTES: dict[str, str] = {
         'docs/design-notes.md, "What a request costs the client"). A stand that serves '
         "requests in parallel, as Secrets Manager does, would let that difference show in "
         "the wall time; this one mostly measures moto, whose time per request grows with "
-        "the secrets it holds (at N = 5,000 a fetch is 250 requests of about 20 ms of moto's "
-        "CPU each) and with the requests in flight at once: its threads share one GIL, so a "
-        "fetch of 5,000 cost moto 5.45 s of CPU with 50 in flight and 4.90 s with 10 "
-        "(measured back to back, rideinfra's client both times). Lowering the requests in "
-        "flight to suit moto would tune the client to the stand: against Secrets Manager, "
-        "which serves in parallel, they are what the 50 are for."
+        "the secrets it holds: at N = 5,000 a fetch is 250 requests of about 25 ms of "
+        "moto's CPU each, moto is busy for the whole fetch (its CPU is 95-98% of the wall "
+        "time), and its speed over the same 250 requests moves from fetch to fetch with "
+        "the machine. In two probes of 3 and 5 rounds at 20 ms, paired as here, rideinfra "
+        "took 6.3 and 6.7 s (median), the peer 6.1 and 7.9 s, and rideinfra with 10 or 25 "
+        "requests in flight instead of 50, 6.8 and 8.6 s; rideinfra's client CPU per fetch "
+        "was 0.70-0.77 s, the peer's 1.07-1.14 s. At N = 5,000 the ratio "
+        "reads moto's speed more than either client's, and the 50 in flight are kept: "
+        "against Secrets Manager, which serves in parallel, they are what makes a fetch "
+        "one round trip."
     ),
     "process": (
         "Counted by callgrind (exact, whatever the load), one rideshare fetch is 934M "
