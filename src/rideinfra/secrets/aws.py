@@ -374,9 +374,15 @@ class SecretsManagerSource(BaseSource):
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         deadline = self._client.new_deadline()
-        batched = tuple(n for n in names if n not in self._pins) if self._batch else ()
-        in_batch = set(batched)  # a set: `in` a tuple made this quadratic (5,000 names: 12.5M)
-        single: list[tuple[str, ...]] = [(name,) for name in names if name not in in_batch]
+        # One pass decides each name's read: testing names against the batched ones
+        # afterwards (`in` a tuple) was quadratic, 12.5M comparisons for 5,000 names.
+        batched: list[str] = []
+        single: list[tuple[str, ...]] = []
+        for name in names:
+            if self._batch and name not in self._pins:
+                batched.append(name)
+            else:
+                single.append((name,))
         parts: list[_Part] = []
         if batched:
             parts += self._client.within(
