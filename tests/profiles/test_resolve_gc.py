@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import importlib
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,7 @@ from rideinfra.testing import MemorySource
 
 # The module, not the function `rideinfra.profiles.resolve` that shadows its name.
 resolve_module = importlib.import_module("rideinfra.profiles.resolve")
+ROOT = Path(__file__).resolve().parents[2]
 
 SECRETS = {f"app/s{i}": {f"S{i}_F{j}": f"v{i}{j}" for j in range(3)} for i in range(50)}
 CONFIG = {
@@ -81,11 +85,30 @@ def test_left_off_when_the_caller_had_it_off() -> None:
 
 
 def test_the_build_leaves_no_reference_cycle() -> None:
-    """What pausing relies on: nothing built is garbage only the collector could free."""
-    config, source = parse_config(CONFIG), MemorySource(SECRETS)
-    resolve(config, source)  # first-call caches out of the way
-    gc.collect()
-    gc.disable()
-    envs = resolve(config, source)
-    del envs
-    assert gc.collect() == 0
+    """What pausing relies on: nothing built is garbage only the collector could free.
+
+    In a process of its own: `gc.collect()` counts every thread's garbage, and
+    a pytest-xdist worker has threads of its own (execnet's) that made some.
+    """
+    probe = (
+        "import gc, sys\n"
+        "from tests.profiles.test_resolve_gc import CONFIG, SECRETS\n"
+        "from rideinfra.profiles import parse_config, resolve\n"
+        "from rideinfra.testing import MemorySource\n"
+        "config, source = parse_config(CONFIG), MemorySource(SECRETS)\n"
+        "resolve(config, source)  # first-call caches out of the way\n"
+        "gc.collect()\n"
+        "gc.disable()\n"
+        "envs = resolve(config, source)\n"
+        "del envs\n"
+        "print(gc.collect())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "0\n"
