@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from rideinfra.errors import ConfigError, KeyCollision, RenderError, TransformError
+from rideinfra.operations.setup import config_source
 from rideinfra.profiles import Config, Env, explain_envs, load_config, parse_config, resolve
 from rideinfra.render import KubernetesSecret
 from rideinfra.render.eso import (
@@ -287,6 +289,90 @@ class TestRideshare:
         from_aws = eso_from_source(config, source)
         assert from_aws == eso_from_source(config, MemorySource(catalog))
         assert MARK not in from_aws["external-secrets.yaml"]
+
+
+# --- version pins ------------------------------------------------------------------------
+
+
+def refs_by_secret(docs: list[dict[str, Any]]) -> dict[str, set[str | None]]:
+    """Every ExternalSecret reference's `version`, per secret key (None: no version given)."""
+    versions: dict[str, set[str | None]] = {}
+    for es in by_kind(docs, "ExternalSecret").values():
+        refs = [d["remoteRef"] for d in es["spec"].get("data", [])]
+        refs += [d["extract"] for d in es["spec"].get("dataFrom", [])]
+        for ref in refs:
+            versions.setdefault(ref["key"], set()).add(ref.get("version"))
+    return versions
+
+
+def read_as_eso(client: Any, ref_key: str, version: str | None) -> str:
+    """GetSecretValue as ESO's Secrets Manager provider asks it for `remoteRef.version`."""
+    ask: dict[str, str] = {"SecretId": ref_key}
+    if version is not None and version.startswith("uuid/"):
+        ask["VersionId"] = version.removeprefix("uuid/")
+    elif version is not None:
+        ask["VersionStage"] = version
+    return str(client.get_secret_value(**ask)["SecretString"])
+
+
+class TestVersionPins:
+    VERSION_ID = "0c9e7f36-5f3b-4c0f-9d7e-2b8f4a1d6e21"
+
+    def pinned_config(self, version_id: str) -> Config:
+        return config_of(
+            {
+                "secrets": {
+                    "staged": {"version_stage": "AWSPREVIOUS"},
+                    "by-id": {"version_id": version_id},
+                },
+                "profiles": {
+                    "app": {"secrets": ["staged", "by-id", "current"]},
+                    "other": {"secrets": [{"name": "staged", "transforms": [{"prefix": "O_"}]}]},
+                },
+            }
+        )
+
+    @pytest.mark.parametrize("compact", [True, False])
+    def test_every_reference_reads_the_pinned_version(self, compact: bool) -> None:
+        """A stage pin is `version` as given, an id pin `uuid/<id>`, no pin no `version`."""
+        catalog = {"staged": {"A": MARK}, "by-id": {"B": MARK}, "current": {"C": MARK}}
+        _envs, docs = render_all(
+            self.pinned_config(self.VERSION_ID), catalog, EsoOptions(compact=compact)
+        )
+        assert refs_by_secret(docs) == {
+            "staged": {"AWSPREVIOUS"},
+            "by-id": {f"uuid/{self.VERSION_ID}"},
+            "current": {None},
+        }
+        assert_valid(docs)
+
+    def test_eso_reads_what_fetch_reads(self, sm: MotoEndpoint, aws_env: dict[str, str]) -> None:
+        """Against a store holding two versions of each secret, every reference, read the way
+        ESO reads `version`, gives the value `fetch` wrote; without the pins it would not."""
+        client = sm.client()
+        old = {"staged": {"A": "old-a"}, "by-id": {"B": "old-b"}, "current": {"C": "old-c"}}
+        sm.seed(old)
+        [first_id] = client.describe_secret(SecretId="by-id")["VersionIdsToStages"]
+        for name, fields in old.items():  # the first version becomes AWSPREVIOUS
+            new = {field: value.replace("old", "new") for field, value in fields.items()}
+            client.put_secret_value(SecretId=name, SecretString=json.dumps(new))
+        config = self.pinned_config(first_id)
+        # The source the config builds, pins and all, as `fetch` and `render k8s` build it.
+        source = config_source(config, {**aws_env, "AWS_ENDPOINT_URL": sm.url})
+        envs = resolve(config, source)
+        docs = [d for t in eso_from_source(config, source).values() for d in yaml.safe_load_all(t)]
+        versions = refs_by_secret(docs)
+        for profile, env in envs.items():
+            for entry in env.entries:
+                name, field = entry.origin.secret, entry.origin.field
+                [version] = versions[name]
+                read = json.loads(read_as_eso(client, name, version))[field]
+                assert read == entry.value.reveal(), (profile, entry.name)
+        assert {e.name: e.value.reveal() for e in envs["app"].entries} == {
+            "A": "old-a",
+            "B": "old-b",
+            "C": "new-c",
+        }
 
 
 # --- options -----------------------------------------------------------------------------

@@ -431,19 +431,35 @@ def _store_source(config: Config | None) -> SourceConfig | None:
 def _remote(config: Config | None, secret: str, field: str | None) -> dict[str, Any]:
     """`remoteRef` (key, property, version) of one field of `secret` in the config's store."""
     source = _store_source(config)
-    key, prop, version = secret, field, None
+    key, prop = secret, field
+    version: str | None = None
     if isinstance(source, SsmSourceConfig):
         key = source.prefix + secret
         if secret.endswith("/") and field is not None:
             key, prop = key + field, None  # a path's field is a parameter of its own
     elif isinstance(source, VaultSourceConfig):
-        version = source.versions.get(secret)
+        number = source.versions.get(secret)
+        version = None if number is None else str(number)
+    elif isinstance(source, AwsSourceConfig):
+        version = _secretsmanager_version(source.versions.get(secret))
     ref: dict[str, Any] = {"key": key}
     if prop is not None:
         ref["property"] = prop
     if version is not None:
-        ref["version"] = str(version)
+        ref["version"] = version
     return ref
+
+
+def _secretsmanager_version(pin: tuple[str | None, str | None] | None) -> str | None:
+    """A `version_stage` or `version_id` pin as ESO's Secrets Manager provider reads `version`.
+
+    ESO takes `version` for a VersionStage unless it starts with `uuid/`, which marks
+    a VersionId. Without it, ESO would read AWSCURRENT where `fetch` reads the pin.
+    """
+    stage, version_id = pin or (None, None)
+    if stage is not None:
+        return stage
+    return None if version_id is None else f"uuid/{version_id}"
 
 
 def _flattened(entry: Entry) -> bool:
