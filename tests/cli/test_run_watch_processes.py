@@ -304,6 +304,57 @@ class TestWatchProcess:
         assert SENTINEL not in err
         assert "k9" not in err
 
+    def test_sigterm_during_a_hanging_hook_exits_0_promptly(
+        self, env: dict[str, str], tmp_path: Path, sm: MotoEndpoint
+    ) -> None:
+        """A hook that would run for ten minutes does not hold the watcher past SIGTERM."""
+        out = tmp_path / "out"
+        started = tmp_path / "hook-started"
+        proc = subprocess.Popen(
+            [
+                *RIDEINFRA,
+                "watch",
+                "--out",
+                str(out),
+                "--interval",
+                "0.05",
+                "--on-change",
+                f"touch {started}; sleep 600",
+            ],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for((out / ".ready").exists)
+            sm.client().put_secret_value(SecretId="app/api", SecretString='{"API_KEY": "k9"}')
+            wait_for(started.exists)
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+            took = time.monotonic() - sent
+        finally:
+            proc.kill()
+        assert proc.returncode == 0
+        assert took < 10  # the hook's SIGTERM ends it: no grace, no ten minutes
+        assert "--on-change stopped: the watch is ending (changed: core)" in err
+
+    @pytest.mark.parametrize("value", ["0", "-1s", "soon", "25h"])
+    def test_a_bad_hook_timeout_is_a_usage_error(
+        self, env: dict[str, str], tmp_path: Path, value: str
+    ) -> None:
+        done = subprocess.run(
+            [*RIDEINFRA, "watch", "--once", "--out", str(tmp_path), "--hook-timeout", value],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert "--hook-timeout" in done.stderr
+        assert not (tmp_path / "core.env").exists()
+
     def test_once(self, env: dict[str, str], tmp_path: Path) -> None:
         out = tmp_path / "out"
         done = subprocess.run(

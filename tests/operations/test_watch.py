@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,120 @@ def test_jitter_and_backoff() -> None:
         round(next_delay(1, n, random.Random(0)) / next_delay(1, 0, random.Random(0)))
         for n in range(5)
     ] == [1, 2, 4, 8, 8]
+
+
+# --- the hook's time limit --------------------------------------------------------------
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan killed here may wait for its reaper)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def hook_child_pid(path: Path) -> int:
+    """The pid the hook wrote (its background child), once it is there."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if text.endswith("\n"):
+            return int(text)
+        time.sleep(0.02)
+    raise AssertionError(f"the hook never wrote {path}")
+
+
+class TestHookLimit:
+    # A hook that starts a child and waits on it: stopping the shell alone would leave it.
+    HANGS = "sleep 120 & echo $! > {pids}; wait"
+
+    def change(self, sm: MotoEndpoint) -> None:
+        sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "two"}')
+
+    def test_a_hook_past_its_time_is_stopped_with_what_it_started(
+        self, setup: Any, sm: MotoEndpoint, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The hook's whole group gets SIGTERM at the limit; the change is logged, the watch
+        goes on (the next change runs the hook again)."""
+        config, source, out = setup
+        pids = tmp_path / "pids"
+        options = WatchOptions(on_change=self.HANGS.format(pids=pids), hook_timeout=0.5)
+        watcher = Watcher(config, source, out, options)
+        watcher.poll()
+        self.change(sm)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="rideinfra.watch"):
+            assert watcher.poll() == ["core"]
+        assert 0.5 <= time.monotonic() - started < 10
+        child = hook_child_pid(pids)
+        assert not running(child)
+        assert "--on-change still running after 0.5s: stopped (changed: core)" in caplog.text
+        assert b"DB_PASSWORD=two" in (out / "core.env").read_bytes()
+        pids.unlink()
+        sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "3"}')
+        assert watcher.poll() == ["core"]
+        assert not running(hook_child_pid(pids))
+
+    def test_a_hook_that_ignores_sigterm_is_killed(
+        self,
+        setup: Any,
+        sm: MotoEndpoint,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        config, source, out = setup
+        monkeypatch.setattr("rideinfra.operations.watch.HOOK_GRACE", 0.3)
+        pids = tmp_path / "pids"
+        hook = "trap '' TERM; " + self.HANGS.format(pids=pids)
+        watcher = Watcher(config, source, out, WatchOptions(on_change=hook, hook_timeout=0.3))
+        watcher.poll()
+        self.change(sm)
+        started = time.monotonic()
+        watcher.poll()
+        assert 0.6 <= time.monotonic() - started < 10  # the limit, then the grace
+        assert not running(hook_child_pid(pids))
+
+    def test_stopping_the_watch_stops_a_running_hook(
+        self, setup: Any, sm: MotoEndpoint, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """What SIGTERM does to `rideinfra watch`: the hook is stopped, the watch returns."""
+        config, source, out = setup
+        pids = tmp_path / "pids"
+        options = WatchOptions(interval=0.05, on_change=self.HANGS.format(pids=pids))
+        stop = threading.Event()
+        done: list[Any] = []
+
+        def run() -> None:
+            done.append(watch(config, source, out, options, stop=stop))
+
+        thread = threading.Thread(target=run)
+        with caplog.at_level(logging.WARNING, logger="rideinfra.watch"):
+            thread.start()
+            try:
+                deadline = time.monotonic() + 20
+                while not (out / "core.env").exists() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                self.change(sm)
+                child = hook_child_pid(pids)  # the hook runs (for 5 minutes, by default)
+                stop.set()
+                thread.join(10)
+            finally:
+                stop.set()
+                thread.join(30)
+        assert not thread.is_alive()
+        assert [stats.changes for stats in done] == [1]
+        assert not running(child)
+        assert "--on-change stopped: the watch is ending (changed: core)" in caplog.text
+
+    def test_a_failing_hook_is_logged_with_its_status(
+        self, setup: Any, sm: MotoEndpoint, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        config, source, out = setup
+        watcher = Watcher(config, source, out, WatchOptions(on_change="exit 3"))
+        watcher.poll()
+        self.change(sm)
+        with caplog.at_level(logging.WARNING, logger="rideinfra.watch"):
+            assert watcher.poll() == ["core"]
+        assert "--on-change exited 3 (changed: core)" in caplog.text

@@ -2,7 +2,8 @@
 
 Polls version metadata (not values), rewrites only the profiles whose bytes
 changed in one atomic swap, then runs `--on-change` or sends `--signal` once
-per change set. SIGTERM (or SIGINT) ends it after the write under way: exit 0.
+per change set. SIGTERM (or SIGINT) ends it after the write under way, stopping a
+hook still running: exit 0.
 """
 
 from __future__ import annotations
@@ -46,7 +47,13 @@ def parse_signal_option(text: str) -> int:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Watch until SIGTERM/SIGINT (or one pass with `--once`); exit 0, or 1 if `--once` failed."""
-    from rideinfra.operations.watch import DEFAULT_INTERVAL, READY_NAME, WatchOptions, watch
+    from rideinfra.operations.watch import (
+        DEFAULT_HOOK_TIMEOUT,
+        DEFAULT_INTERVAL,
+        READY_NAME,
+        WatchOptions,
+        watch,
+    )
     from rideinfra.render import get_format
 
     if (args.signal is None) != (args.pid_file is None):
@@ -63,6 +70,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         interval=interval,
         once=args.once,
         on_change=args.on_change,
+        hook_timeout=args.hook_timeout or DEFAULT_HOOK_TIMEOUT,
         signal=args.signal,
         pid_file=Path(args.pid_file) if args.pid_file else None,
         ready_file=ready,
@@ -99,6 +107,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "changed profiles' names, space-separated",
     )
     parser.add_argument(
+        "--hook-timeout",
+        type=parse_interval_option,
+        metavar="DURATION",
+        help="how long --on-change may run, then it and what it started get SIGTERM "
+        "(SIGKILL 5s later) and the watch goes on (default: 5m)",
+    )
+    parser.add_argument(
         "--signal", type=parse_signal_option, metavar="SIG", help="send SIG after each change set"
     )
     parser.add_argument("--pid-file", metavar="FILE", help="the pid --signal goes to")
@@ -117,8 +132,9 @@ COMMAND = options.Command(
     "request; no value is read unless a version moved), rewrite only the profiles whose "
     "files changed, in one atomic swap, then run --on-change or send --signal once per "
     "change set. A failed poll keeps the last good files, logs one line and backs off "
-    "(up to 8 intervals). OUT/.ready appears after the first good poll. SIGTERM: "
-    "finish the write under way, exit 0.",
+    "(up to 8 intervals). OUT/.ready appears after the first good poll. A hook that "
+    "runs past --hook-timeout is stopped and logged. SIGTERM: finish the write under "
+    "way, stop a hook still running, exit 0.",
     "  rideinfra watch --out /secrets --interval 60s\n"
     "  rideinfra watch --on-change 'docker kill -s HUP app'\n"
     "  rideinfra watch --signal HUP --pid-file /run/app.pid\n"

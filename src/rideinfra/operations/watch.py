@@ -7,6 +7,11 @@ rendered again and `write_files` swaps in the ones whose bytes changed, all
 at once; then the hook runs (or the signal is sent) once for that change
 set. An unchanged poll reads no value and writes nothing.
 
+The hook runs in a process group of its own with a time limit (`hook_timeout`):
+a hook that hangs would otherwise stop every later poll, and a SIGTERM would
+wait on it. Past the limit, or when the watch is told to stop, the group gets
+SIGTERM, then SIGKILL after `HOOK_GRACE` seconds; either is logged, not fatal.
+
 A failed poll (the store is down, a change that does not render) keeps the
 last good files, logs one line, and the next poll comes later (doubling up to
 8 intervals); the first poll that works again says so. Polls are jittered
@@ -21,6 +26,7 @@ import random
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
     from rideinfra.secrets.model import Secret
 
 __all__ = [
+    "DEFAULT_HOOK_TIMEOUT",
     "DEFAULT_INTERVAL",
     "READY_NAME",
     "StoreView",
@@ -54,6 +61,10 @@ DEFAULT_INTERVAL = 60.0
 READY_NAME = ".ready"
 #: A failing store is polled at most this many intervals apart.
 MAX_BACKOFF = 8
+#: Seconds an `--on-change` hook may run before it is stopped.
+DEFAULT_HOOK_TIMEOUT = 300.0
+#: Seconds between the SIGTERM that stops a hook's process group and its SIGKILL.
+HOOK_GRACE = 5.0
 
 
 @runtime_checkable
@@ -144,6 +155,9 @@ class WatchOptions(Record):
         once: one pass, then return (its exit code).
         on_change: a shell command run after each change set, with the changed
             profiles' names, space-separated, in `RIDEINFRA_CHANGED`.
+        hook_timeout: seconds `on_change` may run; then its process group is
+            stopped (SIGTERM, SIGKILL `HOOK_GRACE` seconds later) and the
+            watch goes on.
         signal: a signal to send after each change set to the pid in `pid_file`.
         pid_file: the file holding the pid to signal (read at each change).
         ready_file: the marker created after the first good poll (and removed
@@ -157,6 +171,7 @@ class WatchOptions(Record):
         "interval",
         "once",
         "on_change",
+        "hook_timeout",
         "signal",
         "pid_file",
         "ready_file",
@@ -167,6 +182,7 @@ class WatchOptions(Record):
     interval: float
     once: bool
     on_change: str | None
+    hook_timeout: float
     signal: int | None
     pid_file: Path | None
     ready_file: Path | None
@@ -178,6 +194,7 @@ class WatchOptions(Record):
         interval: float = DEFAULT_INTERVAL,
         once: bool = False,
         on_change: str | None = None,
+        hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
         signal: int | None = None,
         pid_file: Path | None = None,
         ready_file: Path | None = None,
@@ -188,6 +205,7 @@ class WatchOptions(Record):
             interval=interval,
             once=once,
             on_change=on_change,
+            hook_timeout=hook_timeout,
             signal=signal,
             pid_file=pid_file,
             ready_file=ready_file,
@@ -226,6 +244,7 @@ class Watcher:
         options: hook, signal, readiness (the interval is `watch`'s).
         profiles: the profiles to keep (default: all).
         output_format: default: the config's `output.format`.
+        stop: once set, a hook still running is stopped (see the module docs).
 
     Raises:
         ConfigError: an unknown profile or format.
@@ -240,9 +259,11 @@ class Watcher:
         *,
         profiles: Sequence[str] | None = None,
         output_format: OutputFormat | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         from rideinfra.render import get_format
 
+        self._stop = stop or threading.Event()
         self._config = config
         self._out = out
         self._options = options
@@ -271,7 +292,7 @@ class Watcher:
             _mark_ready(self._options.ready_file)
         if changed:
             self.stats.changes += 1
-            _notify(changed, self._options)
+            _notify(changed, self._options, self._stop)
         return changed
 
 
@@ -289,7 +310,7 @@ def watch(
     """Poll the store and keep `out` current until `stop` is set (or after one pass).
 
     Setting `stop` (what SIGTERM does in `rideinfra watch`) ends the wait
-    between polls; a write under way finishes first.
+    between polls and stops a hook still running; a write under way finishes first.
 
     Args:
         config: the loaded config (its `output.file_mode` applies).
@@ -309,8 +330,10 @@ def watch(
             refuses (then no poll is retried).
         RideinfraError: with `once`, what the one pass failed with.
     """
-    watcher = Watcher(config, source, out, options, profiles=profiles, output_format=output_format)
     stop = stop or threading.Event()
+    watcher = Watcher(
+        config, source, out, options, profiles=profiles, output_format=output_format, stop=stop
+    )
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
     failures = 0
     while not stop.is_set():
@@ -372,20 +395,62 @@ def _mark_ready(path: Path | None) -> None:
     log.info("ready: %s", path)
 
 
-def _notify(changed: Sequence[str], options: WatchOptions) -> None:
+def _notify(changed: Sequence[str], options: WatchOptions, stop: threading.Event) -> None:
     """The hook and the signal, once per change set; their failures are logged, not fatal."""
     names = " ".join(changed)
     if options.on_change is not None:
         env = {**options.environ, "RIDEINFRA_CHANGED": names}
-        try:
-            done = subprocess.run(["/bin/sh", "-c", options.on_change], env=env, check=False)
-        except OSError as exc:
-            log.warning("--on-change could not start: %s", exc.strerror)
-        else:
-            if done.returncode != 0:
-                log.warning("--on-change exited %d (changed: %s)", done.returncode, names)
+        _run_hook(options.on_change, env, options.hook_timeout, stop, names)
     if options.signal is not None and options.pid_file is not None:
         _send_signal(options.signal, options.pid_file)
+
+
+def _run_hook(
+    command: str, env: Mapping[str, str], timeout: float, stop: threading.Event, names: str
+) -> None:
+    """`command` under /bin/sh in a process group of its own, for at most `timeout` seconds."""
+    try:
+        # Its own group, so stopping it reaches what the shell started, too.
+        hook = subprocess.Popen(["/bin/sh", "-c", command], env=env, process_group=0)
+    except OSError as exc:
+        log.warning("--on-change could not start: %s", exc.strerror)
+        return
+    deadline = time.monotonic() + timeout
+    while (code := hook.poll()) is None:
+        if stop.is_set():
+            log.warning("--on-change stopped: the watch is ending (changed: %s)", names)
+            _stop_group(hook)
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            log.warning(
+                "--on-change still running after %gs: stopped (changed: %s); "
+                "raise --hook-timeout if it needs longer",
+                timeout,
+                names,
+            )
+            _stop_group(hook)
+            return
+        # Short waits, so a stop is seen within a tenth of a second.
+        try:
+            hook.wait(min(left, 0.1))
+        except subprocess.TimeoutExpired:
+            pass
+    if code != 0:
+        log.warning("--on-change exited %d (changed: %s)", code, names)
+
+
+def _stop_group(hook: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the hook's group; SIGKILL to it `HOOK_GRACE` seconds later if the shell is
+    still there. The shell is reaped last, so its pid (the group's id) is not reused meanwhile."""
+    try:
+        os.killpg(hook.pid, signal.SIGTERM)
+        hook.wait(HOOK_GRACE)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(hook.pid, signal.SIGKILL)
+    hook.wait()
 
 
 def _send_signal(signum: int, pid_file: Path) -> None:
