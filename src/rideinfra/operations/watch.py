@@ -20,6 +20,7 @@ last good files, logs one line, and the next poll comes later (doubling up to
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -432,10 +433,8 @@ def _run_hook(
             _stop_group(hook)
             return
         # Short waits, so a stop is seen within a tenth of a second.
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             hook.wait(min(left, 0.1))
-        except subprocess.TimeoutExpired:
-            pass
     if code != 0:
         log.warning("--on-change exited %d (changed: %s)", code, names)
 
