@@ -267,27 +267,23 @@ class TestRun:
         assert done.returncode == 128 + 9
 
 
+def start_watch(env: dict[str, str], out: Path, hook: str) -> subprocess.Popen[str]:
+    """`rideinfra watch` polling every 50 ms with `hook` as --on-change; stderr piped."""
+    return subprocess.Popen(
+        [*RIDEINFRA, "watch", "--out", str(out), "--interval", "0.05", "--on-change", hook],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 class TestWatchProcess:
     def test_sigterm_exits_0_and_ready_marker(
         self, env: dict[str, str], tmp_path: Path, sm: MotoEndpoint
     ) -> None:
         out = tmp_path / "out"
         hooks = tmp_path / "hooks"
-        proc = subprocess.Popen(
-            [
-                *RIDEINFRA,
-                "watch",
-                "--out",
-                str(out),
-                "--interval",
-                "0.05",
-                "--on-change",
-                f'echo "$RIDEINFRA_CHANGED" >> {hooks}',
-            ],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_watch(env, out, f'echo "$RIDEINFRA_CHANGED" >> {hooks}')
         try:
             wait_for((out / ".ready").exists)
             assert SENTINEL.encode() in (out / "core.env").read_bytes()
@@ -310,21 +306,7 @@ class TestWatchProcess:
         """A hook that would run for ten minutes does not hold the watcher past SIGTERM."""
         out = tmp_path / "out"
         started = tmp_path / "hook-started"
-        proc = subprocess.Popen(
-            [
-                *RIDEINFRA,
-                "watch",
-                "--out",
-                str(out),
-                "--interval",
-                "0.05",
-                "--on-change",
-                f"touch {started}; sleep 600",
-            ],
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_watch(env, out, f"touch {started}; sleep 600")
         try:
             wait_for((out / ".ready").exists)
             sm.client().put_secret_value(SecretId="app/api", SecretString='{"API_KEY": "k9"}')

@@ -9,8 +9,10 @@ region and the client's settings), the user-agent string, and the events
 around signing. `LeanCall` has botocore do that work once (its serialiser,
 endpoint resolver and user agent lay out a template request) and per call
 only writes the body, signs it with botocore's `SigV4Auth` and the client's
-credentials (which botocore refreshes before they expire) and sends it on
-the client's own HTTP session (its pool, proxies, TLS settings, timeouts).
+credentials (which botocore refreshes before they expire) and sends it,
+with the client's TLS settings and timeouts, on connections of its own
+(`_awswire`) or, where those would differ (a proxy, a client certificate,
+`verify=False`), on the client's own HTTP session.
 
 A first attempt that fails is judged by botocore's own retry rules: its
 error answer is parsed with botocore's parser and the client's
@@ -49,6 +51,7 @@ from botocore.handlers import add_recursion_detection_header
 from botocore.hooks import first_non_none_response
 
 from rideinfra.secrets import _awsclient
+from rideinfra.secrets._awswire import WireSession
 from rideinfra.secrets._log import logger
 
 __all__ = ["LeanCall"]
@@ -97,7 +100,11 @@ class LeanCall:
         self._service = signer.signing_name
         self._region = signer.region_name
         self._endpoint = client._endpoint
-        self._http = self._endpoint.http_session
+        # Our own HTTP/1.1 where it sends and checks what botocore's session does (_awswire).
+        self._http = (
+            WireSession.for_session(self._endpoint.http_session, template["url"])
+            or self._endpoint.http_session
+        )
         self._prepare = self._endpoint.prepare_request
         self._parser = _awsclient.lean_parser_factory().create_parser("json")
         self._blob_lists = _awsclient.VALUE_READ_OUTPUTS[self._model.output_shape.name]
