@@ -414,6 +414,19 @@ class TestFailures:
         assert theirs[2] == BODY[:-10]
         assert ours.__name__ == "ConnectionClosedError"
 
+    def test_informational_answers_without_end_are_not_an_answer(
+        self, serve: Callable[..., Scripted]
+    ) -> None:
+        """16 are skipped, as botocore's session skips any number; the 17th ends the read, so
+        an endpoint that sends them forever cannot keep a fetch reading them."""
+        continues = b"HTTP/1.1 100 Continue\r\n\r\n"
+        server = serve(always(continues * 16 + OK))
+        assert wire(server.url()).send(prepared(server.url())).content == BODY
+        server = serve(always(continues * 17 + OK, close=True))
+        theirs, ours = both(server.url())
+        assert theirs[2] == BODY
+        assert ours.__name__ == "ConnectionClosedError"
+
     def test_an_answer_with_a_secret_in_it_is_not_repeated(
         self, serve: Callable[..., Scripted]
     ) -> None:

@@ -24,9 +24,10 @@ their order (tests/secrets/test_aws_wire.py compares the bytes). Failures
 raise the exceptions botocore's session raises for them, so its retry rules
 judge them alike: `EndpointConnectionError`, `ConnectTimeoutError`,
 `SSLError`, `ReadTimeoutError`, and `ConnectionClosedError` for a connection
-that closed or an answer that is not HTTP/1.x. One difference is on purpose:
-a body cut short of its Content-Length is a `ConnectionClosedError` (retried),
-where botocore's session returns the bytes that came.
+that closed or an answer that is not HTTP/1.x. Two differences are on
+purpose, both `ConnectionClosedError` (retried) where botocore's session reads
+on: a body cut short of its Content-Length (botocore returns the bytes that
+came), and more than `_MAX_INFORMATIONAL` 1xx answers before the answer.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ _DEFAULT_PORT = {"http": 80, "https": 443}
 #: An answer's status line and headers may take this much; more is not an AWS answer.
 _MAX_HEAD = 64 * 1024
 _RECV = 64 * 1024
+#: 1xx answers skipped before the answer; an endpoint that sends them forever is not one.
+_MAX_INFORMATIONAL = 16
 #: The characters of a header name (RFC 9110's `token`); checked by deleting them (no regex
 #: to compile at import: every fetch imports this module).
 _TOKEN_CHARS = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -371,10 +374,12 @@ class _Connection:
             _BadAnswer: not HTTP/1.x, or framing that cannot be read safely.
             OSError: the socket failed or closed early (TimeoutError: the read timeout).
         """
-        while True:
+        for _ in range(_MAX_INFORMATIONAL + 1):
             minor, status, headers = self._read_head()
             if not 100 <= status < 200 or status == 101:
                 break  # 1xx (but a protocol switch) is informational: the answer follows
+        else:
+            raise _BadAnswer(f"more than {_MAX_INFORMATIONAL} informational answers")
         connection = {t.strip() for t in headers.get("connection", "").lower().split(",")}
         reusable = minor == 1 and "close" not in connection
         if status in (204, 304):
