@@ -51,12 +51,15 @@ Answer = Callable[[int, bytes], tuple[list[bytes], bool]]
 class Scripted:
     """A loopback HTTP/1.1 server answering with given bytes; it records every request."""
 
-    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, answer: Answer, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.answer = answer
         self.tls = tls
         self.requests: list[bytes] = []
         self.connections = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._listener = socket.create_server((host, 0), family=family)
         self.port = self._listener.getsockname()[1]
         self._stop = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -115,8 +118,10 @@ class Scripted:
 def _serve() -> Iterator[Callable[..., Scripted]]:
     servers: list[Scripted] = []
 
-    def start(answer: Answer, tls: ssl.SSLContext | None = None) -> Scripted:
-        servers.append(Scripted(answer, tls))
+    def start(
+        answer: Answer, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> Scripted:
+        servers.append(Scripted(answer, tls, host))
         return servers[-1]
 
     yield start
@@ -197,6 +202,18 @@ class TestTheRequest:
         first, second, third, fourth = server.requests
         assert second == first
         assert fourth == third
+
+    def test_an_ipv6_endpoint(self, serve: Callable[..., Scripted]) -> None:
+        """`Host: [::1]:PORT`, as http.client writes it."""
+        try:
+            server = serve(always(OK), host="::1")
+        except OSError as exc:
+            pytest.skip(f"no IPv6 loopback here: {exc}")
+        url = f"http://[::1]:{server.port}"
+        botocore_session().send(prepared(url))
+        assert wire(url).send(prepared(url)).content == BODY
+        assert server.requests[1] == server.requests[0]
+        assert b"\r\nHost: [::1]:%d\r\n" % server.port in server.requests[1]
 
     def test_a_line_break_in_a_header_is_refused(self, serve: Callable[..., Scripted]) -> None:
         server = serve(always(OK))
