@@ -42,7 +42,14 @@ class Run:
 
     def records(self) -> list[dict[str, Any]]:
         """stderr of a ``--log-format json`` run, one object per line (fails on any other line)."""
-        return [json.loads(line) for line in self.err_lines]
+        records = []
+        for number, line in enumerate(self.err_lines, 1):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                # All of stderr, so a line from elsewhere (another thread) shows where it came from.
+                pytest.fail(f"stderr line {number} is not a JSON record:\n{self.err}")
+        return records
 
     def error_lines(self) -> list[str]:
         """The messages of the error records of a ``--log-format json`` run."""
