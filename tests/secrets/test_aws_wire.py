@@ -8,6 +8,7 @@ and the answer (status, headers, body) or the exception class must be too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -25,7 +26,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError
 from botocore.httpsession import URLLib3Session
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rideinfra.errors import SourceError
@@ -443,6 +444,43 @@ class TestFailures:
         theirs, ours = both(server.url())
         assert theirs[2] == BODY
         assert ours.__name__ == "ConnectionClosedError"
+
+    @settings(
+        max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        head=st.lists(
+            st.sampled_from(
+                [
+                    b"HTTP/1.1 200 OK",
+                    b"HTTP/1.0 500 x",
+                    b"HTTP/1.1 100 Continue",
+                    b"Content-Length: 4",
+                    b"Content-Length: \xb2",
+                    b"Content-Length: 4, 5",
+                    b"Content-Length: -1",
+                    b"Transfer-Encoding: chunked",
+                    b"Transfer-Encoding: gzip",
+                    b"Connection: close",
+                    b" folded",
+                    b"",
+                ]
+            )
+            | st.binary(max_size=30),
+            max_size=6,
+        ),
+        body=st.binary(max_size=40),
+    )
+    # str.isdigit() takes latin-1's superscript two; int() does not.
+    @example(head=[b"HTTP/1.1 200 OK", b"Content-Length: \xb2"], body=b"")
+    def test_any_answer_is_read_or_refused_with_a_botocore_error(
+        self, serve: Callable[..., Scripted], head: list[bytes], body: bytes
+    ) -> None:
+        """Whatever the endpoint sends, the wire returns an answer or raises what botocore's
+        retry rules judge: never another exception (which would end as an internal error)."""
+        server = serve(always(b"\r\n".join(head) + b"\r\n\r\n" + body, close=True))
+        with contextlib.suppress(BotoCoreError):
+            wire(server.url(), timeout=(2, 0.5)).send(prepared(server.url()))
 
     def test_an_answer_with_a_secret_in_it_is_not_repeated(
         self, serve: Callable[..., Scripted]

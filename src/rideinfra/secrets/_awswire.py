@@ -212,6 +212,9 @@ class WireSession:
             raise ConnectionClosedError(
                 error=exc, request=request, endpoint_url=request.url
             ) from exc
+        except Exception as exc:  # what botocore's session does with any other failure
+            connection.close()
+            raise HTTPClientError(error=exc) from exc
         if reusable:
             self._checkin(connection)
         else:
@@ -393,7 +396,8 @@ class _Connection:
         if length is None:
             return status, headers, self._read_to_close(), False
         sizes = {size.strip() for size in length.split(",")}
-        if len(sizes) != 1 or not (size := sizes.pop()).isdigit():
+        # isascii: str.isdigit() takes "²" (latin-1 \xb2), which int() refuses.
+        if len(sizes) != 1 or not ((size := sizes.pop()).isascii() and size.isdigit()):
             raise _BadAnswer("a content-length that is not one number")
         return status, headers, self._read_exactly(int(size)), reusable
 
