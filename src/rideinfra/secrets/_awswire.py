@@ -274,26 +274,22 @@ class WireSession:
         connection.close()
 
     def _connect(self, request: Any) -> _Connection:
+        sock: socket.socket | None = None
         try:
             sock = socket.create_connection(self._address, timeout=self._connect_timeout)
-        except TimeoutError as exc:
-            raise ConnectTimeoutError(endpoint_url=request.url, error=exc) from exc
-        except OSError as exc:  # refused, unreachable, no such host
-            raise EndpointConnectionError(endpoint_url=request.url, error=exc) from exc
-        try:
             for option in self._socket_options:
                 sock.setsockopt(*option)
-            if self._context is not None:
+            if self._context is not None:  # the handshake, still under the connect timeout
                 sock = self._context.wrap_socket(sock, server_hostname=self._hostname)
             sock.settimeout(self._read_timeout)
-        except ssl.SSLError as exc:
-            sock.close()
-            raise SSLError(endpoint_url=request.url, error=exc) from exc
-        except TimeoutError as exc:
-            sock.close()
-            raise ConnectTimeoutError(endpoint_url=request.url, error=exc) from exc
         except OSError as exc:
-            sock.close()
+            if sock is not None:
+                sock.close()
+            if isinstance(exc, ssl.SSLError):
+                raise SSLError(endpoint_url=request.url, error=exc) from exc
+            if isinstance(exc, TimeoutError):
+                raise ConnectTimeoutError(endpoint_url=request.url, error=exc) from exc
+            # refused, unreachable, no such host
             raise EndpointConnectionError(endpoint_url=request.url, error=exc) from exc
         return _Connection(sock)
 
@@ -402,13 +398,7 @@ class _Connection:
         return status, headers, self._read_exactly(int(size)), reusable
 
     def _read_head(self) -> tuple[int, int, dict[str, str]]:
-        end = self._buffer.find(b"\r\n\r\n")
-        while end < 0:
-            if len(self._buffer) > _MAX_HEAD:
-                raise _BadAnswer(f"no end of the headers in {_MAX_HEAD} bytes")
-            self._buffer += self._recv()
-            end = self._buffer.find(b"\r\n\r\n")
-        head, self._buffer = self._buffer[:end], self._buffer[end + 4 :]
+        head = self._read_through(b"\r\n\r\n", "the headers")
         status_line, *lines = head.split(b"\r\n")
         minor, status = _status(status_line)
         headers: dict[str, str] = {}
@@ -433,28 +423,32 @@ class _Connection:
         data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
 
-    def _read_line(self) -> bytes:
-        end = self._buffer.find(b"\r\n")
+    def _read_through(self, marker: bytes, what: str) -> bytes:
+        """The bytes before the next `marker`, which is consumed with them (`what` names them
+        in the error when `_MAX_HEAD` bytes hold no marker)."""
+        end = self._buffer.find(marker)
         while end < 0:
             if len(self._buffer) > _MAX_HEAD:
-                raise _BadAnswer("a chunk's size line has no end")
+                raise _BadAnswer(f"no end of {what} in {_MAX_HEAD} bytes")
             self._buffer += self._recv()
-            end = self._buffer.find(b"\r\n")
-        line, self._buffer = self._buffer[:end], self._buffer[end + 2 :]
-        return line
+            end = self._buffer.find(marker)
+        data, self._buffer = self._buffer[:end], self._buffer[end + len(marker) :]
+        return data
 
     def _read_chunked(self) -> bytes:
         parts: list[bytes] = []
         while True:
-            size_text = self._read_line().split(b";", 1)[0].strip()
+            line = self._read_through(b"\r\n", "a chunk's size line")
+            size_text = line.split(b";", 1)[0].strip()
+            # isalnum first: int() would also take a sign, an underscore or spaces.
+            if not size_text.isalnum():
+                raise _BadAnswer("a chunk's size is not hexadecimal")
             try:
                 size = int(size_text, 16)
             except ValueError:
                 raise _BadAnswer("a chunk's size is not hexadecimal") from None
-            if size < 0 or not size_text.isalnum():
-                raise _BadAnswer("a chunk's size is not hexadecimal")
             if size == 0:
-                while self._read_line():  # trailers, up to the empty line
+                while self._read_through(b"\r\n", "a trailer"):  # up to the empty line
                     pass
                 return b"".join(parts)
             parts.append(self._read_exactly(size))
