@@ -17,6 +17,7 @@ from faults.kit import aws_environ, write_config
 from support.killer import read_public
 from support.moto import MotoEndpoint
 from support.moto_rotation import rotation_fixed
+from support.waiting import wait_for
 
 SENTINEL = "s3ntinel-run-value"
 RIDEINFRA = [sys.executable, "-m", "rideinfra.cli"]
@@ -51,16 +52,6 @@ def _env(sm: MotoEndpoint, aws_env: dict[str, str], tmp_path: Path) -> dict[str,
     sm.seed({"app/db": {"DB_PASSWORD": SENTINEL}, "app/api": {"API_KEY": "k1"}})
     write_config(tmp_path / "rideinfra.yaml", {"core": ["app/db", "app/api"]})
     return aws_environ(aws_env, sm.url, RIDEINFRA_CONFIG=str(tmp_path / "rideinfra.yaml"))
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def started(record: Path) -> list[dict[str, Any]]:

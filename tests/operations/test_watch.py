@@ -21,6 +21,7 @@ from rideinfra.secrets import SecretsManagerSource
 from support.moto import MotoEndpoint
 from support.moto_rotation import rotation_fixed
 from support.proxy import Fault, FaultProxy
+from support.waiting import wait_for
 
 SENTINEL = "s3ntinel-watch-value"
 
@@ -67,6 +68,12 @@ def _setup(tmp_path: Path, proxy: FaultProxy, sm: MotoEndpoint, aws_env: dict[st
     )
     source = SecretsManagerSource(endpoint_url=proxy.url, environ=aws_env)
     return config, source, tmp_path / "out"
+
+
+def whole_lines(path: Path) -> str | None:
+    """The file's text once it ends a line (a writer creates the file before it writes)."""
+    text = path.read_text() if path.exists() else ""
+    return text if text.endswith("\n") else None
 
 
 def poller(config: Any, source: Any, out: Path, **options: Any) -> tuple[Poll, list[str]]:
@@ -227,7 +234,6 @@ class TestWatch:
         import signal
         import subprocess
         import sys
-        import time
 
         config, source, out = setup
         record = tmp_path / "signals"
@@ -255,12 +261,7 @@ class TestWatch:
             poll()
             # The child's handler creates the file before it writes the line: wait
             # for the line, not for the file (an empty read was a flake under load).
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not (
-                record.exists() and record.read_text().endswith("\n")
-            ):
-                time.sleep(0.01)
-            assert record.read_text() == "HUP\n"
+            assert wait_for(lambda: whole_lines(record), 5, every=0.01) == "HUP\n"
         finally:
             child.kill()
             child.wait()
@@ -327,25 +328,14 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def gone(pid: int, within: float = 10.0) -> bool:
-    """The process ends within `within` seconds (a signal is delivered asynchronously)."""
-    deadline = time.monotonic() + within
-    while running(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+def gone(pid: int) -> bool:
+    """The process ends within 10 s (a signal is delivered asynchronously)."""
+    return wait_for(lambda: not running(pid), 10)
 
 
 def hook_child_pid(path: Path) -> int:
-    """The pid the hook wrote (its background child), once it is there."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        text = path.read_text() if path.exists() else ""
-        if text.endswith("\n"):
-            return int(text)
-        time.sleep(0.02)
-    raise AssertionError(f"the hook never wrote {path}")
+    """The pid the hook wrote (its background child), once the whole line is there."""
+    return int(wait_for(lambda: whole_lines(path)))
 
 
 class TestHookLimit:
@@ -415,9 +405,7 @@ class TestHookLimit:
         with caplog.at_level(logging.WARNING, logger="rideinfra.watch"):
             thread.start()
             try:
-                deadline = time.monotonic() + 20
-                while not (out / "core.env").exists() and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                wait_for((out / "core.env").exists)
                 self.change(sm)
                 child = hook_child_pid(pids)  # the hook runs (for 5 minutes, by default)
                 stop.set()

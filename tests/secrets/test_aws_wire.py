@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from rideinfra.errors import SourceError
 from rideinfra.secrets import SecretsManagerSource
 from rideinfra.secrets._awswire import WireSession, _BadAnswer, _is_token, _status
+from support.loopback import free_port
 
 SENTINEL = "s3cr3t-wire-value"
 BODY = json.dumps(
@@ -390,9 +391,7 @@ class TestFailures:
     """Each failure raises the exception class botocore's session raises for it."""
 
     def test_nothing_listening(self) -> None:
-        with socket.create_server(("127.0.0.1", 0)) as free:
-            port = free.getsockname()[1]
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{free_port()}"
         theirs, ours = both(url)
         assert ours == theirs
         assert ours.__name__ == "EndpointConnectionError"
