@@ -111,11 +111,14 @@ class Store:
 
 
 @contextmanager
-def store() -> Iterator[Store]:
+def store(*, indexed: bool = False) -> Iterator[Store]:
+    """moto_server behind the latency proxy; `indexed`: with its secret store indexed
+    (bench/moto_indexed.py), so moto's CPU per request does not grow with the secrets."""
     port = _free_port()
     env = {**os.environ, **AWS_ENV}
+    server = [str(HERE / "moto_indexed.py")] if indexed else ["-m", "moto.server"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, *server, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,

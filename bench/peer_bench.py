@@ -42,6 +42,8 @@ from harness import (
     Store,
     run_process,
     self_times,
+    store,
+    synthetic,
     synthetic_names,
 )
 from results import (
@@ -64,6 +66,7 @@ FULL = PeerPlan(
     import_reps=9,
     resolve_sizes=(1_000, 30_000),
     resolve_reps=7,
+    indexed_sizes=(1000, 5000),
 )
 QUICK = PeerPlan(
     sizes=(11, 100, 1000, 5000),
@@ -74,6 +77,7 @@ QUICK = PeerPlan(
     import_reps=5,
     resolve_sizes=(1_000, 30_000),
     resolve_reps=3,
+    indexed_sizes=(1000, 5000),
 )
 #: For the smoke test (tests/test_bench_peer.py): every step once, in seconds.
 TINY = PeerPlan(
@@ -85,9 +89,12 @@ TINY = PeerPlan(
     import_reps=1,
     resolve_sizes=(100, 300),
     resolve_reps=1,
+    indexed_sizes=(40,),
 )
 PLANS = {"full": FULL, "quick": QUICK, "tiny": TINY}
 
+#: The delay the indexed stand is measured at: the one the targets are judged at.
+CPU_DELAY_MS = 20
 PEER_COMMAND = [sys.executable, str(HERE / "peer.py"), "--out"]
 SIDES = ("rideinfra", "peer")
 Log = Callable[[str], None]
@@ -131,6 +138,7 @@ def bench_peer(
         max_concurrency=DEFAULT_MAX_CONCURRENCY,
     )
     section.warm = bench_warm(st, plan, rideshare, log)
+    section.indexed = bench_indexed(plan, log)
     section.process = bench_process(st, plan, log)
     section.imports = bench_imports(st, plan, log)
     section.resolve, section.resolve_ratios = bench_resolve(plan, log)
@@ -152,11 +160,36 @@ def _timed(call: Callable[[], Any]) -> tuple[float, float]:
 
 
 def bench_warm(st: Store, plan: PeerPlan, rideshare: list[str], log: Log) -> list[PairRow]:
+    names_by_n = {n: rideshare if n == 11 else synthetic_names(n) for n in plan.sizes}
+    return _warm_pairs(st, "warm", names_by_n, plan.delays_ms, plan.reps, log)
+
+
+def bench_indexed(plan: PeerPlan, log: Log) -> list[PairRow]:
+    """Warm pairs at 20 ms on the second stand: moto with its secret store indexed
+    (bench/moto_indexed.py), whose CPU per request does not grow with the secrets it holds,
+    as Secrets Manager's does not. Not a target: it shows what the first stand's moto
+    costs both sides."""
+    if not plan.indexed_sizes:
+        return []
+    with store(indexed=True) as st:
+        st.seed(synthetic(max(plan.indexed_sizes)))
+        log("peer: indexed stand seeded")
+        names_by_n = {n: synthetic_names(n) for n in plan.indexed_sizes}
+        return _warm_pairs(st, "indexed", names_by_n, (CPU_DELAY_MS,), plan.reps, log)
+
+
+def _warm_pairs(
+    st: Store,
+    what: str,
+    names_by_n: dict[int, list[str]],
+    delays_ms: Iterable[int],
+    reps: int,
+    log: Log,
+) -> list[PairRow]:
     from rideinfra.secrets import SecretsManagerSource
 
     source = SecretsManagerSource(endpoint_url=st.url, environ=st.environ())
     client = peer.make_client(endpoint_url=st.url)
-    names_by_n = {n: rideshare if n == 11 else synthetic_names(n) for n in plan.sizes}
 
     def ours(names: list[str]) -> None:
         result = source.fetch_many(names)
@@ -167,13 +200,13 @@ def bench_warm(st: Store, plan: PeerPlan, rideshare: list[str], log: Log) -> lis
         assert len(peer.fetch_all(client, names)) == len(names)
 
     calls = {"rideinfra": ours, "peer": theirs}
+    largest = names_by_n[max(names_by_n)]
     rows = []
-    for delay in plan.delays_ms:
+    for delay in delays_ms:
         st.proxy.delay = delay / 1000
         for call in calls.values():  # every connection either side will use, opened
-            call(names_by_n[max(plan.sizes)])
-        for n in plan.sizes:
-            names = names_by_n[n]
+            call(largest)
+        for n, names in names_by_n.items():
             requests = {}
             for side, call in calls.items():
                 st.proxy.reset()
@@ -182,7 +215,7 @@ def bench_warm(st: Store, plan: PeerPlan, rideshare: list[str], log: Log) -> lis
             walls: dict[str, list[float]] = {side: [] for side in SIDES}
             cpus: dict[str, list[float]] = {side: [] for side in SIDES}
             store_cpu = 0.0
-            for _, order in _orders(plan.reps):
+            for _, order in _orders(reps):
                 for side in order:
                     before = st.moto_cpu()
                     wall, cpu = _timed(lambda side=side, names=names: calls[side](names))
@@ -194,7 +227,7 @@ def bench_warm(st: Store, plan: PeerPlan, rideshare: list[str], log: Log) -> lis
                     walls[side].append(wall)
                     cpus[side].append(cpu)
             row = PairRow(
-                "warm",
+                what,
                 n,
                 delay,
                 walls["rideinfra"],
@@ -203,11 +236,11 @@ def bench_warm(st: Store, plan: PeerPlan, rideshare: list[str], log: Log) -> lis
                 cpus["peer"],
                 requests["rideinfra"],
                 requests["peer"],
-                store_cpu / plan.reps,
+                store_cpu / reps,
             )
             rows.append(row)
             log(
-                f"peer warm N={n} delay={delay}ms: rideinfra {ms(median(row.rideinfra))} ms, "
+                f"peer {what} N={n} delay={delay}ms: rideinfra {ms(median(row.rideinfra))} ms, "
                 f"peer {ms(median(row.peer))} ms, paired ratio {median(row.ratios):.3f}"
             )
     st.proxy.delay = 0

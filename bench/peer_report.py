@@ -21,29 +21,32 @@ NOTES: dict[str, str] = {
         "request at a time in one process (its CPU per fetch is the floor's second term), "
         "and the latency proxy is a third Python process on the same 2 cores. A client that "
         "cost nothing would finish at the floor, and the floor over the peer's median, "
-        "printed with the floor below, is the lowest ratio this stand allows at N = 1,000: "
-        "when it is near 0.9, so is the best any client can do here. What rideinfra "
-        "controls is its own work per request, which is what spaces the requests out (they "
-        "share one GIL): counted by callgrind, exact whatever the load, a request of 20 "
-        "secrets inside `fetch_many` costs 2.73M instructions against the peer's 7.16M "
-        "(0.38); it was 8.3M four rounds ago, 5.10M before the lean batch read, 3.90M "
-        "before it went out on HTTP/1.1 of rideinfra's own instead of urllib3 and "
-        "http.client, and a fetch of 1,000 paid 1.7M more a request until `fetch_many` "
-        "stopped sorting names through a tuple (quadratic: 12.5M string comparisons at "
-        "N = 5,000; "
-        'docs/design-notes.md, "What a request costs the client"). A stand that serves '
-        "requests in parallel, as Secrets Manager does, would let that difference show in "
-        "the wall time; this one mostly measures moto, whose time per request grows with "
-        "the secrets it holds: at N = 5,000 a fetch is 250 requests of about 25 ms of "
-        "moto's CPU each, moto is busy for the whole fetch (its CPU is 95-98% of the wall "
-        "time), and its speed over the same 250 requests moves from fetch to fetch with "
-        "the machine. In two probes of 3 and 5 rounds at 20 ms, paired as here, rideinfra "
-        "took 6.3 and 6.7 s (median), the peer 6.1 and 7.9 s, and rideinfra with 10 or 25 "
-        "requests in flight instead of 50, 6.8 and 8.6 s; rideinfra's client CPU per fetch "
-        "was 0.70-0.77 s, the peer's 1.07-1.14 s. At N = 5,000 the ratio "
-        "reads moto's speed more than either client's, and the 50 in flight are kept: "
-        "against Secrets Manager, which serves in parallel, they are what makes a fetch "
-        "one round trip."
+        "printed with the floor below, is the lowest ratio this stand allows at N = 1,000. "
+        "At N = 5,000 moto's own cost is the fetch: its store walks every secret it holds "
+        "for each lookup (the second stand's table, below, gives its CPU per fetch on "
+        "both stands), so a fetch is 250 requests of 25 to 40 ms of moto's CPU each, moto is "
+        "busy for 94-98% of the wall time whichever client asks, and that CPU moves from "
+        "fetch to fetch with the machine more than the clients differ: in a probe of 8 "
+        "fetches of each client at 0 and 20 ms, alternating, moto spent 7.6 to 10.0 s on "
+        "rideinfra's 250 requests and 6.8 to 8.8 s on the peer's, the same requests, while "
+        "the clients' own CPU was 0.45-0.55 s and 1.15-1.33 s. Fewer requests in flight "
+        "do not help: with 4, 8, 16 and 50 in flight, 3 fetches each, moto's CPU ranged "
+        "6.3 to 10.1 s with no order among them. On the second stand, where moto looks "
+        "secrets up by an index and its CPU per fetch of 5,000 falls about fivefold, the "
+        "same pairs give the ratios in that table, beside the floor over the peer's "
+        "median. What rideinfra controls is "
+        "its own work per request, which is what spaces the requests out (they share one "
+        "GIL): counted by callgrind, exact whatever the load, a request of 20 secrets "
+        "inside `fetch_many` costs 2.73M instructions against the peer's 7.16M (0.38); it "
+        "was 8.3M four rounds ago, 5.10M before the lean batch read, 3.90M before it went "
+        "out on HTTP/1.1 of rideinfra's own instead of urllib3 and http.client, and a fetch "
+        "of 1,000 paid 1.7M more a request until `fetch_many` stopped sorting names "
+        "through a tuple (quadratic: 12.5M string comparisons at N = 5,000; "
+        'docs/design-notes.md, "What a request costs the client"). What would close the '
+        "gap on the first stand is a store whose cost per request does not grow with the "
+        "secrets it holds, as Secrets Manager's does not and the second stand's does not, "
+        "or one that serves requests in parallel; no client can, and the 50 in flight are "
+        "kept: against Secrets Manager they are what makes a fetch one round trip."
     ),
     "process": (
         "Counted by callgrind (exact, whatever the load), one rideshare fetch is 930M "
@@ -156,7 +159,7 @@ def section(results: Results, targets: list[Target]) -> list[str]:
             "Not measured in this run: `python bench/run.py --only peer --quick` measures "
             "this section alone and rewrites the page.\n",
         ]
-    lines = [*_intro(peer), *_warm(peer, targets), *_process(peer, targets)]
+    lines = [*_intro(peer), *_warm(peer, targets), *_indexed(peer), *_process(peer, targets)]
     lines += [*_imports(peer, targets), *_cpu(peer, targets), *_resolve(peer, targets)]
     lines += _floor(peer, targets)
     return lines
@@ -231,6 +234,40 @@ def _warm(peer: PeerResults, targets: list[Target]) -> list[str]:
         if ratio > limit:
             misses.append((f"N={r.n:,}", ratio, limit, ""))
     return lines + _missed("warm", misses)
+
+
+def _indexed(peer: PeerResults) -> list[str]:
+    """The warm pairs on the second stand, beside what moto cost on the first."""
+    if not peer.indexed:
+        return []
+    plain = {(r.n, r.delay_ms): r.store_cpu for r in peer.warm}
+    lines = [
+        "#### The same on moto with its secret store indexed (not a target)\n",
+        "moto's `SecretsStore` walks every secret it holds, in insertion order, for each "
+        "lookup by name or ARN, and reading a secret takes three lookups: moto's CPU per "
+        "request grows with the secrets it holds, a fetch of N costs it O(N²), and at "
+        "N = 5,000 it outweighs both clients. Secrets Manager's cost per request does not "
+        "grow that way. This second stand is moto_server with an index from every name and "
+        "ARN to the secret the walk would find (bench/moto_indexed.py; tests/test_bench.py "
+        "checks it answers as moto's own), seeded with the synthetic secrets only, the same "
+        "proxy in front, the same pairs. It shows how much of the first stand's time is "
+        "moto's walk, and how the clients compare when it is gone; what is left of moto's "
+        "CPU is its own work per request, still one request at a time. The floor is the "
+        "delay plus that CPU, and the floor over the peer's median is the lowest ratio "
+        "this stand allows.\n",
+        "| N | delay ms | moto CPU ms a fetch: first stand / indexed | rideinfra ms | peer ms "
+        "| paired ratio rideinfra / peer | floor ms | floor / peer |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in peer.indexed:
+        first = plain.get((r.n, r.delay_ms))
+        floor = r.delay_ms / 1000 + r.store_cpu
+        lines.append(
+            f"| {r.n:,} | {r.delay_ms} | {ms(first) if first is not None else '—'} / "
+            f"{ms(r.store_cpu)} | {ms(median(r.rideinfra))} | {ms(median(r.peer))} "
+            f"| {_spread(r.ratios)} | {ms(floor)} | {floor / median(r.peer):.2f} |"
+        )
+    return [*lines, ""]
 
 
 def _per_request(row: PairRow, side: str) -> str:

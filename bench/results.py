@@ -132,6 +132,7 @@ class PeerPlan:
     import_reps: int
     resolve_sizes: tuple[int, int]  # (small, large) secret counts
     resolve_reps: int  # fresh-process pairs
+    indexed_sizes: tuple[int, ...] = ()  # warm N on the indexed stand (bench/moto_indexed.py)
 
 
 @dataclass
@@ -144,7 +145,7 @@ class PairRow:
     processes), user+sys of the child for a whole process.
     """
 
-    what: str  # "warm" | "process"
+    what: str  # "warm" | "indexed" (warm, on the indexed stand) | "process"
     n: int
     delay_ms: int
     rideinfra: list[float]  # wall seconds, one per repetition
@@ -153,7 +154,7 @@ class PairRow:
     peer_cpu: list[float]
     rideinfra_requests: int = 0  # requests one fetch made (warm only)
     peer_requests: int = 0
-    store_cpu: float = 0.0  # moto's CPU seconds per rideinfra fetch (warm only)
+    store_cpu: float = 0.0  # moto's CPU seconds per rideinfra fetch (warm, indexed)
 
     @property
     def ratios(self) -> list[float]:
@@ -197,6 +198,7 @@ class PeerResults:
     elapsed: float
     max_concurrency: int
     warm: list[PairRow] = field(default_factory=list)
+    indexed: list[PairRow] = field(default_factory=list)  # warm, on the indexed stand
     process: list[PairRow] = field(default_factory=list)
     imports: PeerImports | None = None
     resolve: list[ResolveRow] = field(default_factory=list)
@@ -269,6 +271,7 @@ def _peer(data: dict[str, Any]) -> PeerResults:
         plan=PeerPlan(**plan),
         imports=imports,
         warm=[PairRow(**row) for row in data.pop("warm")],
+        indexed=[PairRow(**row) for row in data.pop("indexed", [])],
         process=[PairRow(**row) for row in data.pop("process")],
         resolve=[ResolveRow(**row) for row in data.pop("resolve")],
         **data,

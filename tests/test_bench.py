@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 import harness  # noqa: E402
+import moto_indexed  # noqa: E402
 import peer  # noqa: E402
 import peer_bench  # noqa: E402
 import results  # noqa: E402
@@ -166,6 +167,122 @@ class TestImportOwners:
         assert owners.classify(lines) == [((peer_bench.STARTUP, "_distutils_hack"), 900)]
 
 
+# --- the indexed stand ----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class FakeSecret:
+    """What SecretsStore reads of a secret: its name and ARN (a replica has its source's
+    name and an ARN of its own region, and is stored under that ARN)."""
+
+    name: str
+    arn: str
+
+
+ARN_HEAD = "arn:aws:secretsmanager:{region}:123456789012:secret:"
+NAMES = ["db", "db-AbCdEf", "api/key", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"]
+REGIONS = ["us-east-1", "eu-west-1"]
+
+
+def _arn(name: str, region: str) -> str:
+    return f"{ARN_HEAD.format(region=region)}{name}-AbCdEf"
+
+
+#: Every kind of key a lookup can get: names, full ARNs of either region, partial ARNs
+#: (no suffix), a name no secret has, and the odd ones (a name that is itself ARN-shaped).
+KEYS = sorted(
+    {*NAMES, "absent", "", *(_arn(n, r) for n in NAMES for r in REGIONS),
+     *(ARN_HEAD.format(region=r) + n for n in NAMES for r in REGIONS)}
+)  # fmt: skip
+
+_put = st.tuples(st.just("put"), st.sampled_from(NAMES), st.sampled_from(REGIONS), st.booleans())
+_pop = st.tuples(st.just("pop"), st.sampled_from(KEYS))
+_del = st.tuples(st.just("del"), st.sampled_from(KEYS))
+_look = st.tuples(st.just("look"), st.sampled_from(KEYS))
+
+
+def _outcome(call: Any, *args: Any) -> Any:
+    """What `call(*args)` gives: its value (compared by identity), or that it raised KeyError."""
+    try:
+        return ("value", id(call(*args)))
+    except KeyError:
+        return ("KeyError",)
+
+
+class TestIndexedStore:
+    """bench/moto_indexed.py: every lookup answers as moto's own SecretsStore, so the
+    second stand serves the same secrets, only without walking them all."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(_put, _pop, _del, _look, _look), max_size=30))
+    def test_answers_as_moto_after_any_writes(self, ops: list[tuple[Any, ...]]) -> None:
+        from moto.secretsmanager.models import SecretsStore
+
+        theirs, ours = SecretsStore(), moto_indexed.IndexedSecretsStore()
+        for op, *args in ops:
+            if op == "put":
+                name, region, by_arn = args
+                secret = FakeSecret(name, _arn(name, region))
+                key = secret.arn if by_arn else name
+                theirs[key] = ours[key] = secret
+            elif op == "pop":
+                assert _outcome(ours.pop, args[0]) == _outcome(theirs.pop, args[0])
+            elif op == "del":
+                assert _outcome(ours.__delitem__, args[0]) == _outcome(theirs.__delitem__, args[0])
+            for key in KEYS:  # after every step, every kind of key
+                assert (key in ours) == (key in theirs), key
+                assert ours.get(key) is theirs.get(key), key
+                assert _outcome(ours.__getitem__, key) == _outcome(theirs.__getitem__, key), key
+            assert list(dict.items(ours)) == list(dict.items(theirs))
+
+    def test_a_lookup_between_writes_reads_no_secret(self) -> None:
+        """The point of the stand: once built, the index answers without reading the
+        secrets (moto's own walk reads about two attributes for every secret before the
+        one found)."""
+        from moto.secretsmanager.models import SecretsStore
+
+        reads = 0
+
+        class Counted(FakeSecret):
+            def __getattribute__(self, attr: str) -> Any:
+                nonlocal reads
+                if attr in ("name", "arn"):
+                    reads += 1
+                return super().__getattribute__(attr)
+
+        def reads_of(store: Any, keys: list[str]) -> int:
+            nonlocal reads
+            reads = 0
+            for key in keys:
+                assert key in store
+                assert store[key] is store.get(key)
+            return reads
+
+        keys = ["s99", _arn("s50", "us-east-1"), "s0"]
+        theirs, ours = SecretsStore(), moto_indexed.IndexedSecretsStore()
+        for i in range(100):
+            theirs[f"s{i}"] = ours[f"s{i}"] = Counted(f"s{i}", _arn(f"s{i}", "us-east-1"))
+        assert reads_of(ours, keys) == 200  # the first lookup builds the index
+        assert reads_of(ours, keys) == 0
+        assert reads_of(theirs, keys) > 600
+        ours["s100"] = Counted("s100", _arn("s100", "us-east-1"))  # a write: built again
+        assert reads_of(ours, keys) == 202
+
+    def test_the_launcher_serves_a_fetch(self) -> None:
+        """moto_server started by bench/moto_indexed.py answers a batched fetch, by name
+        and by ARN, and reports a missing secret as moto does."""
+        with harness.store(indexed=True) as stand:
+            stand.seed({f"ix/s{i:02}": {"USER": f"u{i}"} for i in range(25)})
+            arn = stand.client().describe_secret(SecretId="ix/s07")["ARN"]
+            source = SecretsManagerSource(endpoint_url=stand.url, environ=stand.environ())
+            got = source.fetch_many([*(f"ix/s{i:02}" for i in range(25)), arn, "ix/absent"])
+            assert {name: got[name].fields["USER"].reveal() for name in got} == {
+                **{f"ix/s{i:02}": f"u{i}" for i in range(25)},
+                arn: "u7",
+            }
+            assert set(got.errors) == {"ix/absent"}
+
+
 # --- the section, end to end ---------------------------------------------------------------
 
 
@@ -190,6 +307,7 @@ def test_the_section_runs_alone_and_merges_into_the_saved_run(tmp_path: Path) ->
     saved = results.load(tmp_path / "benchmarks.json")
     assert saved.peer is not None
     assert [(r.n, r.delay_ms) for r in saved.peer.warm] == [(11, 0), (40, 0), (11, 20), (40, 20)]
+    assert [(r.n, r.delay_ms, r.what) for r in saved.peer.indexed] == [(40, 20, "indexed")]
     assert all(
         r.rideinfra_requests == r.peer_requests == math.ceil(r.n / 20) for r in saved.peer.warm
     )
@@ -202,5 +320,6 @@ def test_the_section_runs_alone_and_merges_into_the_saved_run(tmp_path: Path) ->
     }
     page = (tmp_path / "benchmarks.md").read_text()
     assert "## 9. Against the best hand-written script" in page
+    assert "moto with its secret store indexed (not a target)" in page
     for row in ("warm fetch N=40 at 20 ms", "whole process at 20 ms", "own imports on the fetch"):
         assert row in page.split("## 1.")[0], row  # in the Targets table
