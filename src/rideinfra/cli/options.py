@@ -119,12 +119,21 @@ class Parser(argparse.ArgumentParser):
 SubParsers = argparse._SubParsersAction  # argparse names the type of add_subparsers() privately
 
 
-class ParserOptions(TypedDict):
-    """What a command's parser is made with, so a `python -m` module and a subcommand share it."""
+if TYPE_CHECKING:
 
-    description: str
-    epilog: str
-    formatter_class: type[argparse.HelpFormatter]
+    class ParserOptions(TypedDict):
+        """What a command's parser is made with, so a `python -m` module and a subcommand
+        share it."""
+
+        description: str
+        epilog: str
+        formatter_class: type[argparse.HelpFormatter]
+
+else:
+    # At run time a plain dict: a TypedDict class evaluates its (string) annotations
+    # through typing, which compiles each one, and the first compile() in a process sets
+    # up the ast module's types, about 2 ms of every fetch's start-up.
+    ParserOptions = dict
 
 
 def add_parser(
