@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import logging
-import secrets as random
+import secrets
 import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
@@ -52,10 +52,10 @@ def generate_value(spec: str) -> str:
         raise ValueError(f"unknown generate spec {spec!r}; use fernet, hex:N or password:N")
     if spec == "fernet":
         # A Fernet key is 32 random bytes, URL-safe base64 (what Airflow's FERNET_KEY wants).
-        return base64.urlsafe_b64encode(random.token_bytes(32)).decode("ascii")
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
     if match.group(2):
-        return random.token_hex(int(match.group(2)))
-    return "".join(random.choice(_PASSWORD_ALPHABET) for _ in range(int(match.group(3))))
+        return secrets.token_hex(int(match.group(2)))
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(int(match.group(3))))
 
 
 class SeedStore(Protocol):
