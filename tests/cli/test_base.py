@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,6 +69,56 @@ class TestRunCommand:
 
         assert run_command(parser(), [], {"A": "1"}, logging.getLogger("rideinfra.t"), handler) == 0
         assert seen == [{"A": "1"}]
+
+
+class TestLoggingAfterTheCommand:
+    """A command leaves the `rideinfra` logger as it found it: a request a failed fetch
+    left running can log after `main()` returned, and must not find the command's handler
+    writing to a stream that is closed by then (CI once failed on the "--- Logging error
+    ---" and thread stack this printed into the next test's captured stderr)."""
+
+    def _command_then_close_its_stderr(self, handler: Handler) -> None:
+        captured = io.StringIO()
+        with contextlib.redirect_stderr(captured):
+            run_command(
+                parser(), ["--log-format", "json"], {}, logging.getLogger("rideinfra.t"), handler
+            )
+        captured.close()  # what pytest does to a finished test's capture
+
+    def test_a_late_record_from_a_thread_prints_no_logging_error(self) -> None:
+        def logs(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+            logging.getLogger("rideinfra.t").info("during")
+            return 0
+
+        before = logging.getLogger("rideinfra")
+        level, propagate, handlers = before.level, before.propagate, list(before.handlers)
+        self._command_then_close_its_stderr(logs)
+        now = io.StringIO()
+        late = threading.Thread(
+            target=logging.getLogger("rideinfra.t").warning, args=("late %s", "record")
+        )
+        with contextlib.redirect_stderr(now):
+            late.start()
+            late.join()
+        assert "Logging error" not in now.getvalue()
+        assert "Traceback" not in now.getvalue()
+        after = logging.getLogger("rideinfra")
+        assert (after.level, after.propagate, after.handlers) == (level, propagate, handlers)
+
+    def test_the_command_logs_while_it_runs(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Inside the command the handler is there, in the format asked for."""
+
+        def logs(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+            logging.getLogger("rideinfra.t").info("step %d", 1)
+            return 0
+
+        assert (
+            run_command(
+                parser(), ["--log-format", "json"], {}, logging.getLogger("rideinfra.t"), logs
+            )
+            == 0
+        )
+        assert '"message": "step 1"' in capsys.readouterr().err
 
 
 class TestShims:

@@ -186,11 +186,26 @@ class TestQuietVerbose:
     def test_verbose_logs_debug_and_no_value(
         self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """`fetch -v` logs at DEBUG; the planted value appears nowhere."""
+        """`fetch -v` logs at DEBUG while it runs; the planted value appears nowhere; after it
+        the `rideinfra` logger is as it was (tests/cli/test_base.py: TestLoggingAfterTheCommand)."""
+        from rideinfra.operations import fetch as fetching
+
+        levels: list[int] = []
+        announce = fetching._announce
+
+        def announcing(*args: object) -> None:
+            levels.append(logging.getLogger("rideinfra").getEffectiveLevel())
+            logging.getLogger("rideinfra.t").debug("a debug record")
+            announce(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(fetching, "_announce", announcing)
         monkeypatch.chdir(project)
+        before = logging.getLogger("rideinfra").level
         code, out, err = run(capsys, "fetch", "--out", "out", "-v")
         assert code == 0
-        assert logging.getLogger("rideinfra").level == logging.DEBUG
+        assert levels == [logging.DEBUG]
+        assert "a debug record" in err
+        assert logging.getLogger("rideinfra").level == before
         assert "s3cr3t-sentinel" not in out + err
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from rideinfra._gc import pause_for_this_process, resume_for_long_run
 from rideinfra._record import Record
-from rideinfra.cli.logs import configure
+from rideinfra.cli.logs import command_logging
 from rideinfra.errors import RideinfraError
 
 if TYPE_CHECKING:
@@ -49,17 +49,17 @@ def run_command(
     """
     env = os.environ if environ is None else environ
     args = parser.parse_args(argv)
-    configure(args.log_format, args.log_level)
     run: Handler = handler or args.handler
-    try:
-        if getattr(args, "long_running", False):
-            resume_for_long_run()  # the entry point paused the collector for a short process
-        return run(args, env)
-    except RideinfraError as exc:
-        log.error("%s", exc)
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - the last line of defence; see internal_error
-        return internal_error(log, exc)
+    with command_logging(args.log_format, args.log_level):
+        try:
+            if getattr(args, "long_running", False):
+                resume_for_long_run()  # the entry point paused the collector for a short process
+            return run(args, env)
+        except RideinfraError as exc:
+            log.error("%s", exc)
+            return exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - the last line of defence; see internal_error
+            return internal_error(log, exc)
 
 
 def internal_error(log: logging.Logger, exc: BaseException) -> int:

@@ -1,7 +1,9 @@
 """Logging for the command line: one line per step on stderr, text or JSON, never a value.
 
 The library itself only creates loggers under `rideinfra`; it never
-configures handlers. The command line (`rideinfra.cli.base`) calls `configure` once.
+configures handlers. The command line (`rideinfra.cli.base`) logs through
+`command_logging` for the length of one command, and leaves the `rideinfra`
+logger as it found it.
 
 One record is always one line, whatever its message holds: names come from
 the store and the config (a field name can hold a newline or an escape
@@ -16,11 +18,13 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal, TextIO
 
 from rideinfra.errors import printable
 
-__all__ = ["LogFormat", "configure"]
+__all__ = ["LogFormat", "command_logging", "configure"]
 
 LogFormat = Literal["text", "json"]
 
@@ -76,3 +80,30 @@ def configure(
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler
+
+
+@contextmanager
+def command_logging(
+    fmt: LogFormat = "text", level: int | str = logging.INFO, stream: TextIO | None = None
+) -> Iterator[logging.Handler]:
+    """`configure` for the length of one command, then the `rideinfra` logger as it was.
+
+    A handler left behind keeps the stream it was given. A request a failed
+    fetch left to finish on its own (`rideinfra.secrets._deadline`) can log
+    after the command returned; in a process that goes on (a test suite, a
+    program calling `main()`), that stream may be closed by then (a test's
+    captured stderr), and logging answers with "--- Logging error ---" and the
+    thread's stack on whatever stderr is current. Without the handler such a
+    late record goes where the program's own logging sends it. The quiet
+    levels of botocore and the others stay: they keep values out of logs
+    while those late requests finish.
+    """
+    logger = logging.getLogger("rideinfra")
+    saved_level, saved_propagate = logger.level, logger.propagate
+    handler = configure(fmt, level, stream)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
