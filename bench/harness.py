@@ -1,9 +1,9 @@
 """The benchmark's fixture: a moto server process behind the latency proxy.
 
 moto runs as its own ``moto_server`` process so its request handling does not
-share the GIL with the client under test; the proxy (tests/support/proxy.py)
-runs in the driver's process, adds a fixed delay per request (a round trip to
-a remote Secrets Manager) and counts requests by action.
+share the GIL with the client under test; the proxy (bench/latency.py, over
+tests/support/proxy.py) runs in a third process, adds a fixed delay per request
+(a round trip to a remote Secrets Manager) and counts requests by action.
 """
 
 from __future__ import annotations

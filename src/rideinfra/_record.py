@@ -101,7 +101,7 @@ class Record:
 
 # Bound to the class, not to the string "Record": typing compiles a string bound into a
 # ForwardRef, and the first compile() in a process sets up the ast module's types, about
-# 2 ms of every `python -m rideinfra.fetch` that nothing else on the way pays for.
+# 2 ms (docs/design-notes.md, "Value objects": who pays it on a fetch).
 _R = TypeVar("_R", bound=Record)
 
 

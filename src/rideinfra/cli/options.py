@@ -132,7 +132,7 @@ if TYPE_CHECKING:
 else:
     # At run time a plain dict: a TypedDict class evaluates its (string) annotations
     # through typing, which compiles each one, and the first compile() in a process sets
-    # up the ast module's types, about 2 ms of every fetch's start-up.
+    # up the ast module's types, about 2 ms (docs/design-notes.md, "Value objects").
     ParserOptions = dict
 
 
