@@ -553,20 +553,24 @@ def tls_server(directory: Path, names: list[str]) -> tuple[ssl.SSLContext, Path]
     return context, ca
 
 
-def https_source(
+@pytest.fixture(name="https_source")
+def _https_source(
     serve: Callable[..., Scripted],
-    directory: Path,
+    tmp_path: Path,
     aws_env: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
-    *,
-    bundle: Path | None,
-) -> SecretsManagerSource:
-    """A source for a TLS server (certificate for localhost); AWS_CA_BUNDLE is `bundle`, or
-    the server's CA when None (botocore reads it from os.environ)."""
-    context, ca = tls_server(directory, ["localhost"])
-    server = serve(always(OK), tls=context)
-    monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle or ca))
-    return SecretsManagerSource(endpoint_url=server.url("localhost"), environ=aws_env)
+) -> Callable[..., SecretsManagerSource]:
+    """`https_source(bundle=...)`: a source for a TLS server (certificate for localhost);
+    AWS_CA_BUNDLE is `bundle`, or the server's CA when None (botocore reads it from
+    os.environ)."""
+
+    def make(*, bundle: Path | None) -> SecretsManagerSource:
+        context, ca = tls_server(tmp_path, ["localhost"])
+        server = serve(always(OK), tls=context)
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle or ca))
+        return SecretsManagerSource(endpoint_url=server.url("localhost"), environ=aws_env)
+
+    return make
 
 
 class TestTls:
@@ -606,14 +610,10 @@ class TestTls:
         assert server.requests == []
 
     def test_a_fetch_over_https_with_aws_ca_bundle(
-        self,
-        serve: Callable[..., Scripted],
-        tmp_path: Path,
-        aws_env: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch,
+        self, https_source: Callable[..., SecretsManagerSource]
     ) -> None:
         """End to end: the source's own client, its CA bundle from the environment, lean."""
-        source = https_source(serve, tmp_path, aws_env, monkeypatch, bundle=None)
+        source = https_source(bundle=None)
         result = source.fetch_many(["a"])
         assert not result.errors, {n: str(e) for n, e in result.errors.items()}
         assert result["a"].fields["K"].reveal() == "v"
@@ -622,15 +622,11 @@ class TestTls:
         assert isinstance(lean._http, WireSession)
 
     def test_an_unreadable_ca_bundle_is_botocores_to_report(
-        self,
-        serve: Callable[..., Scripted],
-        tmp_path: Path,
-        aws_env: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch,
+        self, https_source: Callable[..., SecretsManagerSource], tmp_path: Path
     ) -> None:
         bundle = tmp_path / "not-a-bundle.pem"
         bundle.write_text("not a certificate\n")
-        source = https_source(serve, tmp_path, aws_env, monkeypatch, bundle=bundle)
+        source = https_source(bundle=bundle)
         with pytest.raises(SourceError):
             source.fetch_many(["a"])
         lean = source._client.lean("BatchGetSecretValue")
