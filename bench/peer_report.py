@@ -247,7 +247,7 @@ def _indexed(peer: PeerResults) -> list[str]:
     """The warm pairs on the second stand, beside what moto cost on the first."""
     if not peer.indexed:
         return []
-    plain = {(r.n, r.delay_ms): r for r in peer.warm}
+    plain = {(r.n, r.delay_ms): r.store_cpu for r in peer.warm}
     busy = [  # store_cpu is a mean over the fetches (/proc counts 10 ms ticks): so is the wall
         f"moto's CPU was {r.store_cpu / fmean(r.rideinfra):.0%} of the wall time of "
         f"rideinfra's fetches of N = {r.n:,} at {r.delay_ms} ms ({ms(r.store_cpu)} of "
@@ -277,9 +277,8 @@ def _indexed(peer: PeerResults) -> list[str]:
         "|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in peer.indexed:
-        first_row = plain.get((r.n, r.delay_ms))
-        first = first_row.store_cpu if first_row is not None else None
-        floor = r.delay_ms / 1000 + r.store_cpu
+        first = plain.get((r.n, r.delay_ms))
+        floor = r.floor
         lines.append(
             f"| {r.n:,} | {r.delay_ms} | {ms(first) if first is not None else '—'} / "
             f"{ms(r.store_cpu)} | {ms(median(r.rideinfra))} | {ms(median(r.peer))} "
@@ -441,7 +440,7 @@ def _floor(peer: PeerResults, targets: list[Target]) -> list[str]:
     if r is None:
         targets.append((what, None, f"N={CPU_N:,} at {CPU_DELAY} ms not in this run"))
         return []
-    floor = CPU_DELAY / 1000 + r.store_cpu
+    floor = r.floor
     ours, theirs = median(r.rideinfra) / floor, median(r.peer) / floor
     lines = [
         "### Against the stand floor\n",

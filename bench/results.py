@@ -160,6 +160,12 @@ class PairRow:
     def ratios(self) -> list[float]:
         return [a / b for a, b in zip(self.rideinfra, self.peer, strict=True)]
 
+    @property
+    def floor(self) -> float:
+        """The stand floor of a warm fetch, seconds: the delay plus moto's CPU per fetch (it
+        serves one request at a time, so no client overlaps it)."""
+        return self.delay_ms / 1000 + self.store_cpu
+
 
 @dataclass
 class ImportShare:
