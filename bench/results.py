@@ -154,17 +154,44 @@ class PairRow:
     peer_cpu: list[float]
     rideinfra_requests: int = 0  # requests one fetch made (warm only)
     peer_requests: int = 0
-    store_cpu: float = 0.0  # moto's CPU seconds per rideinfra fetch (warm, indexed)
+    # moto's CPU seconds during each fetch, pair by pair (warm, indexed). /proc counts it
+    # in 10 ms ticks: one value is good to a tick, a mean over the pairs to much better.
+    rideinfra_store_cpu: list[float] = field(default_factory=list)
+    peer_store_cpu: list[float] = field(default_factory=list)
 
     @property
     def ratios(self) -> list[float]:
         return [a / b for a, b in zip(self.rideinfra, self.peer, strict=True)]
 
     @property
+    def store_cpu(self) -> float:
+        """moto's CPU seconds per rideinfra fetch, the mean over the pairs (0 if not measured)."""
+        return statistics.fmean(self.rideinfra_store_cpu) if self.rideinfra_store_cpu else 0.0
+
+    @property
     def floor(self) -> float:
         """The stand floor of a warm fetch, seconds: the delay plus moto's CPU per fetch (it
         serves one request at a time, so no client overlaps it)."""
         return self.delay_ms / 1000 + self.store_cpu
+
+    @property
+    def bounds(self) -> list[float]:
+        """Pair by pair, the ratio to the peer of a client that cost nothing: the delay plus
+        the CPU moto spent during the peer's fetch (what that fetch could not have been
+        shorter than), over the peer's wall. The peer's own fetch, so moto's speed in that
+        pair is the peer's and the bound's alike."""
+        delay = self.delay_ms / 1000
+        pairs = zip(self.peer_store_cpu, self.peer, strict=True)
+        return [(delay + cpu) / wall for cpu, wall in pairs]
+
+    @property
+    def own_ratios(self) -> list[float]:
+        """Pair by pair, rideinfra's time over the peer's, less the CPU moto spent during each
+        fetch: the part of a fetch that is the client's (its work, the round trip, the
+        proxy), not moto's. Meaningful where moto's CPU per fetch is many 10 ms ticks."""
+        own = [w - c for w, c in zip(self.rideinfra, self.rideinfra_store_cpu, strict=True)]
+        theirs = [w - c for w, c in zip(self.peer, self.peer_store_cpu, strict=True)]
+        return [a / b for a, b in zip(own, theirs, strict=True)]
 
 
 @dataclass
@@ -276,9 +303,18 @@ def _peer(data: dict[str, Any]) -> PeerResults:
     return PeerResults(
         plan=PeerPlan(**plan),
         imports=imports,
-        warm=[PairRow(**row) for row in data.pop("warm")],
-        indexed=[PairRow(**row) for row in data.pop("indexed", [])],
-        process=[PairRow(**row) for row in data.pop("process")],
+        warm=[_pair_row(row) for row in data.pop("warm")],
+        indexed=[_pair_row(row) for row in data.pop("indexed", [])],
+        process=[_pair_row(row) for row in data.pop("process")],
         resolve=[ResolveRow(**row) for row in data.pop("resolve")],
         **data,
     )
+
+
+def _pair_row(row: dict[str, Any]) -> PairRow:
+    """A saved pair row; a run saved before 2026-12-02 kept moto's CPU only as a mean per
+    rideinfra fetch (`store_cpu`), which is read as one value of the same mean."""
+    if "store_cpu" in row:
+        mean = row.pop("store_cpu")
+        row["rideinfra_store_cpu"] = [mean] if mean else []
+    return PairRow(**row)

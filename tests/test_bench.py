@@ -286,6 +286,63 @@ class TestIndexedStore:
 # --- the section, end to end ---------------------------------------------------------------
 
 
+# --- what the stand allows ---------------------------------------------------------------
+
+
+def stand_row(n: int, rideinfra: list[float], peer: list[float], stand_r: list[float],
+              stand_p: list[float], what: str = "warm") -> results.PairRow:  # fmt: skip
+    return results.PairRow(
+        what, n, 20, rideinfra, peer, [0.1] * len(rideinfra), [0.2] * len(peer),
+        math.ceil(n / 20), math.ceil(n / 20), stand_r, stand_p,
+    )  # fmt: skip
+
+
+class TestWhatTheStandAllows:
+    def test_bounds_and_own_time_are_read_pair_by_pair(self) -> None:
+        row = stand_row(5000, [6.2, 7.0], [7.0, 7.5], [6.0, 6.7], [6.6, 7.2])
+        assert row.bounds == pytest.approx([(0.02 + 6.6) / 7.0, (0.02 + 7.2) / 7.5])
+        assert row.own_ratios == pytest.approx([0.2 / 0.4, 0.3 / 0.3])
+        assert row.store_cpu == pytest.approx(6.35)
+        assert row.floor == pytest.approx(6.37)
+
+    def test_a_run_saved_with_the_mean_only_still_loads(self) -> None:
+        saved = {"what": "warm", "n": 1000, "delay_ms": 20, "rideinfra": [0.5], "peer": [0.6],
+                 "rideinfra_cpu": [0.1], "peer_cpu": [0.2], "store_cpu": 0.45}  # fmt: skip
+        row = results._pair_row(saved)
+        assert row.store_cpu == pytest.approx(0.45)
+        assert row.peer_store_cpu == []
+        empty = results._pair_row({**saved, "store_cpu": 0.0})
+        assert empty.store_cpu == 0.0
+
+    def page(self, row: results.PairRow) -> tuple[str, list[results.Target]]:
+        section = results.PeerResults(
+            plan=results.PeerPlan((row.n,), (20,), 2, (20,), 2, 2, (10, 20), 2),
+            command="test", quick=True, date="today", load_start="0", load_end="0",
+            elapsed=1.0, max_concurrency=50, warm=[row],
+        )  # fmt: skip
+        import peer_report
+
+        targets: list[results.Target] = []
+        return "\n".join(peer_report._warm(section, targets)), targets
+
+    def test_a_target_under_what_the_stand_allows_is_said_to_be_out_of_reach(self) -> None:
+        page, targets = self.page(stand_row(5000, [7.0, 7.4], [7.2, 7.5], [6.9, 7.1], [6.9, 7.2]))
+        assert targets[0][1] is False
+        assert "no client could meet the target on this run's stand" in page
+        assert "| moto | 5,000 | 20 | 7000.0 / 7050.0 |" in page  # moto's CPU, each side
+
+    def test_a_miss_the_stand_allowed_is_not_blamed_on_it(self) -> None:
+        # moto was fast for the peer too: a client costing nothing would have been 0.5
+        page, targets = self.page(stand_row(5000, [7.0, 7.4], [7.2, 7.5], [3.6, 3.7], [3.6, 3.7]))
+        assert targets[0][1] is False
+        assert "What the stand allows" in page
+        assert "no client could meet" not in page
+
+    def test_below_a_thousand_secrets_moto_is_too_few_ticks_to_show(self) -> None:
+        page, _ = self.page(stand_row(100, [0.05, 0.06], [0.07, 0.07], [0.01, 0.02], [0.01, 0.0]))
+        assert "What the stand allows" not in page
+
+
 def test_quartiles_of_one_value_and_of_many() -> None:
     assert results.quartiles([0.5]) == (0.5, 0.5)
     assert results.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 4.0)
