@@ -329,6 +329,7 @@ class TestWhatTheStandAllows:
         page, targets = self.page(stand_row(5000, [7.0, 7.4], [7.2, 7.5], [6.9, 7.1], [6.9, 7.2]))
         assert targets[0][1] is False
         assert "no client could meet the target on this run's stand" in page
+        assert "moto spent 7000.0 ms of CPU a fetch on rideinfra's requests and 7050.0" in page
         assert "| moto | 5,000 | 20 | 7000.0 / 7050.0 |" in page  # moto's CPU, each side
 
     def test_a_miss_the_stand_allowed_is_not_blamed_on_it(self) -> None:
@@ -337,6 +338,7 @@ class TestWhatTheStandAllows:
         assert targets[0][1] is False
         assert "What the stand allows" in page
         assert "no client could meet" not in page
+        assert "moto spent 3650.0 ms of CPU a fetch on rideinfra's requests" in page
 
     def test_below_a_thousand_secrets_moto_is_too_few_ticks_to_show(self) -> None:
         page, _ = self.page(stand_row(100, [0.05, 0.06], [0.07, 0.07], [0.01, 0.02], [0.01, 0.0]))
