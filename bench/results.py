@@ -185,13 +185,21 @@ class PairRow:
         return [(delay + cpu) / wall for cpu, wall in pairs]
 
     @property
+    def rideinfra_own(self) -> list[float]:
+        """Each rideinfra fetch's wall less the CPU moto spent during it: the part that is the
+        client's (its work, the round trip, the proxy), not moto's. Meaningful where moto's
+        CPU per fetch is many 10 ms ticks."""
+        return [w - c for w, c in zip(self.rideinfra, self.rideinfra_store_cpu, strict=True)]
+
+    @property
+    def peer_own(self) -> list[float]:
+        """The same for each of the peer's fetches."""
+        return [w - c for w, c in zip(self.peer, self.peer_store_cpu, strict=True)]
+
+    @property
     def own_ratios(self) -> list[float]:
-        """Pair by pair, rideinfra's time over the peer's, less the CPU moto spent during each
-        fetch: the part of a fetch that is the client's (its work, the round trip, the
-        proxy), not moto's. Meaningful where moto's CPU per fetch is many 10 ms ticks."""
-        own = [w - c for w, c in zip(self.rideinfra, self.rideinfra_store_cpu, strict=True)]
-        theirs = [w - c for w, c in zip(self.peer, self.peer_store_cpu, strict=True)]
-        return [a / b for a, b in zip(own, theirs, strict=True)]
+        """Pair by pair, rideinfra's own time over the peer's."""
+        return [a / b for a, b in zip(self.rideinfra_own, self.peer_own, strict=True)]
 
 
 @dataclass
