@@ -89,6 +89,7 @@ NOT_LOADED = (
     "rideinfra.render.jsonfmt",
     "rideinfra.render.kubernetes",
     "rideinfra.render.raw",
+    "rideinfra.secrets._seedstore",
     "rideinfra.secrets.cached",
     "rideinfra.secrets.compose",
     "rideinfra.secrets.env",

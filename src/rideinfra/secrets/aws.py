@@ -21,7 +21,6 @@ from rideinfra.secrets._awsclient import (
 )
 from rideinfra.secrets._deadline import Deadline
 from rideinfra.secrets._log import logger
-from rideinfra.secrets._seedstore import StoreResult
 from rideinfra.secrets.base import BaseSource, FetchResult
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
@@ -36,6 +35,9 @@ from rideinfra.secrets.model import (
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
+
+    # Only the seeding store's annotations: a fetch does not load the seeding helpers.
+    from rideinfra.secrets._seedstore import StoreResult
 
 __all__ = [
     "BATCH_LIMIT",
