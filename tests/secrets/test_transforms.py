@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +30,7 @@ from rideinfra.secrets.transforms import (
     Sanitize,
     Unflatten,
     Uppercase,
+    _core,
     entries_from_secret,
     is_env_name,
     unflatten,
@@ -403,3 +406,70 @@ def test_all_is_sorted_and_complete() -> None:
         if not n.startswith("_") and not isinstance(getattr(transforms_pkg, n), types.ModuleType)
     }
     assert set(transforms_pkg.__all__) == public - {"annotations"}
+
+
+# --- the config line's cache ---------------------------------------------------------------
+
+_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+_args = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _dumped(name: str, args: Any) -> str:
+    """What PyYAML writes for the line, with no cache in the way."""
+    text = yaml.safe_dump(
+        {name: args}, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True
+    ).strip()
+    return text[1:-1]
+
+
+class TestConfigLineCache:
+    """`config_line` keeps each line it wrote: a transform names itself once per secret."""
+
+    @settings(max_examples=300)
+    @given(first=_args.filter(lambda a: a is not None), second=_args)
+    def test_a_cached_line_is_the_line_pyyaml_writes(self, first: Any, second: Any) -> None:
+        # Twice each, interleaved: the second answer of each comes from the cache.
+        for args in (first, second, first, second):
+            expected = "step" if args is None else _dumped("step", args)  # None: no arguments
+            assert _core.config_line("step", args) == expected
+
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [(True, 1), (1, 1.0), (0.0, -0.0), ({"a": 1, "b": 2}, {"b": 2, "a": 1})],
+    )
+    def test_equal_arguments_written_differently_do_not_share_a_line(
+        self, one: Any, other: Any
+    ) -> None:
+        assert one == other
+        for args in (one, other, one, other):
+            assert _core.config_line("step", args) == _dumped("step", args)
+
+    def test_the_same_arguments_are_written_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        dumps: list[Any] = []
+        real = yaml.safe_dump
+
+        def counting(data: Any, **kwargs: Any) -> Any:
+            dumps.append(data)
+            return real(data, **kwargs)
+
+        monkeypatch.setattr(_core.yaml, "safe_dump", counting)
+        monkeypatch.setattr(_core, "_LINES", {})
+        step = Prefix("CACHE_ONCE_")
+        for _ in range(5):
+            step(entries(A="1"))
+        assert repr(Prefix("CACHE_ONCE_")) == "prefix: CACHE_ONCE_"
+        assert dumps == [{"prefix": "CACHE_ONCE_"}]
+
+    def test_the_cache_stays_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_core, "_LINES", {})
+        for i in range(_core._LINES_KEPT * 2 + 5):
+            assert _core.config_line("prefix", f"P{i}_") == f"prefix: P{i}_"
+        assert 0 < len(_core._LINES) <= _core._LINES_KEPT

@@ -132,13 +132,47 @@ def config_line(name: str, args: Any = None) -> str:
     """The transform as one line of rideinfra.yaml, e.g. `prefix: GF_SECURITY_`.
 
     YAML flow style, so the text is also valid YAML inside a `[...]` list.
+    A transform names itself by this line in every entry it touches (`repr`,
+    the step of an `Origin`), once per secret it runs on; the same arguments
+    give the same line, so each is written by PyYAML once and then read from
+    a small cache (a dump costs 0.2-0.3 ms: a third of `resolve` for a config
+    whose secrets each bind their own transform).
     """
     if args is None:
         return name
-    text = yaml.safe_dump(
-        {name: args}, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True
-    ).strip()
-    return text[1:-1]  # drop the outer "{...}" of the one-key mapping
+    key = (name, _cache_key(args))
+    line = _LINES.get(key)
+    if line is None:
+        if len(_LINES) >= _LINES_KEPT:  # a long `watch` re-reads its config: keep it bounded
+            _LINES.clear()
+        text = yaml.safe_dump(
+            {name: args},
+            default_flow_style=True,
+            width=1 << 30,
+            sort_keys=False,
+            allow_unicode=True,
+        ).strip()
+        line = _LINES[key] = text[1:-1]  # drop the outer "{...}" of the one-key mapping
+    return line
+
+
+_LINES: dict[tuple[str, object], str] = {}
+_LINES_KEPT = 1024
+
+
+def _cache_key(value: Any) -> object:
+    """A hashable stand-in for `value`, equal only for values PyYAML writes alike.
+
+    Types are kept at every level (True and 1, or a list and a tuple, are equal
+    in Python and written differently), mappings keep their order (the line
+    does), and a scalar is keyed by its repr (0.0 and -0.0 are equal, and
+    written `0.0` and `-0.0`).
+    """
+    if isinstance(value, Mapping):
+        return (type(value), tuple((_cache_key(k), _cache_key(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_cache_key(v) for v in value))
+    return (type(value), repr(value))
 
 
 class BaseTransform(Record):
