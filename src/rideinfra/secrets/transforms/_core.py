@@ -163,8 +163,8 @@ _LINES_KEPT = 1024
 def _cache_key(value: Any) -> object:
     """A hashable stand-in for `value`, equal only for values PyYAML writes alike.
 
-    Types are kept at every level (True and 1, or a list and a tuple, are equal
-    in Python and written differently), mappings keep their order (the line
+    Types are kept at every level (True and 1, or 1 and 1.0, are equal in
+    Python and written differently), mappings keep their order (the line
     does), and a scalar is keyed by its repr (0.0 and -0.0 are equal, and
     written `0.0` and `-0.0`).
     """
