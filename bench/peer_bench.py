@@ -47,6 +47,7 @@ from harness import (
     synthetic_names,
 )
 from results import (
+    TARGET_DELAY_MS,
     ImportShare,
     PairRow,
     PeerImports,
@@ -93,8 +94,6 @@ TINY = PeerPlan(
 )
 PLANS = {"full": FULL, "quick": QUICK, "tiny": TINY}
 
-#: The delay the indexed stand is measured at: the one the targets are judged at.
-CPU_DELAY_MS = 20
 PEER_COMMAND = [sys.executable, str(HERE / "peer.py"), "--out"]
 SIDES = ("rideinfra", "peer")
 Log = Callable[[str], None]
@@ -175,7 +174,7 @@ def bench_indexed(plan: PeerPlan, log: Log) -> list[PairRow]:
         st.seed(synthetic(max(plan.indexed_sizes)))
         log("peer: indexed stand seeded")
         names_by_n = {n: synthetic_names(n) for n in plan.indexed_sizes}
-        return _warm_pairs(st, "indexed", names_by_n, (CPU_DELAY_MS,), plan.reps, log)
+        return _warm_pairs(st, "indexed", names_by_n, (TARGET_DELAY_MS,), plan.reps, log)
 
 
 def _warm_pairs(

@@ -15,6 +15,8 @@ Target = tuple[str, bool | None, str]
 
 #: BatchGetSecretValue takes at most 20 ids.
 BATCH = 20
+#: The round trip (ms) section 9's targets are judged at (issue 19).
+TARGET_DELAY_MS = 20
 #: The render section's control row: a dict comprehension over the same values.
 CONTROL = "control"
 
