@@ -278,7 +278,7 @@ def _stand_reading(r: PairRow, limit: float) -> str:
     """A missed row split into moto's part and the clients' own, from the run's figures."""
     own = median(r.own_ratios)
     text = (
-        f"at N = {r.n:,} moto spent {ms(fmean(r.rideinfra_store_cpu))} ms of CPU a fetch on "
+        f"at N = {r.n:,} moto spent {ms(r.store_cpu)} ms of CPU a fetch on "
         f"rideinfra's requests and {ms(fmean(r.peer_store_cpu))} on the peer's, and "
         f"rideinfra's own time was {own:.2f} of the peer's"
     )
@@ -313,7 +313,7 @@ def _stand(peer: PeerResults) -> list[str]:
     for r in rows:
         lines.append(
             f"| {'indexed' if r.what == 'indexed' else 'moto'} | {r.n:,} | {r.delay_ms} "
-            f"| {ms(fmean(r.rideinfra_store_cpu))} / {ms(fmean(r.peer_store_cpu))} "
+            f"| {ms(r.store_cpu)} / {ms(fmean(r.peer_store_cpu))} "
             f"| {ms(median(r.rideinfra_own))} / {ms(median(r.peer_own))} | {_spread(r.own_ratios)} "
             f"| {median(r.bounds):.2f} | {median(r.ratios):.2f} |"
         )
