@@ -40,13 +40,6 @@ def _moto_endpoint() -> Iterator[MotoEndpoint]:
     endpoint.stop()
 
 
-@pytest.fixture(scope="session", name="proxy_server")
-def _proxy_server(moto_endpoint: MotoEndpoint) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(moto_endpoint.url).start()
-    yield proxy
-    proxy.stop()
-
-
 @pytest.fixture(name="aws_env")
 def _aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     """Fake credentials and no user AWS config, in os.environ (boto3 reads them there)."""
@@ -73,9 +66,15 @@ def _sm(moto_endpoint: MotoEndpoint, aws_env: dict[str, str]) -> MotoEndpoint:
 
 
 @pytest.fixture(name="proxy")
-def _proxy(proxy_server: FaultProxy, sm: MotoEndpoint) -> Iterator[FaultProxy]:
-    """The fault proxy in front of an emptied moto endpoint, counters and rules cleared."""
-    proxy_server.reset()
-    proxy_server.delay = 0.0
-    yield proxy_server
-    proxy_server.reset()
+def _proxy(sm: MotoEndpoint) -> Iterator[FaultProxy]:
+    """A fault proxy of the test's own in front of an emptied moto endpoint.
+
+    One per test, not per session: a fetch that fails leaves its other
+    requests to finish on their own, and through a shared proxy such a
+    request from an earlier test was counted, and took a numbered fault,
+    in a later one (CI: a watch test saw 2 failed polls of 3). Stopping the
+    proxy ends those requests' connections.
+    """
+    proxy = FaultProxy(sm.url).start()
+    yield proxy
+    proxy.stop()

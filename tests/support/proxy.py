@@ -11,10 +11,12 @@ request by its ``X-Amz-Target`` action, which is how tests assert batching.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -98,6 +100,34 @@ class _Server(ThreadingHTTPServer):
 
     request_queue_size = 128
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet for a connection `drop_connections` ended; socketserver's own otherwise."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+    def drop_connections(self) -> None:
+        """End every open client connection: a request still in flight fails at once."""
+        with self._open_lock:
+            sockets, self._open = self._open, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # already closed by the client
+                sock.shutdown(socket.SHUT_RDWR)
+
 
 # rule(request_number starting at 1, action) -> a Fault or None to forward as is
 Rule = Callable[[int, str], "Fault | None"]
@@ -129,8 +159,15 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        """Stop listening and end open connections.
+
+        A request a test left in flight (a failed fetch leaves its other
+        requests to finish on their own) then fails at once here, instead of
+        being answered, counted or faulted during a later test.
+        """
         self._server.shutdown()
         self._server.server_close()
+        self._server.drop_connections()
 
     def reset(self) -> None:
         """Forget counted requests and rules; keep the fixed delay."""
