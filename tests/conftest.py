@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from support.moto import MotoEndpoint, start_moto
 from support.proxy import FaultProxy
 
 REPO = Path(__file__).resolve().parent.parent
+# How long a test's leftover store calls may take to end (see _no_calls_left_running).
+LEFTOVER_SECONDS = 20.0
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -78,3 +81,29 @@ def _proxy(sm: MotoEndpoint) -> Iterator[FaultProxy]:
     proxy = FaultProxy(sm.url).start()
     yield proxy
     proxy.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_calls_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test, wait for the store calls it left running; fail it if they do not end.
+
+    A fetch that fails leaves its other requests to finish on their own (by
+    design: `run_within`). Left running into the next test, such a call was
+    counted by that test's proxy, logged into its records and drew botocore's
+    retry jitter from the global `random` inside its hypothesis examples.
+    Autouse fixtures are torn down last, so the test's servers and proxies
+    have stopped by now and a call still waiting on one fails at once.
+    """
+    yield
+    from rideinfra.secrets._deadline import _POOL
+
+    until = time.monotonic() + LEFTOVER_SECONDS
+    while _POOL.running() and time.monotonic() < until:
+        time.sleep(0.01)
+    left = _POOL.running()
+    if left:
+        pytest.fail(
+            f"{request.node.nodeid} left {left} store call(s) running "
+            f"{LEFTOVER_SECONDS:.0f} s after it ended",
+            pytrace=False,
+        )

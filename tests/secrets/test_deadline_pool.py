@@ -114,3 +114,34 @@ def test_a_forked_child_starts_with_an_empty_pool() -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_running_counts_calls_until_they_return_abandoned_ones_included() -> None:
+    """What the suite's teardown waits on (tests/conftest.py): no call outlives its test."""
+    pool = _Pool(idle_seconds=5)
+    release = threading.Event()
+    entered = threading.Event()
+
+    def stuck() -> None:
+        entered.set()
+        release.wait(10)
+
+    assert pool.running() == 0
+    pool.submit(stuck)
+    assert entered.wait(5)
+    finished = threading.Event()
+    pool.submit(finished.set)
+    assert finished.wait(5)
+    settle(pool, 1)
+    assert pool.running() == 1  # the stuck call; the quick one is done
+    release.set()
+    settle(pool, 0)
+    assert pool.running() == 0
+
+
+def settle(pool: _Pool, count: int) -> None:
+    """Wait (5 s at most) for `pool.running()` to come down to `count`: a thread uncounts
+    itself just after its call returns."""
+    deadline = time.monotonic() + 5
+    while pool.running() > count and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -136,6 +136,7 @@ class _Pool:
         # Idle threads no submitted call has been counted on yet.
         self._idle = 0
         self._started = 0
+        self._running = 0
 
     def submit(self, call: Callable[[], Callable[[], object] | None]) -> None:
         """Run `call` on an idle thread, else a new one; what it returns is called after.
@@ -144,6 +145,7 @@ class _Pool:
         finds the thread free for its next call.
         """
         with self._lock:
+            self._running += 1
             start = self._idle == 0
             if start:
                 self._started += 1
@@ -160,6 +162,11 @@ class _Pool:
             )
             thread.start()
 
+    def running(self) -> int:
+        """Calls submitted and not yet returned, abandoned ones included."""
+        with self._lock:
+            return self._running
+
     def _serve(self, tasks: SimpleQueue[Callable[[], Callable[[], object] | None]]) -> None:
         while True:
             try:
@@ -173,6 +180,7 @@ class _Pool:
             after = call()
             with self._lock:
                 self._idle += 1
+                self._running -= 1
             if after is not None:
                 after()
 
