@@ -208,8 +208,12 @@ def _fetch_notes(results: Results, r: FetchRow, speed: float, floor: float) -> l
         "GetSecretValue to 10,000), and a fetch makes ceil(N/20) requests whatever the bound. "
         "What the bound caps is threads and pooled connections (botocore's pool is sized to "
         "it), and how much of the per-second quota one process can take in one round trip: "
-        "half, so pods starting together still get theirs; throttled requests are retried by "
-        "botocore with backoff.\n",
+        "half, so pods starting together still get theirs. A round trip is shorter than a "
+        "second, though: a fetch of over 2,000 secrets, or several fetches at once, can pass "
+        "the quota, and the store then throttles. The retries go through botocore's adaptive "
+        "mode, whose client-side limiter keeps them to the pace the store allows (a fetch of "
+        "1,000 against 5 requests a second: "
+        "[reliability.md](reliability.md#faults-between-fetch-and-the-store)).\n",
     ]
     if speed < 80:
         rest = r.warm - floor

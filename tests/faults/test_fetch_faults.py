@@ -258,6 +258,39 @@ UNREACHABLE: dict[str, tuple[EnvMaker, tuple[str, ...]]] = {
 }
 
 
+class TestOverTheQuota:
+    """A store that allows so many requests a second, as Secrets Manager does (100 a second
+    for BatchGetSecretValue per region), and a fetch whose requests come faster."""
+
+    def test_a_fetch_ten_times_over_the_quota_is_paced_and_succeeds(
+        self,
+        sm: MotoEndpoint,
+        proxy: FaultProxy,
+        aws_env: dict[str, str],
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """1,000 secrets are 50 requests in one wave, against 5 allowed a second.
+
+        Before retries were paced this failed in 1.1 s ("kept throttling past the
+        retry budget": standard mode's retry quota ran out). Now the files are
+        those of an unthrottled run, and each request was answered exactly once.
+        """
+        names = [f"fleet/s{i:04d}" for i in range(1000)]
+        sm.seed({name: {f"K{i:04d}": f"v-{i}-{name}"} for i, name in enumerate(names)})
+        config = write_config(tmp_path / "fleet.yaml", {"fleet": names})
+        env = environ(aws_env, proxy)
+        clean = run_fetch(capsys, ["--config", str(config), "--out", str(tmp_path / "clean")], env)
+        assert clean.code == 0, clean.err
+        quota = proxy.limit("BatchGetSecretValue", per_second=5, burst=5)
+        run = fetch_json(capsys, config, tmp_path / "out", env)
+        assert run.code == 0, run.err
+        assert public_files(tmp_path / "out") == public_files(tmp_path / "clean")
+        assert quota.allowed == 50
+        assert quota.throttled >= 40  # the quota was hit: one wave of 50 met 5 tokens
+        assert "v-1-" not in run.err + run.out
+
+
 class TestUnreachableStore:
     @pytest.mark.parametrize(("make", "words"), UNREACHABLE.values(), ids=UNREACHABLE.keys())
     def test_one_clear_line_and_nothing_written(

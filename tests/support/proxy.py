@@ -129,6 +129,39 @@ class _Server(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
+class Quota:
+    """A store's request-rate limit on one action: a token bucket, throttling past it.
+
+    `per_second` tokens a second, at most `burst` saved up; a request that
+    finds no token gets Secrets Manager's ThrottlingException. Use it as a
+    proxy's `rule` (`FaultProxy.limit`).
+    """
+
+    def __init__(self, action: str, per_second: float, burst: int) -> None:
+        self.action = action
+        self.per_second = per_second
+        self.burst = burst
+        self.allowed = 0
+        self.throttled = 0
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def __call__(self, number: int, action: str) -> Fault | None:
+        if action != self.action:
+            return None
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_second)
+            self._at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                self.allowed += 1
+                return None
+            self.throttled += 1
+        return Fault.throttle()
+
+
 # rule(request_number starting at 1, action) -> a Fault or None to forward as is
 Rule = Callable[[int, str], "Fault | None"]
 
@@ -197,6 +230,12 @@ class FaultProxy:
             return table.get(number)
 
         self.rule = rule
+
+    def limit(self, action: str, per_second: float, burst: int) -> Quota:
+        """Throttle `action` past `per_second` requests a second (`burst` saved up)."""
+        quota = Quota(action, per_second, burst)
+        self.rule = quota
+        return quota
 
     def _record(
         self, action: str, headers: dict[str, str] | None = None, body: bytes = b""
