@@ -12,10 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from faults.kit import write_config
 from rideinfra.errors import SourceError
-from rideinfra.operations.watch import StoreView, Watcher, WatchOptions, next_delay, watch
+from rideinfra.operations.watch import (
+    StoreView,
+    Watcher,
+    WatchOptions,
+    _send_signal,
+    next_delay,
+    read_pid,
+    watch,
+)
 from rideinfra.profiles import load_config
 from rideinfra.secrets import SecretsManagerSource
 from support.moto import MotoEndpoint
@@ -428,3 +438,64 @@ class TestHookLimit:
         with caplog.at_level(logging.WARNING, logger="rideinfra.watch"):
             assert watcher.poll() == ["core"]
         assert "--on-change exited 3 (changed: core)" in caplog.text
+
+
+class TestPidFile:
+    """What `--pid-file` may name: one process, never a group or every process."""
+
+    @pytest.mark.parametrize("content", [b"42", b"42\n", b" 42 \r\n", b"1\n"])
+    def test_one_process_id(self, content: bytes) -> None:
+        assert read_pid(content) == int(content.strip())
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"-1\n",
+            b"0\n",
+            b"00",
+            b"+5",
+            b"5_0",
+            b"\xd9\xa5",
+            b"",
+            b"\n",
+            b"4 2",
+            b"42\n43\n",
+            b"1" * 11,
+            b"0x10",
+            "\u0665".encode(),  # ARABIC-INDIC DIGIT FIVE: int() would take it
+        ],
+    )
+    def test_anything_else_is_refused(self, content: bytes) -> None:
+        with pytest.raises(ValueError, match="one process id"):
+            read_pid(content)
+
+    @given(st.binary(max_size=12))
+    def test_never_zero_or_negative(self, content: bytes) -> None:
+        try:
+            pid = read_pid(content)
+        except ValueError:
+            return
+        assert pid > 0
+        assert (
+            content.strip() == str(pid).encode()
+            or content.strip().lstrip(b"0") == str(pid).encode()
+        )
+
+    def test_a_pid_file_of_minus_one_signals_nothing(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        import signal
+
+        pid_file = tmp_path / "app.pid"
+        pid_file.write_text("-1\n")
+        caplog.set_level(logging.WARNING)
+        received: list[int] = []
+        previous = signal.signal(signal.SIGUSR1, lambda signum, _frame: received.append(signum))
+        try:
+            _send_signal(signal.SIGUSR1, pid_file)
+        finally:
+            signal.signal(signal.SIGUSR1, previous)
+        assert received == []
+        (record,) = caplog.records
+        assert "could not send SIGUSR1" in record.getMessage()
+        assert str(pid_file) in record.getMessage()

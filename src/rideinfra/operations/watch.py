@@ -455,10 +455,26 @@ def _stop_group(hook: subprocess.Popen[bytes]) -> None:
 def _send_signal(signum: int, pid_file: Path) -> None:
     name = signal.Signals(signum).name
     try:
-        pid = int(pid_file.read_text(encoding="ascii").strip())
+        pid = read_pid(pid_file.read_bytes())
         os.kill(pid, signum)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        what = exc.strerror if isinstance(exc, OSError) else "it does not hold a process id"
+    except (OSError, ValueError) as exc:
+        what = exc.strerror if isinstance(exc, OSError) else str(exc)
         log.warning("could not send %s to the pid in %s: %s", name, pid_file, what)
         return
     log.info("sent %s to pid %d (from %s)", name, pid, pid_file)
+
+
+def read_pid(content: bytes) -> int:
+    """The one process id a pid file names: ASCII digits, white space around them.
+
+    Anything else is refused, not read leniently: `os.kill` takes 0 as our own
+    process group and -1 as every process we may signal, and `int()` would
+    also take "+5", "5_0" or non-ASCII digits.
+
+    Raises:
+        ValueError: the content is not one process id above 0.
+    """
+    text = content.strip()  # bytes: ASCII white space only; isdigit: ASCII digits only
+    if not (text.isdigit() and len(text) <= 10) or int(text) == 0:
+        raise ValueError("it does not hold one process id (digits, above 0)")
+    return int(text)
