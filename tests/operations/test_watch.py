@@ -80,6 +80,13 @@ def _setup(tmp_path: Path, proxy: FaultProxy, sm: MotoEndpoint, aws_env: dict[st
     return config, source, tmp_path / "out"
 
 
+def refreshed(view: StoreView) -> Any:
+    """A refresh the caller has used: committed, as `watch` does after writing."""
+    envs = view.refresh()
+    view.commit()
+    return envs
+
+
 def whole_lines(path: Path) -> str | None:
     """The file's text once it ends a line (a writer creates the file before it writes)."""
     text = path.read_text() if path.exists() else ""
@@ -111,10 +118,10 @@ class TestPollCost:
         """After the first pass, a poll is one ListSecrets and nothing else."""
         config, source, _out = setup
         view = StoreView(config, source)
-        assert view.refresh() is not None
+        assert refreshed(view) is not None
         proxy.reset()
         for _ in range(3):
-            assert view.refresh() is None
+            assert refreshed(view) is None
         assert proxy.actions == ["ListSecrets"] * 3
 
     def test_a_change_reads_only_that_secret(
@@ -122,10 +129,10 @@ class TestPollCost:
     ) -> None:
         config, source, _out = setup
         view = StoreView(config, source)
-        view.refresh()
+        refreshed(view)
         sm.client().put_secret_value(SecretId="app/api", SecretString='{"API_KEY": "k2"}')
         proxy.reset()
-        envs = view.refresh()
+        envs = refreshed(view)
         assert envs is not None
         assert envs["core"]["API_KEY"].reveal() == "k2"
         assert proxy.actions == ["ListSecrets", "BatchGetSecretValue"]
@@ -138,9 +145,9 @@ class TestPollCost:
         sm.seed({f"other/x{i}": {"X": "1"} for i in range(30)})  # not ours: filtered out
         config = load_config(write_config(tmp_path / "c.yaml", {"fleet": names}))
         view = StoreView(config, SecretsManagerSource(endpoint_url=proxy.url, environ=aws_env))
-        view.refresh()
+        refreshed(view)
         proxy.reset()
-        assert view.refresh() is None
+        assert refreshed(view) is None
         assert proxy.count() <= 2
         assert set(proxy.actions) == {"ListSecrets"}
 
@@ -240,6 +247,53 @@ class TestWatch:
         assert SENTINEL not in messages
         assert hooks == []
 
+    def test_a_change_that_reads_but_does_not_write_is_tried_at_every_poll(
+        self, setup: Any, sm: MotoEndpoint, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The value is read, then refused by the renderer: no poll may take it as seen.
+
+        Found by a hostile review: the view took the new version as current
+        before the files were written, so the poll after the failed one found
+        nothing new, said "succeeded again", and the old password stayed for good.
+        """
+        config, source, out = setup
+        poll, _hooks = poller(config, source, out)
+        poll()
+        snapshot = {p.name: p.read_bytes() for p in out.glob("*.env")}
+        lone = "new\ud800"  # no UTF-8 for it: every file format refuses it
+        sm.client().put_secret_value(
+            SecretId="app/db", SecretString=json.dumps({"DB_PASSWORD": lone})
+        )
+        caplog.set_level(logging.INFO)
+        stats = watch(
+            config, source, out, WatchOptions(interval=0.01, max_polls=3), stop=threading.Event()
+        )
+        assert (stats.polls, stats.failures, stats.changes) == (3, 3, 0)
+        assert {p.name: p.read_bytes() for p in out.glob("*.env")} == snapshot
+        assert not any("succeeded again" in r.getMessage() for r in caplog.records)
+        assert all(
+            "DB_PASSWORD" in r.getMessage()
+            for r in caplog.records
+            if "poll failed" in r.getMessage()
+        )
+        sm.client().put_secret_value(SecretId="app/db", SecretString='{"DB_PASSWORD": "fixed"}')
+        assert poll() == ["core"]
+        assert b"fixed" in (out / "core.env").read_bytes()
+
+    def test_no_ready_file_until_a_first_pass_is_written(
+        self, setup: Any, sm: MotoEndpoint, tmp_path: Path
+    ) -> None:
+        config, source, out = setup
+        sm.client().put_secret_value(
+            SecretId="app/db", SecretString=json.dumps({"DB_PASSWORD": "x\udc80"})
+        )
+        ready = tmp_path / "ready"
+        options = WatchOptions(interval=0.01, max_polls=3, ready_file=ready)
+        stats = watch(config, source, out, options, stop=threading.Event())
+        assert stats.failures == 3
+        assert not ready.exists()
+        assert not list(out.glob("*.env")) if out.exists() else True
+
     def test_signal_to_pid_file(self, setup: Any, sm: MotoEndpoint, tmp_path: Path) -> None:
         import signal
         import subprocess
@@ -294,14 +348,14 @@ def test_versions_per_secret(
     src = build_source(pinned.source, {**source._client._environ, "AWS_ENDPOINT_URL": proxy.url})
     proxy.reset()
     view = StoreView(pinned, src)
-    envs = view.refresh()
+    envs = refreshed(view)
     assert envs is not None
     assert envs["core"]["DB_PASSWORD"].reveal() == "one"
     assert sorted(proxy.actions) == ["BatchGetSecretValue", "GetSecretValue", "ListSecrets"]
     proxy.reset()
-    assert view.refresh() is None
+    assert refreshed(view) is None
     rotate(sm.client(), "app/db", {"DB_PASSWORD": "again"})  # AWSPREVIOUS moves to "rotated"
-    envs = view.refresh()
+    envs = refreshed(view)
     assert envs is not None
     assert envs["core"]["DB_PASSWORD"].reveal() == "rotated"
 
@@ -309,10 +363,10 @@ def test_versions_per_secret(
 def test_deleted_secret_is_a_failed_poll(setup: Any, sm: MotoEndpoint) -> None:
     config, source, _out = setup
     view = StoreView(config, source)
-    view.refresh()
+    refreshed(view)
     sm.client().delete_secret(SecretId="app/api", ForceDeleteWithoutRecovery=True)
     with pytest.raises(SourceError, match="app/api"):
-        view.refresh()
+        refreshed(view)
 
 
 def test_jitter_and_backoff() -> None:

@@ -151,6 +151,21 @@ def _status(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
+def _read_variables(view: StoreView, current: dict[str, str]) -> dict[str, str]:
+    """The variables as the store holds them now (`current` if nothing moved).
+
+    The view takes the read as seen only once the variables pass their
+    checks: a refused value is read again at the next poll.
+
+    Raises:
+        RideinfraError: the store could not be read, or a value is refused.
+    """
+    envs = view.refresh()
+    fresh = profile_variables(envs) if envs is not None else current
+    view.commit()
+    return fresh
+
+
 def supervise(
     argv: Sequence[str],
     view: StoreView,
@@ -181,9 +196,7 @@ def supervise(
         OSError: the command could not be executed.
     """
     rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
-    envs = view.refresh()
-    assert envs is not None  # noqa: S101 - the first refresh always reads
-    current = profile_variables(envs)
+    current = _read_variables(view, {})  # the first refresh always reads
     child = _Child(argv)
     previous = {signum: signal.signal(signum, child.forward) for signum in FORWARDED}
     try:
@@ -201,8 +214,7 @@ def supervise(
             if child.stopping.is_set():
                 continue  # wait for the child to end
             try:
-                envs = view.refresh()
-                fresh = profile_variables(envs) if envs is not None else current
+                fresh = _read_variables(view, current)
             except ConfigError:
                 raise
             except RideinfraError as exc:

@@ -85,6 +85,12 @@ class StoreView:
     Any other source (files, environment) is cheap to read whole: every
     refresh reads it and the caller compares what it renders.
 
+    A refresh is only staged: the caller calls `commit` once it has used
+    the result (written the files, started the command). Until then the
+    next refresh reads the same secrets again, so a change that could be
+    read but not used (a value the output format refuses, a failed write)
+    is tried at every poll, not taken as seen.
+
     Args:
         config: the loaded config.
         source: where the secrets are read.
@@ -104,6 +110,7 @@ class StoreView:
         self._versioned = source if isinstance(source, VersionedSource) else None
         self._versions: dict[str, str | None] = {}
         self._secrets: dict[str, Secret] = {}
+        self._staged: tuple[dict[str, Secret], dict[str, str | None]] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -111,10 +118,11 @@ class StoreView:
         return self._names
 
     def refresh(self) -> dict[str, Env] | None:
-        """Each profile's `Env` if a secret may have changed since the last refresh, else None.
+        """Each profile's `Env` if a secret may have changed since the last commit, else None.
 
-        The first refresh always reads everything. The view moves on only when
-        the profiles resolve: a failed refresh is tried again whole next time.
+        The first refresh always reads everything. What it read is staged;
+        `commit` makes it the view's. A failed refresh, or one not committed,
+        is tried again whole next time.
 
         Raises:
             SourceError: the store could not be listed or a secret not read.
@@ -123,6 +131,7 @@ class StoreView:
         from rideinfra.profiles.resolve import resolve_profile
         from rideinfra.secrets.base import FetchResult
 
+        self._staged = None
         versions: dict[str, str | None] = {}
         stale = list(self._names)
         if self._versioned is not None:
@@ -144,8 +153,14 @@ class StoreView:
             # The version read wins over the one listed: a rotation between the
             # two calls then shows as a change at the next poll, not never.
             versions[name] = secrets[name].version_id or versions.get(name)
-        self._secrets, self._versions = secrets, versions
+        self._staged = (secrets, versions)
         return envs
+
+    def commit(self) -> None:
+        """Take the last refresh's secrets as seen: the next refresh compares with them."""
+        if self._staged is not None:
+            self._secrets, self._versions = self._staged
+            self._staged = None
 
 
 class WatchOptions(Record):
@@ -376,6 +391,7 @@ def _poll(
     if envs is None:
         return []
     report = write_files(out, render_files(envs, fmt), file_mode=config.output.file_mode)
+    view.commit()  # only now: a change that did not render or write is read again next poll
     # The first pass fills the directory: only files that were there before count as a
     # change (a restarted watcher fixing stale files); later ones, every changed file.
     counted = [n for n in report.changed if not (first and n in report.added)]
