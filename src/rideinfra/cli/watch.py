@@ -120,7 +120,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ready-file",
         metavar="FILE",
-        help="created after the first good poll (default: OUT/.ready; '' for none)",
+        help=(
+            "created, with its directory, after the first good poll "
+            "(default: OUT/.ready; '' for none)"
+        ),
     )
     parser.add_argument("--once", action="store_true", help="one pass, then exit (0, or 1/2)")
 

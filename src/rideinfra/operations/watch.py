@@ -288,7 +288,7 @@ class Watcher:
         self.ready = False
         self.stats = WatchStats()
         if options.ready_file is not None:
-            options.ready_file.unlink(missing_ok=True)
+            _clear_ready(options.ready_file)
 
     def poll(self) -> list[str]:
         """One poll: the profiles whose files changed (the hook ran), or none.
@@ -403,11 +403,40 @@ def _poll(
     return changed
 
 
+def _clear_ready(path: Path) -> None:
+    """Remove a ready file left by an earlier watcher: readiness is this one's to say.
+
+    Raises:
+        ConfigError: the path cannot be a ready file (a directory, under a
+            file, a name too long, no access); before any poll.
+    """
+
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"the ready file {path} cannot be removed at start: {exc.strerror}; "
+            "give --ready-file a path a file can be created at (or '' for none)"
+        ) from None
+
+
 def _mark_ready(path: Path | None) -> None:
+    """Create the ready file, and its directory if missing.
+
+    Raises:
+        ConfigError: it cannot be created; the first files are written.
+    """
+
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"the ready file {path} cannot be created: {exc.strerror} (the files themselves "
+            "were written); give --ready-file a path a file can be created at (or '' for none)"
+        ) from None
     os.close(fd)
     log.info("ready: %s", path)
 
