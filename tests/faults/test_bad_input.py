@@ -152,10 +152,10 @@ class TestAcceptedEdges:
     """The other side of each refusal: what is close to it and must work exactly."""
 
     def test_numbers_and_booleans_become_json_text(self, bench: Bench) -> None:
-        """JSON numbers and booleans are written as Python's JSON text of them (1.50 -> 1.5)."""
+        """A JSON number is written as the text it is stored with (1.50 stays 1.50)."""
         stored = (
             '{"PORT": 5432, "TLS": true, "OFF": false, "RATIO": 1.50, "EXP": 1e3, '
-            '"BIG": 12345678901234567890}'
+            '"BIG": 12345678901234567890, "NEG": -0, "HUGE": 1E400}'
         )
         out = bench.tmp / "out"
         assert bench.fetch(bench.store_config({"b/s": stored}), out).code == 0
@@ -163,9 +163,11 @@ class TestAcceptedEdges:
             "PORT": "5432",
             "TLS": "true",
             "OFF": "false",
-            "RATIO": "1.5",
-            "EXP": "1000.0",
+            "RATIO": "1.50",
+            "EXP": "1e3",
             "BIG": "12345678901234567890",
+            "NEG": "-0",
+            "HUGE": "1E400",
         }
 
     def test_nested_object_with_flatten(self, bench: Bench) -> None:

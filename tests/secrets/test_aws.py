@@ -47,10 +47,10 @@ class TestFetch:
         assert secret.version_id
 
     def test_numbers_and_booleans_become_json_text(self, sm: MotoEndpoint) -> None:
-        """Non-string scalars are kept as their JSON text."""
+        """Non-string scalars are kept as their JSON text, as stored (1.50 stays 1.50)."""
         sm.seed({"app/x": '{"PORT": 5432, "TLS": true, "RATIO": 1.50}'})
         fields = source_for(sm.url).fetch("app/x").fields
-        assert [fields[k].reveal() for k in ("PORT", "TLS", "RATIO")] == ["5432", "true", "1.5"]
+        assert [fields[k].reveal() for k in ("PORT", "TLS", "RATIO")] == ["5432", "true", "1.50"]
 
     def test_45_secrets_take_3_batch_requests(self, proxy: FaultProxy, sm: MotoEndpoint) -> None:
         """Batches of at most 20 ids: 45 secrets cost exactly 3 requests."""

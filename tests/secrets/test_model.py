@@ -398,3 +398,51 @@ class TestParseSecretBinary:
         assert parse_secret_binary("a", "é".encode(), options=options).fields["B"].reveal() == "é"
         with pytest.raises(SecretFormatError, match="not UTF-8"):
             parse_secret_binary("a", b"\xff", options=options)
+
+
+# JSON's number grammar (RFC 8259, section 6): every text a JSON writer may store.
+json_numbers = st.from_regex(r"\A-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,4})?\Z")
+
+
+class TestNumbersAsStored:
+    """A number field is the text the store holds: read as a float, 1e5 came out 100000.0."""
+
+    @pytest.mark.parametrize(
+        ("stored", "field"),
+        [("1e5", "1e5"), ("1.10", "1.10"), ("-0", "-0"), ("1E400", "1E400"), ("0.1e-3", "0.1e-3")],
+    )
+    def test_the_cases_the_review_found(self, stored: str, field: str) -> None:
+        secret = parse_secret_string("app/x", '{"N": ' + stored + "}")
+        assert secret.fields["N"].reveal() == field
+
+    @given(json_numbers)
+    def test_any_json_number_is_its_text(self, number: str) -> None:
+        secret = parse_secret_string("app/x", '{"N": ' + number + ', "S": "s"}')
+        assert secret.fields["N"].reveal() == number
+        assert secret.fields["S"].reveal() == "s"
+
+    @given(json_numbers, st.lists(json_numbers, max_size=4))
+    def test_a_nested_number_is_its_text_after_flatten(
+        self, number: str, listed: list[str]
+    ) -> None:
+        from rideinfra.secrets.transforms import Flatten, entries_from_secret
+
+        text = '{"core": {"n": ' + number + ', "l": [' + ", ".join(listed) + "]}}"
+        out = Flatten()(entries_from_secret(parse_secret_string("app/x", text)))
+        values = {e.name: e.value.reveal() for e in out}
+        assert values["CORE__N"] == number
+        assert values["CORE__L"] == "[" + ", ".join(listed) + "]"
+
+    @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+    def test_nan_and_infinity_are_not_json(self, constant: str) -> None:
+        with pytest.raises(SecretFormatError, match="not valid JSON") as caught:
+            parse_secret_string("app/x", '{"N": ' + constant + "}")
+        assert "app/x" in str(caught.value)
+        plain = parse_secret_string(
+            "app/x", '{"N": ' + constant + "}", options=ParseOptions(plain_field="V")
+        )
+        assert plain.fields["V"].reveal() == '{"N": ' + constant + "}"
+
+    def test_a_bare_number_is_named_a_number(self) -> None:
+        with pytest.raises(SecretFormatError, match="a JSON number"):
+            parse_secret_string("app/x", "1.5")

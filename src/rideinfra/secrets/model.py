@@ -333,14 +333,12 @@ _new = object.__new__
 
 def _scalar_text(secret: str, field: str, value: Any) -> SecretValue:
     if isinstance(value, str):
-        return SecretValue(value)
-    import json  # after the common case: strings need no encoder
+        return SecretValue(str(value))  # a _JsonNumber too: its text as stored, as a str
 
-    if isinstance(value, bool | int | float):
-        # The JSON text, so true stays "true" (not Python's "True") and 1.0 stays "1.0".
-        return SecretValue(json.dumps(value))
+    if isinstance(value, bool):
+        return SecretValue("true" if value else "false")  # JSON's, not Python's "True"
     if isinstance(value, dict | list):
-        return SecretValue(json.dumps(value, ensure_ascii=False), structured=True)
+        return SecretValue(json_text(value), structured=True)
     raise SecretFormatError(
         f"secret {secret!r} field {field!r} is null; store a string (or remove the field)",
         secret=secret,
@@ -357,9 +355,9 @@ def parse_secret_string(
 ) -> Secret:
     """Turn a stored SecretString into a `Secret`.
 
-    A JSON object gives one field per key; numbers and booleans become their
-    JSON text; nested objects and arrays become `structured` values for the
-    `flatten` transform. Anything else is one field named
+    A JSON object gives one field per key; a number is its text as stored
+    (`1e5` stays `1e5`), a boolean `true` or `false`; nested objects and
+    arrays become `structured` values for the `flatten` transform. Anything else is one field named
     `options.plain_field`, or a SecretFormatError naming the secret (never
     the value).
 
@@ -462,13 +460,58 @@ _NOT_JSON = object()
 NOT_JSON_OBJECT = "NotJsonObject"
 
 
+class _JsonNumber(str):
+    """A JSON number as the document writes it.
+
+    Read as float and written back, `1e5` became `100000.0`, `1.10` became
+    `1.1`, `-0` became `0` and `1e400` became `Infinity`: a value other than
+    the one stored. Kept as its text, it is the same bytes.
+    """
+
+    __slots__ = ()
+
+
+def _not_json(name: str) -> Any:
+    # Python's json reads NaN, Infinity and -Infinity; no JSON reader does.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 @cache
 def _decoder() -> Any:
     # One decoder for every call: json.loads with a hook builds a new one each
     # time, which on a small secret costs as much as the hook itself.
     import json
 
-    return json.JSONDecoder(object_pairs_hook=_unique_keys)
+    return json.JSONDecoder(
+        object_pairs_hook=_unique_keys,
+        parse_float=_JsonNumber,
+        parse_int=_JsonNumber,
+        parse_constant=_not_json,
+    )
+
+
+def read_json(text: str) -> Any:
+    """`text` as JSON, numbers kept as their text (`json_text` writes them back as read).
+
+    Raises:
+        ValueError: not JSON (NaN and Infinity included).
+    """
+    return _decoder().decode(text)
+
+
+def json_text(data: Any) -> str:
+    """The JSON text of what `read_json` returned, as `json.dumps(data, ensure_ascii=False)`
+    writes it, except that numbers keep the text they were read with."""
+    import json
+
+    if isinstance(data, _JsonNumber):
+        return str(data)
+    if isinstance(data, dict):
+        items = (f"{json.dumps(k, ensure_ascii=False)}: {json_text(v)}" for k, v in data.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(data, list):
+        return "[" + ", ".join(json_text(item) for item in data) + "]"
+    return json.dumps(data, ensure_ascii=False)  # str, bool, None
 
 
 def _json_of(text: str) -> Any:
@@ -515,8 +558,8 @@ def _json_kind(data: object) -> str:
         return "null"
     if isinstance(data, list):
         return "array"
+    if isinstance(data, _JsonNumber):
+        return "number"
     if isinstance(data, str):
         return "string"
-    if isinstance(data, bool):
-        return "boolean"
-    return "number"
+    return "boolean"

@@ -5,8 +5,9 @@ The convention, shared by `Flatten`, `Unflatten` and `unflatten()`:
 * each level of a nested object is one name segment, joined by `sep`
   (`{"core": {"fernet_key": "x"}}` -> `CORE__FERNET_KEY=x`), after an
   optional `prefix` segment;
-* a string leaf is its text; a number or boolean is its JSON text
-  (`true`, `1.5`), which pydantic parses back to the field's type;
+* a string leaf is its text; a number is its text as stored (`1.50`,
+  `1e5`), a boolean `true` or `false`, which pydantic parses back to the
+  field's type;
 * a list, or an empty object, is not split: it becomes one variable holding
   its JSON text (`HOSTS=["a", "b"]`), which is how pydantic-settings reads
   complex values (and `{}` keeps an empty section from vanishing);
@@ -21,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from rideinfra.errors import TransformError
-from rideinfra.secrets.model import SecretValue
+from rideinfra.secrets.model import SecretValue, json_text, read_json
 from rideinfra.secrets.transforms._core import (
     BaseTransform,
     Entry,
@@ -48,7 +49,7 @@ def _prefix(value: str | None) -> str | None:
 
 
 def _json_text(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(data, ensure_ascii=False)  # built from variables: strings only
 
 
 class Flatten(BaseTransform):
@@ -74,7 +75,7 @@ class Flatten(BaseTransform):
         head = [self.prefix] if self.prefix else []
         for entry in entries:
             if entry.value.structured:
-                data = json.loads(entry.value.reveal())
+                data = read_json(entry.value.reveal())  # numbers as stored
                 leaves = self._leaves(data, [entry.name], entry)
             else:
                 leaves = iter([([entry.name], entry.value)])
@@ -95,16 +96,16 @@ class Flatten(BaseTransform):
                         "choose another sep"
                     )
                 yield from self._leaves(child, [*path, key], entry)
-        elif isinstance(data, str):
-            yield path, SecretValue(data)
+        elif isinstance(data, str):  # a number too: its text as stored
+            yield path, SecretValue(str(data))
         elif data is None:
             where = ".".join(path[1:])
             raise TransformError(
                 f"`flatten`: {entry.origin.ref} has a null at {where or 'the top'}; "
                 "store a string there or remove the key"
             )
-        else:  # number, boolean, list, empty object
-            yield path, SecretValue(_json_text(data))
+        else:  # boolean, list, empty object
+            yield path, SecretValue(json_text(data))
 
     def __repr__(self) -> str:
         args: dict[str, Any] = {}
