@@ -93,7 +93,9 @@ class TestRefusals:
             ("a}b", r"lone `}`"),
             ("{P", r"opens no placeholder"),
             ("{}", r"names no field"),
-            ("{P|url|json}", r"opens no placeholder"),
+            ("{P|url|json}", r"`\{P\|url\|json\}` at character 1 has more than one `\|`"),
+            ("x{P|URL}", r"unknown escaper `URL`.*did you mean `url`\?"),
+            ("{P|Json}", r"unknown escaper `Json`.*did you mean `json`\?"),
         ],
     )
     def test_malformed_template_is_a_config_error_at_load(self, text: str, message: str) -> None:

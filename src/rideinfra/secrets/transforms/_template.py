@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from rideinfra._lazy import LazyPattern
 from rideinfra._record import Record
 from rideinfra.errors import TransformError
 from rideinfra.secrets.model import SecretValue
@@ -111,6 +112,9 @@ class Placeholder(Record):
 Part = Literal | Placeholder
 
 _PLACEHOLDER = re.compile(r"\{([^{}|]*)(?:\|([^{}|]*))?\}")
+# Any braced text: to tell a placeholder with two escapers from a stray `{`
+# (only on that error's path, so compiled on first use).
+_BRACED = LazyPattern(r"\{[^{}]*\}")
 
 
 def parse_template(text: str) -> tuple[Part, ...]:
@@ -135,6 +139,12 @@ def parse_template(text: str) -> tuple[Part, ...]:
         elif char == "{":
             match = _PLACEHOLDER.match(text, i)
             if match is None:
+                braced = _BRACED.match(text, i)
+                if braced is not None and braced.group(0).count("|") > 1:
+                    raise ValueError(
+                        f"the placeholder `{braced.group(0)}` at character {i + 1} has more "
+                        "than one `|`: a placeholder takes one escaper, `{FIELD|escaper}`"
+                    )
                 raise ValueError(
                     f"the `{{` at character {i + 1} opens no placeholder `{{FIELD}}` or "
                     "`{FIELD|escaper}`; write `{{` for a literal brace"
@@ -143,7 +153,8 @@ def parse_template(text: str) -> tuple[Part, ...]:
             if not field:
                 raise ValueError(f"the placeholder at character {i + 1} names no field")
             if escaper is not None and escaper not in ESCAPERS:
-                close = difflib.get_close_matches(escaper, list(ESCAPERS), n=1, cutoff=0.5)
+                # Lower-cased first: `URL` is a typo of `url`, whatever difflib's ratio says.
+                close = difflib.get_close_matches(escaper.lower(), list(ESCAPERS), n=1, cutoff=0.5)
                 hint = f"; did you mean `{close[0]}`?" if close else ""
                 raise ValueError(
                     f"unknown escaper `{escaper}` in `{match.group(0)}` (escapers: "
