@@ -3,8 +3,11 @@
 Without `--watch` this process becomes CMD (exec: same pid, its signals
 and exit status are its own); with it, rideinfra stays as CMD's parent and
 restarts or signals it when the values change. If the fetch fails, CMD
-never starts: exit 1 (store, transform) or 2 (usage, config); 127 when CMD
-is not found and 126 when it cannot be executed, as `env` and shells do.
+never starts: exit 1 (store, transform, or a value the environment cannot
+carry byte for byte: not UTF-8 text, NUL, over MAX_ARG_STRLEN or ARG_MAX)
+or 2 (usage, config); 127 when CMD is not found and 126 when it is found
+but cannot be run (not executable, a directory, no #! line), as `env` and
+shells do, with and without --watch.
 """
 
 from __future__ import annotations
@@ -40,26 +43,21 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     config = options.config_from_args(args, environ)
     source = options.source_for(args, config, environ)
     view = StoreView(config, source, args.profile)
-    try:
-        if args.watch:
-            settings = Supervision(
-                interval=args.interval or config.output.refresh_interval or DEFAULT_INTERVAL,
-                grace=args.grace_period,
-                reload_signal=args.reload_signal,
-                keep_env=args.keep_env,
-            )
-            return supervise(argv, view, environ, settings)
-        envs = view.refresh()
-        assert envs is not None  # noqa: S101 - the first refresh always reads
-        variables = profile_variables(envs)
-        _log.info("exec %s with %d variable(s)", argv[0], len(variables))
-        exec_command(argv, command_environment(environ, variables, keep_env=args.keep_env))
-    except FileNotFoundError:
-        _log.error("command not found: %s", argv[0])
-        return 127
-    except PermissionError:
-        _log.error("command not executable: %s", argv[0])
-        return 126
+    if args.watch:
+        settings = Supervision(
+            interval=args.interval or config.output.refresh_interval or DEFAULT_INTERVAL,
+            grace=args.grace_period,
+            reload_signal=args.reload_signal,
+            keep_env=args.keep_env,
+        )
+        return supervise(argv, view, environ, settings)
+    envs = view.refresh()
+    assert envs is not None  # noqa: S101 - the first refresh always reads
+    variables = profile_variables(envs)
+    _log.info("exec %s with %d variable(s)", argv[0], len(variables))
+    # CommandError (126/127) and RenderError (1) reach run_command, which logs and exits.
+    env = command_environment(environ, variables, keep_env=args.keep_env)
+    return exec_command(argv, env, variables)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -108,8 +106,9 @@ COMMAND = options.Command(
     "is written. Without --watch rideinfra becomes CMD (exec: same pid, CMD's own "
     "signals and exit status); with --watch it forwards SIGTERM, SIGINT and SIGHUP, "
     "returns CMD's status, and on a change restarts CMD (SIGTERM, --grace-period, "
-    "SIGKILL) or sends --reload-signal. If the fetch fails CMD never starts (exit 1 or "
-    "2); 127: CMD not found, 126: not executable.",
+    "SIGKILL) or sends --reload-signal. If the fetch fails, or a value cannot be passed "
+    "byte for byte (not UTF-8 text, NUL, over the kernel's size limits), CMD never starts "
+    "(exit 1 or 2); 127: CMD not found, 126: found but cannot be run.",
     "  rideinfra run --profile core -- gunicorn app:wsgi\n"
     "  rideinfra run --profile core --keep-env -- env\n"
     "  rideinfra run --profile core --watch --interval 5m -- ./server\n"
@@ -117,7 +116,7 @@ COMMAND = options.Command(
     exit_codes={
         0: "CMD's own status: without --watch rideinfra becomes CMD; with it, CMD's last status",
         1: "a secret could not be fetched, transformed or rendered (CMD never started)",
-        126: "CMD is not executable",
+        126: "CMD was found but cannot be run (not executable, a directory, no #! line)",
         127: "CMD was not found",
     },
     run=run,
