@@ -9,6 +9,7 @@ hook still running: exit 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 from collections.abc import Mapping
@@ -29,20 +30,31 @@ def parse_interval_option(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+#: No service can take these as "reload": KILL ends it, STOP freezes it, and neither
+#: can be caught. A restart is what --watch does without --reload-signal.
+NOT_A_RELOAD = frozenset({signal.SIGKILL, signal.SIGSTOP})
+
+
 def parse_signal_option(text: str) -> int:
-    """`HUP`, `SIGHUP` or `1` as a signal number."""
+    """`HUP`, `SIGHUP` or `1` as a signal number; never one a service cannot catch."""
     name = text.strip().upper()
+    number: signal.Signals | None = None
     if name.isdigit():
-        try:
-            return int(signal.Signals(int(name)))
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            number = signal.Signals(int(name))
     else:
-        try:
-            return int(signal.Signals[name if name.startswith("SIG") else f"SIG{name}"])
-        except KeyError:
-            pass
-    raise argparse.ArgumentTypeError(f"{text!r} is not a signal name (HUP, USR1, TERM) or number")
+        with contextlib.suppress(KeyError):
+            number = signal.Signals[name if name.startswith("SIG") else f"SIG{name}"]
+    if number is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a signal name (HUP, USR1, TERM) or number"
+        )
+    if number in NOT_A_RELOAD:
+        raise argparse.ArgumentTypeError(
+            f"{number.name} cannot be caught, so no service can reload on it; "
+            "use the service's reload signal (often HUP or USR1)"
+        )
+    return int(number)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
