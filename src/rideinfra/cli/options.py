@@ -42,6 +42,7 @@ __all__ = [
     "add_source",
     "add_version",
     "config_from_args",
+    "config_if_present",
     "config_path",
     "exit_codes_help",
     "output_dir",
@@ -350,11 +351,28 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Co
             how to name another) or invalid.
     """
     from rideinfra.operations import read_config
+    from rideinfra.profiles._read import FileMissing
 
     path = config_path(args.config, environ)
-    if not path.exists() and not path.is_symlink():
-        raise ConfigError(_no_config(args.config, environ), file=str(path))
-    return read_config(path)
+    try:
+        return read_config(path)
+    except FileMissing:
+        raise ConfigError(_no_config(args.config, environ), file=str(path)) from None
+
+
+def config_if_present(args: argparse.Namespace, environ: Mapping[str, str]) -> Config | None:
+    """As `config_from_args`, but None when the config file does not exist.
+
+    Raises:
+        ConfigError: the file exists but cannot be read, or is invalid.
+    """
+    from rideinfra.operations import read_config
+    from rideinfra.profiles._read import FileMissing
+
+    try:
+        return read_config(config_path(args.config, environ))
+    except FileMissing:
+        return None
 
 
 def _no_config(cli_value: str | None, environ: Mapping[str, str]) -> str:

@@ -71,16 +71,17 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from rideinfra.operations.seed import load_seed_spec, seed_secrets, seed_source
 
     spec_path: Path | None = Path(args.spec) if args.spec else None
-    path = options.config_path(args.config, environ)
-    config: Config | None = None
-    if spec_path is None or path.exists():
+    config: Config | None
+    if spec_path is None:
         config = options.config_from_args(args, environ)
-        if spec_path is None:
-            if config.seed is None:
-                raise ConfigError(
-                    "no seed file: pass --spec or set seed: in the config", file=str(path)
-                )
-            spec_path = Path(config.seed)
+        if config.seed is None:
+            raise ConfigError(
+                "no seed file: pass --spec or set seed: in the config",
+                file=str(options.config_path(args.config, environ)),
+            )
+        spec_path = Path(config.seed)
+    else:
+        config = options.config_if_present(args, environ)
     spec = load_seed_spec(spec_path)
     source = seed_source(config, environ, region=args.region, endpoint_url=args.endpoint_url)
     seed_secrets(spec, source, environ)

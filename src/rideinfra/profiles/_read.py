@@ -11,10 +11,19 @@ from pathlib import Path
 from rideinfra.errors import ConfigError
 from rideinfra.secrets._yaml import YamlDocument, YamlError, load_yaml_text
 
-__all__ = ["MAX_BYTES", "read_yaml_file", "read_yaml_text"]
+__all__ = ["MAX_BYTES", "FileMissing", "read_yaml_file", "read_yaml_text"]
 
 #: Config and seed files larger than this are refused before they are read.
 MAX_BYTES = 1 << 20
+
+
+class FileMissing(ConfigError):
+    """The file does not exist (or is a dangling symlink): a caller may say more than that.
+
+    Every other reason the OS gives for not opening it (a name too long, a
+    directory on the way that cannot be entered, a directory) is a plain
+    `ConfigError` "cannot read the ... file: <strerror>".
+    """
 
 
 def read_yaml_text(text: str, *, file: str, what: str = "config") -> YamlDocument:
@@ -32,15 +41,20 @@ def read_yaml_text(text: str, *, file: str, what: str = "config") -> YamlDocumen
 def read_yaml_file(path: Path, *, what: str = "config") -> YamlDocument:
     """Read and parse a YAML file, refusing files over `MAX_BYTES` before reading them.
 
+    Nothing asks the OS about the path before opening it, so whatever the OS
+    refuses the path for is reported here, once.
+
     Raises:
-        ConfigError: the file is missing, unreadable, too large, not UTF-8, or bad YAML.
+        FileMissing: the file does not exist.
+        ConfigError: the file is unreadable (any OSError of the open or the read,
+            by its strerror), too large, not UTF-8, or bad YAML.
     """
     file = str(path)
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(f"{what} file not found", file=file) from None
+        raise FileMissing(f"{what} file not found", file=file) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the {what} file: {exc.strerror}", file=file) from None
     if len(raw) > MAX_BYTES:
