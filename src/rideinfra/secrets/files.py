@@ -466,7 +466,7 @@ class DirectorySource(BaseSource):
         return FetchResult(found, errors)
 
     def _secret(self, name: str) -> Secret:
-        if not self._root.is_dir():
+        if self._kind(name, self._root, "the directory") != "directory":
             raise SourceError(
                 f"secret {name!r} cannot be read: the directory {self._root} does not exist "
                 "(or is not a directory)",
@@ -482,11 +482,11 @@ class DirectorySource(BaseSource):
             directory = self._root
         else:
             directory = self._root.joinpath(*self._parts(name))
-            if directory.is_file():
+            if self._kind(name, directory, "the path") == "file":
                 text = self._read(name, directory, None)
                 options = options_for(name, self._options, self._per_secret)
                 return parse_secret_string(name, text, options=options, origin=self._origin)
-        if not directory.is_dir():
+        if self._kind(name, directory, "the path") != "directory":
             raise SecretNotFound(f"secret {name!r} not found: no {directory}", secret=name)
         for attempt in range(_READ_ATTEMPTS):
             try:
@@ -507,6 +507,31 @@ class DirectorySource(BaseSource):
         import json
 
         return self._parse(name, json.dumps(fields, ensure_ascii=False))
+
+    @staticmethod
+    def _kind(name: str, path: Path, what: str) -> str | None:
+        """`directory`, `file`, `other`, or None when nothing is there (a dangling link too).
+
+        Raises:
+            SourceError: the OS refuses to look (a name too long, a directory on
+                the way that cannot be entered), as `FileSource` says it: exit 1.
+        """
+        import errno
+        import stat
+
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                return None
+            raise SourceError(
+                f"secret {name!r} cannot be read: {what} {path} cannot be read ({exc.strerror})",
+                secret=name,
+                code="PermissionDenied" if isinstance(exc, PermissionError) else "IOError",
+            ) from None
+        if stat.S_ISDIR(mode):
+            return "directory"
+        return "file" if stat.S_ISREG(mode) else "other"
 
     def _parts(self, name: str) -> list[str]:
         parts = name.split("/")
@@ -544,9 +569,20 @@ class DirectorySource(BaseSource):
 
         fields: dict[str, str] = {}
         for entry in entries:
-            if entry.name.startswith(".") or entry.is_dir():
-                continue  # hidden (..data, ..2024_…) or a nested secret's directory
-            if not entry.is_file():
+            if entry.name.startswith("."):
+                continue  # hidden (..data, ..2024_…)
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError as exc:  # a link into a directory that cannot be entered
+                raise SourceError(
+                    f"secret {name!r} field {entry.name!r}: cannot read {entry.path} "
+                    f"({exc.strerror})",
+                    secret=name,
+                    code="PermissionDenied" if isinstance(exc, PermissionError) else "IOError",
+                ) from None
+            if is_dir:
+                continue  # a nested secret's directory
+            if not is_file:
                 if entry.is_symlink():
                     raise _SwappedError  # dangling: its target was swapped away
                 continue  # sockets, fifos: not fields
