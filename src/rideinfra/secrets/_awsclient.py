@@ -160,20 +160,43 @@ def _closest(word: str, choices: Sequence[str]) -> str | None:
     return scored[0][1] if scored and scored[0][0] <= 3 else None
 
 
-def check_endpoint(url: str, setting: str) -> None:
+def check_endpoint(url: str, setting: str, fix: str | None = None) -> None:
     """Refuse an endpoint botocore would fail on later (as an internal error, or at signing).
 
+    The messages never quote the URL: a user name or password in it
+    (`http://user:pw@host`) is refused, not printed. AWS endpoints take
+    none (requests are signed), so one there is a mistake.
+
+    Args:
+        url: the endpoint.
+        setting: where it came from (`AWS_ENDPOINT_URL`, "the source's endpoint_url").
+        fix: what to do instead; default: a LocalStack URL, or unset it to use AWS.
+
     Raises:
-        ConfigError: no http(s) scheme, no host, or a bad port, or spaces or
-            control characters (which urllib drops silently, and which a log
-            line would print); names the setting.
+        ConfigError: no http(s) scheme, no host, an unclosed `[` of an IPv6
+            host, a bad port, a user name or password, or spaces or control
+            characters (which urllib drops silently, and which a log line
+            would print); names the setting.
     """
-    fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
+    if fix is None:
+        fix = f"set {setting} to a URL such as http://localhost:4566, or unset it to use AWS"
     if not url.isprintable() or " " in url:
         raise ConfigError(f"{setting} holds spaces or control characters; {fix}")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL": a `[` without its `]`, or the reverse
+        raise ConfigError(
+            f"{setting} has a host in [ ] that is not closed (an IPv6 address is written "
+            f"like http://[::1]:4566); {fix}"
+        ) from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError(f"{setting} does not start with http:// or https://; {fix}")
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"{setting} holds a user name or password (user:password@ before the host), "
+            "which is refused: the store authenticates by signature or token, and the URL is "
+            f"printed in logs; remove it; {fix}"
+        )
     if not parts.hostname:
         raise ConfigError(f"{setting} has no host name; {fix}")
     try:

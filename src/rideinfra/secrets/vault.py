@@ -375,10 +375,18 @@ class VaultSource(BaseSource):
 
 
 def _check_address(url: str, setting: str) -> None:
+    """An http(s) URL with a host; then the endpoint rules of the AWS sources
+    (`check_endpoint`): a closed `[`, a port that is a number, and no user name or
+    password (Vault takes a token, and the address is printed in log lines)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    if (
+    from rideinfra.secrets._awsclient import check_endpoint
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed `[`: check_endpoint says so
+        parts = None
+    if parts is not None and (
         not url.isprintable()
         or " " in url
         or parts.scheme not in ("http", "https")
@@ -388,6 +396,7 @@ def _check_address(url: str, setting: str) -> None:
             f"{setting} is not an http:// or https:// URL with a host; set it like "
             "http://127.0.0.1:8200"
         )
+    check_endpoint(url, setting, fix=f"set {setting} like http://127.0.0.1:8200")
 
 
 class VaultStore:
