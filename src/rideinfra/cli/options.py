@@ -423,12 +423,13 @@ def source_from_option(
         return FileSource(value, per_secret=per_secret, names_only=names_only)
     if kind == "directory" and value:
         return DirectorySource(value, per_secret=per_secret)
-    if kind == "env":
+    if option == "env":
         return EnvSource(environ, per_secret=per_secret)
-    if kind == "aws":
+    if option == "aws":
         return SecretsManagerSource(environ=environ, per_secret=per_secret)
+    after = " (env and aws take nothing after them)" if kind in ("env", "aws") else ""
     raise ConfigError(
-        f"--source {option!r}: use file:PATH, directory:PATH, env or aws", path="--source"
+        f"--source {option!r}: use file:PATH, directory:PATH, env or aws{after}", path="--source"
     )
 
 
