@@ -102,6 +102,23 @@ class Parser(argparse.ArgumentParser):
                     return f" (did you mean {close[0]}?)"
         return ""
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        """An option given an empty value (`--out ''`, `--config=`) is a usage error.
+
+        Every command reads an empty option as unset (`args.out or ...`), so
+        `--out ''` would silently mean the default; here, once for every option
+        that takes a value, it is refused instead; so is an empty positional
+        (`explain ''` would mean every profile).
+        """
+        if arg_strings == [""] and action.nargs in (None, "?"):
+            name = (
+                max(action.option_strings, key=len)
+                if action.option_strings
+                else str(action.metavar or action.dest).upper()
+            )
+            self.error(f"{name} is empty; give it a value, or leave it out to use its default")
+        return super()._get_values(action, arg_strings)
+
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         if action.choices is None or value in action.choices:
             return
