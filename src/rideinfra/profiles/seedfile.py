@@ -107,6 +107,12 @@ def _generate(spec: object) -> Generate:
     return Generate(spec)
 
 
+def _secret_name(name: str) -> str:
+    if not name:
+        raise Invalid("a secret name must not be empty; write the name the store has it by")
+    return name
+
+
 class _FieldValue:
     """A field: a literal (text; numbers and booleans as their JSON text) or `{generate: ...}`."""
 
@@ -180,6 +186,9 @@ SEED = Struct(
         "secrets": Field(
             MapOf(
                 _SecretValue(),
+                # An empty name reached the store, which refused it (exit 1); a name
+                # is the config's to get right.
+                key=Str(convert=_secret_name, expected="a secret name (text; quote it)"),
                 min_items=1,
                 expected="a mapping of secret names to their fields",
             )
