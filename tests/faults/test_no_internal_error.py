@@ -393,3 +393,193 @@ def test_random_arguments(budget: int, sm: MotoEndpoint, tmp_path: Path) -> None
             _check(code, out, err, f"rideinfra {argv!r}")
 
     _fuzz(budget, case)
+
+
+# --- inputs a review found, each with the error it must end in ---------------------------------
+
+#: A path component longer than NAME_MAX (255): every call on the path fails, ENAMETOOLONG.
+LONG = "a" * 300
+#: A password in an endpoint URL: no line of any command may print it.
+LEAK = "LEAKpw"
+VAULT_CONFIG = {**CONFIG, "source": {"type": "vault"}}
+AWS_CONFIG = {**CONFIG, "source": {"type": "aws-secretsmanager"}}
+
+
+def _case_files(config: Mapping[str, Any] = CONFIG) -> dict[str, str | bytes]:
+    return {
+        "rideinfra.yaml": _dump(config),
+        "secrets.yaml": _dump(SECRETS),
+        "seed.yaml": _dump(SEED),
+    }
+
+
+#: id -> (argv, environment added, config, exit code, what stderr says). `{cwd}` is the
+#: working directory; every command runs with `--config rideinfra.yaml` unless it names one.
+# fmt: off
+NAMED: dict[str, tuple[list[str], dict[str, str], Mapping[str, Any], int, str]] = {
+    **{
+        f"config name too long, {argv[0]}": (
+            [*argv, "--config", f"{{cwd}}/{LONG}.yaml"], {}, CONFIG, 2,
+            "cannot read the config file: File name too long",
+        )
+        for argv in (["fetch"], ["explain"], ["diff"], ["check"], ["seed"], ["watch", "--once"])
+    },
+    "RIDEINFRA_CONFIG name too long": (
+        ["fetch"], {"RIDEINFRA_CONFIG": f"{{cwd}}/{LONG}.yaml"}, CONFIG, 2,
+        "cannot read the config file: File name too long",
+    ),
+    "RIDEINFRA_CONFIG name too long, seed --spec": (
+        ["seed", "--spec", "seed.yaml"], {"RIDEINFRA_CONFIG": f"{{cwd}}/{LONG}.yaml"}, CONFIG,
+        2, "cannot read the config file: File name too long",
+    ),
+    "--source directory name too long": (
+        ["explain", "--source", f"directory:{{cwd}}/{LONG}"], {}, CONFIG, 1,
+        f"the directory {{cwd}}/{LONG} cannot be read (File name too long)",
+    ),
+    "source directory name too long in the config": (
+        ["fetch", "--dry-run"], {},
+        {**CONFIG, "source": {"type": "directory", "path": LONG}}, 1,
+        "cannot be read (File name too long)",
+    ),
+    "a secret name too long for a directory source": (
+        ["explain", "--source", "directory:{cwd}"], {},
+        {**CONFIG, "profiles": {"core": {"secrets": [LONG]}}, "secrets": {}}, 1,
+        "cannot be read (File name too long)",
+    ),
+    "--source directory that does not exist": (
+        ["explain", "--source", "directory:{cwd}/missing"], {}, CONFIG, 1,
+        "the directory {cwd}/missing does not exist",
+    ),
+    "--source file that does not exist (same exit code)": (
+        ["explain", "--source", "file:{cwd}/missing.yaml"], {}, CONFIG, 1,
+        "the secrets file {cwd}/missing.yaml does not exist",
+    ),
+    "AWS_ENDPOINT_URL with an unclosed [": (
+        ["fetch", "--dry-run"], {"AWS_ENDPOINT_URL": "http://[::1"}, AWS_CONFIG, 2,
+        "AWS_ENDPOINT_URL has a host in [ ] that is not closed",
+    ),
+    "endpoint_url with an unclosed [": (
+        ["fetch", "--dry-run"], {},
+        {**CONFIG, "source": {"type": "aws-secretsmanager", "endpoint_url": "http://[::1"}}, 2,
+        "source.endpoint_url: line 4: endpoint_url has a host in [ ] that is not closed",
+    ),
+    "VAULT_ADDR with an unclosed [": (
+        ["fetch", "--dry-run"], {"VAULT_ADDR": "http://[::1", "VAULT_TOKEN": "t"},
+        VAULT_CONFIG, 2, "VAULT_ADDR has a host in [ ] that is not closed",
+    ),
+    "vault address with an unclosed [": (
+        ["fetch", "--dry-run"], {"VAULT_TOKEN": "t"},
+        {**CONFIG, "source": {"type": "vault", "address": "http://[::1"}}, 2,
+        "source.address: line 4: endpoint_url has a host in [ ] that is not closed",
+    ),
+    **{
+        f"AWS_ENDPOINT_URL with a password, {' '.join(argv)}": (
+            argv, {"AWS_ENDPOINT_URL": f"http://user:{LEAK}@127.0.0.1:9"}, AWS_CONFIG, 2,
+            "AWS_ENDPOINT_URL holds a user name or password",
+        )
+        for argv in (["fetch", "--dry-run"], ["explain"], ["diff"], ["check"], ["seed"])
+    },
+    "seed --endpoint-url with a password": (
+        ["seed", "--endpoint-url", f"http://user:{LEAK}@127.0.0.1:9"], {}, AWS_CONFIG, 2,
+        "the source's endpoint_url holds a user name or password",
+    ),
+    "endpoint_url with a password": (
+        ["fetch", "--dry-run"], {},
+        {**CONFIG, "source": {"type": "aws-secretsmanager",
+                              "endpoint_url": f"https://{LEAK}@127.0.0.1:9"}}, 2,
+        "source.endpoint_url: line 4: endpoint_url holds a user name or password",
+    ),
+    "VAULT_ADDR with a password": (
+        ["fetch", "--dry-run"], {"VAULT_ADDR": f"http://u:{LEAK}@127.0.0.1:9", "VAULT_TOKEN": "t"},
+        VAULT_CONFIG, 2, "VAULT_ADDR holds a user name or password",
+    ),
+    "--source aws:x": (
+        ["explain", "--source", "aws:x"], {}, CONFIG, 2,
+        "--source 'aws:x': use file:PATH, directory:PATH, env or aws",
+    ),
+    "--source env:whatever": (
+        ["diff", "--source", "env:whatever"], {}, CONFIG, 2,
+        "--source 'env:whatever': use file:PATH, directory:PATH, env or aws",
+    ),
+    "fetch --out ''": (["fetch", "--out", ""], {}, CONFIG, 2, "--out is empty"),
+    "fetch --out=": (["fetch", "--out="], {}, CONFIG, 2, "--out is empty"),
+    "fetch --config ''": (["fetch", "--config", ""], {}, CONFIG, 2, "--config is empty"),
+    "fetch --format ''": (["fetch", "--format", ""], {}, CONFIG, 2, "--format is empty"),
+    "check --prefix ''": (["check", "--prefix", ""], {}, CONFIG, 2, "--prefix is empty"),
+    "explain ''": (["explain", ""], {}, CONFIG, 2, "PROFILE is empty"),
+    "seed, an empty secret name": (
+        ["seed"], {}, AWS_CONFIG, 2,
+        'seed.yaml: secrets[""]: line 3: a secret name must not be empty',
+    ),
+}
+# fmt: on
+
+
+@pytest.mark.parametrize("name", list(NAMED))
+def test_named_inputs_end_in_their_error(name: str, tmp_path: Path) -> None:
+    """Each input a review found (an OS-refused path, a malformed or credentialed endpoint,
+    a misspelt --source, an empty option) ends in its named error: never `internal error`,
+    never a password, and nothing written."""
+    argv, extra, config, code, says = NAMED[name]
+    files = _case_files(config)
+    if name.startswith("seed, "):
+        files["seed.yaml"] = _dump({"version": 1, "secrets": {"": {"A": "x"}}})
+    with _workdir(files) as cwd:
+        environ = {**_base_environ(CLOSED, tmp_path), **extra}
+        environ = {key: value.replace("{cwd}", str(cwd)) for key, value in environ.items()}
+        argv = [arg.replace("{cwd}", str(cwd)) for arg in argv]
+        if "--config" not in argv and "RIDEINFRA_CONFIG" not in extra:
+            argv = [*argv, "--config", "rideinfra.yaml"]
+        got, out, err = _run(argv, cwd, environ)
+        written = sorted(path.name for path in cwd.iterdir())
+        _check(got, out, err, name)
+        assert got == code, f"{name}: exit {got}\n{err}"
+        assert says.replace("{cwd}", str(cwd)) in err, err
+        assert LEAK not in out + err
+        assert written == ["rideinfra.yaml", "secrets.yaml", "seed.yaml"]
+
+
+def test_paths_that_cannot_be_entered(tmp_path: Path) -> None:
+    """A config, or a directory source, inside a directory that cannot be entered (EACCES on
+    stat): the reader's own "cannot read" errors, exit 2 and 1, in a real process."""
+    import subprocess
+    import sys
+
+    top = Path(tempfile.mkdtemp(prefix="rideinfra-eacces-"))
+    try:
+        locked = top / "locked"
+        (locked / "mount").mkdir(parents=True)
+        (locked / "rideinfra.yaml").write_text(_dump(CONFIG), encoding="utf-8")
+        (top / "rideinfra.yaml").write_text(_dump(CONFIG), encoding="utf-8")
+        (top / "secrets.yaml").write_text(_dump(SECRETS), encoding="utf-8")
+        if os.geteuid() == 0:
+            # Root enters anything; without these capabilities, only what its mode allows.
+            os.chown(locked, 65534, 65534)
+            locked.chmod(0o700)
+            drop = "-dac_override,-dac_read_search"
+            prefix = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", "--"]
+        else:
+            locked.chmod(0)
+            prefix = []
+        environ = {
+            **_base_environ(CLOSED, tmp_path),
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
+        }
+        cases = [
+            (["fetch", "--config", str(locked / "rideinfra.yaml")], 2,
+             f"{locked}/rideinfra.yaml: cannot read the config file: Permission denied"),
+            (["explain", "--config", str(top / "rideinfra.yaml"),
+              "--source", f"directory:{locked / 'mount'}"], 1,
+             f"the directory {locked}/mount cannot be read (Permission denied)"),
+        ]  # fmt: skip
+        for argv, code, says in cases:
+            proc = subprocess.run(
+                [*prefix, sys.executable, "-m", "rideinfra.cli", *argv],
+                env=environ, cwd=top, capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            _check(proc.returncode, proc.stdout, proc.stderr, " ".join(argv))
+            assert proc.returncode == code, proc.stderr
+            assert says in proc.stderr, proc.stderr
+    finally:
+        (top / "locked").chmod(0o700)
+        shutil.rmtree(top)
