@@ -112,7 +112,9 @@ VALUES: list[Any] = [
     {"generate": "password:99999"}, {"generate": "nosuch"}, ["uppercase"], [{"keys": []}],
 ]
 # fmt: on
-#: Environment variables the entrypoints read, and values to give them.
+#: Environment variables the entrypoints read, and values to give them. An absolute
+#: path is one nothing can be created at, even as root (/proc, /dev/null): a fuzzed
+#: SECRETS_OUTPUT_DIR or --out once made a /nonexistent directory of env files.
 # fmt: off
 ENV_NAMES = [
     "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION", "AWS_DEFAULT_REGION",
@@ -125,7 +127,7 @@ ENV_NAMES = [
 ENV_VALUES = [
     "", " ", "garbage", "127.0.0.1:5055", "http://", "http://127.0.0.1:9", "http://127.0.0.1:x",
     "https://127.0.0.1:9/{x}", "nosuch", "us-esat-1", "us-east-1", "0", "-1", "99999",
-    "standard", "adaptive", "legacy", "nope", "/nonexistent", "/dev/null", "\x00", "é",
+    "standard", "adaptive", "legacy", "nope", "/proc/nonexistent", "/dev/null", "\x00", "é",
     "a" * 500, "testing", "rideinfra.yaml", "{x}",
 ]
 # fmt: on
