@@ -253,6 +253,9 @@ class TestErrors:
             ),
             (MINIMAL + "output: {format: jsn}\n", "output.format", "did you mean `json`?"),
             (MINIMAL + "output: {file_mode: 600}\n", "output.file_mode", "'0600'"),
+            # 384 is 0600 written in decimal: '0384' would be no octal mode either.
+            (MINIMAL + "output: {file_mode: 384}\n", "output.file_mode", "like '0600'"),
+            (MINIMAL + "output: {file_mode: 9}\n", "output.file_mode", "like '0600'"),
             (MINIMAL + "output: {file_mode: '0999'}\n", "output.file_mode", "octal"),
             (MINIMAL + "seed: 3\n", "seed", "expected a string, got a number"),
             ("version: 2\nprofiles: {a: {secrets: [x]}}\n", "version", "unsupported version 2"),

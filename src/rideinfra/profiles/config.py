@@ -118,10 +118,12 @@ class _FileMode:
             and not written.value.startswith("0")
         ):
             # YAML reads `file_mode: 600` as decimal 600, which is not the 0600 meant.
+            digits = written.value
+            meant = f"'0{digits}'" if set(digits) <= set("01234567") else "like '0600'"
             return reading.refuse(
                 at,
-                f"file_mode {written.value} is a decimal number in YAML; write the octal "
-                f"mode as a string: '0{written.value}'",
+                f"file_mode {digits} is a decimal number in YAML; write the octal "
+                f"mode as a string: {meant}",
             )
         try:
             mode = parse_file_mode(value)
