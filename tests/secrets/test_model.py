@@ -367,6 +367,8 @@ class TestParseSecretString:
                 return ("value", decode(text))
             except json.JSONDecodeError as exc:
                 return ("invalid", exc.msg, exc.pos)
+            except ValueError as exc:  # NaN, Infinity: Python's json reads them, JSON has none
+                return ("refused", str(exc))
             except _DuplicateKey as exc:
                 return ("duplicate", exc.key)
 
