@@ -93,3 +93,12 @@ def test_a_missing_directory_of_the_ready_file_is_created(
     done = watch_once(env, "--out", str(tmp_path / "out"), "--ready-file", str(ready))
     assert done.returncode == 0, done.stderr
     assert ready.is_file()
+
+
+def test_an_empty_ready_file_means_none(env: dict[str, str], tmp_path: Path) -> None:
+    """`--ready-file ''` is documented as "no ready file": the empty-value rule spares it."""
+    out = tmp_path / "out"
+    done = watch_once(env, "--out", str(out), "--ready-file", "")
+    assert done.returncode == 0, done.stderr
+    assert (out / "core.env").is_file()
+    assert not (out / ".ready").exists()

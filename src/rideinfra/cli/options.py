@@ -72,6 +72,10 @@ def exit_codes_help(codes: ExitCodes) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Options whose empty value has a documented meaning: none (`--ready-file ''`).
+EMPTY_MEANS_NONE = frozenset({"ready_file"})
+
+
 class Parser(argparse.ArgumentParser):
     """The parser of `rideinfra` and each subcommand: a mistake gets the closest name.
 
@@ -110,7 +114,11 @@ class Parser(argparse.ArgumentParser):
         that takes a value, it is refused instead; so is an empty positional
         (`explain ''` would mean every profile).
         """
-        if arg_strings == [""] and action.nargs in (None, "?"):
+        if (
+            arg_strings == [""]
+            and action.nargs in (None, "?")
+            and action.dest not in EMPTY_MEANS_NONE
+        ):
             name = (
                 max(action.option_strings, key=len)
                 if action.option_strings
