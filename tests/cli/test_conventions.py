@@ -91,6 +91,15 @@ class TestHelp:
         assert code == 2
         assert "did you mean 'fetch'?" in err
 
+    @pytest.mark.parametrize("words", [("render", "k8s", "extra"), ("fetch", "x"), ("seed", "-")])
+    def test_a_word_past_a_command_is_refused(
+        self, capsys: pytest.CaptureFixture[str], words: tuple[str, ...]
+    ) -> None:
+        """`rideinfra help render k8s extra` was render k8s's help, exit 0, the typo unsaid."""
+        code, out, err = run(capsys, "help", *words)
+        assert (code, out) == (2, "")
+        assert f"rideinfra {' '.join(words[:-1])} has no subcommand {words[-1]!r}" in err
+
 
 class TestMistakes:
     def test_unknown_command_says_did_you_mean(self, capsys: pytest.CaptureFixture[str]) -> None:

@@ -38,7 +38,7 @@ def register(
         "'rideinfra render k8s --help'.",
         "  rideinfra help\n  rideinfra help fetch\n  rideinfra help render k8s",
         exit_codes={0: "the help was shown", 2: "no such command (the closest one is named)"},
-        run=as_root(lambda args: [*args.topic, "--help"]),
+        run=as_root(lambda args: [*_topic(root, args.topic), "--help"]),
         add_options=lambda parser: parser.add_argument(
             "topic", nargs="*", metavar="COMMAND", help="a command, e.g. fetch or render k8s"
         ),
@@ -51,3 +51,24 @@ def register(
         exit_codes={0: "the version was printed", 2: "bad usage"},
         run=as_root(lambda _: ["--version"]),
     ).register(sub)
+
+
+def _topic(root: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """`words` if they name a command; a word past a command with no subcommands is refused.
+
+    argparse shows the help at `--help` whatever follows it, so `help render
+    k8s extra` would be `render k8s`'s help, exit 0, the typo unsaid. An
+    unknown command is argparse's own refusal (with the closest name).
+    """
+    parser = root
+    for at, word in enumerate(words):
+        sub = options.subcommands(parser)
+        if sub is None:
+            command = " ".join(["rideinfra", *words[:at]])
+            root.error(
+                f"{command} has no subcommand {word!r}; try: rideinfra help {' '.join(words[:at])}"
+            )
+        if word not in sub.choices:
+            break  # argparse refuses it, naming the closest command
+        parser = sub.choices[word]
+    return words

@@ -77,15 +77,6 @@ class Completion(Record):
         return "\n".join(rows) + "\n"
 
 
-def _subcommands(
-    parser: argparse.ArgumentParser,
-) -> argparse._SubParsersAction[argparse.ArgumentParser] | None:
-    for action in parser._actions:  # argparse has no public walk of its subparsers
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return None
-
-
 def _shown_options(parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
     for action in parser._actions:
         if action.option_strings and action.help != argparse.SUPPRESS:
@@ -130,7 +121,7 @@ def _walk(root: argparse.ArgumentParser, words: Sequence[str]) -> _Walk:
                 elif action.dest == "config":
                     walk.config = value
             continue
-        sub = _subcommands(walk.parser)
+        sub = options.subcommands(walk.parser)
         if sub is not None and word in sub.choices:
             walk = _Walk(sub.choices[word], config=walk.config)
         else:
@@ -174,7 +165,7 @@ def _values(
 
 
 def _commands(parser: argparse.ArgumentParser) -> Completion:
-    sub = _subcommands(parser)
+    sub = options.subcommands(parser)
     if sub is None:
         return Completion()
     return Completion(
@@ -204,7 +195,7 @@ def complete(
             prefixed = tuple((f"{name}={word}", about) for word, about in shown.candidates)
             return replace(shown, candidates=prefixed)
         return Completion(candidates=tuple(_shown_options(walk.parser)))
-    if _subcommands(walk.parser) is not None:
+    if options.subcommands(walk.parser) is not None:
         return _commands(walk.parser)
     positional = [a for a in walk.parser._actions if not a.option_strings]
     if positional and (positional[0].nargs in ("*", "+") or not walk.positionals):

@@ -48,6 +48,7 @@ __all__ = [
     "output_dir",
     "source_for",
     "source_from_option",
+    "subcommands",
     "usage_error",
 ]
 
@@ -70,6 +71,16 @@ def exit_codes_help(codes: ExitCodes) -> str:
         lines.append(f"  {code}  {first}")
         lines += [f"     {line}" for line in rest]
     return "\n".join(lines) + "\n"
+
+
+def subcommands(
+    parser: argparse.ArgumentParser,
+) -> argparse._SubParsersAction[argparse.ArgumentParser] | None:
+    """The parser's subcommands (for `help` and completion), or None for a leaf command."""
+    for action in parser._actions:  # argparse has no public walk of its subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
 
 
 #: Options whose empty value has a documented meaning: none (`--ready-file ''`).
