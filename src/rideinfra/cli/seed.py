@@ -83,6 +83,17 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     else:
         config = options.config_if_present(args, environ)
     spec = load_seed_spec(spec_path)
+    from rideinfra.secrets._awsclient import check_endpoint, check_region
+
+    # Checked here to name the flag: past this point it is "the source's endpoint_url".
+    if args.endpoint_url:
+        check_endpoint(
+            args.endpoint_url,
+            "--endpoint-url",
+            fix="give --endpoint-url a URL such as http://localhost:4566",
+        )
+    if args.region:
+        check_region(args.region, "--region")
     source = seed_source(config, environ, region=args.region, endpoint_url=args.endpoint_url)
     seed_secrets(spec, source, environ)
     return 0
