@@ -66,6 +66,7 @@ PLANTED = {
     "unclosed list": ("[" + SENTINEL, "invalid YAML"),
     "colon in a value": (SENTINEL + ": x: y", "invalid YAML"),
     "duplicate anchor": ("[&" + SENTINEL + " a, &" + SENTINEL + " b]", "invalid YAML"),
+    "a second document": (SENTINEL + "\n---\nx: 1", "more than one document (`---`)"),
 }
 COUNTS: Counter[str] = Counter()
 

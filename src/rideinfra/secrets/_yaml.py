@@ -338,6 +338,8 @@ _PROBLEMS: tuple[tuple[str, str], ...] = (
     ("found unexpected document separator", "a `---` inside a quoted value"),
     ("expected '<document start>'", "more than one document (`---`) in the file"),
     ("expected a single document", "more than one document (`---`) in the file"),
+    # The composer's problem when a second document follows (its context is the line above).
+    ("but found another document", "more than one document (`---`) in the file; keep one"),
     ("expected <block end>", "a line indented differently from the ones before it"),
     ("expected ',' or ']'", "a list `[` that is not closed"),
     ("expected ',' or '}'", "a mapping `{` that is not closed"),
