@@ -463,7 +463,7 @@ NAMED: dict[str, tuple[list[str], dict[str, str], Mapping[str, Any], int, str]] 
     "endpoint_url with an unclosed [": (
         ["fetch", "--dry-run"], {},
         {**CONFIG, "source": {"type": "aws-secretsmanager", "endpoint_url": "http://[::1"}}, 2,
-        "source.endpoint_url: line 4: endpoint_url has a host in [ ] that is not closed",
+        "source.endpoint_url: line 4: the URL has a host in [ ] that is not closed",
     ),
     "VAULT_ADDR with an unclosed [": (
         ["fetch", "--dry-run"], {"VAULT_ADDR": "http://[::1", "VAULT_TOKEN": "t"},
@@ -472,7 +472,7 @@ NAMED: dict[str, tuple[list[str], dict[str, str], Mapping[str, Any], int, str]] 
     "vault address with an unclosed [": (
         ["fetch", "--dry-run"], {"VAULT_TOKEN": "t"},
         {**CONFIG, "source": {"type": "vault", "address": "http://[::1"}}, 2,
-        "source.address: line 4: endpoint_url has a host in [ ] that is not closed",
+        "source.address: line 4: the URL has a host in [ ] that is not closed",
     ),
     **{
         f"AWS_ENDPOINT_URL with a password, {' '.join(argv)}": (
@@ -483,13 +483,13 @@ NAMED: dict[str, tuple[list[str], dict[str, str], Mapping[str, Any], int, str]] 
     },
     "seed --endpoint-url with a password": (
         ["seed", "--endpoint-url", f"http://user:{LEAK}@127.0.0.1:9"], {}, AWS_CONFIG, 2,
-        "the source's endpoint_url holds a user name or password",
+        "--endpoint-url holds a user name or password",
     ),
     "endpoint_url with a password": (
         ["fetch", "--dry-run"], {},
         {**CONFIG, "source": {"type": "aws-secretsmanager",
                               "endpoint_url": f"https://{LEAK}@127.0.0.1:9"}}, 2,
-        "source.endpoint_url: line 4: endpoint_url holds a user name or password",
+        "source.endpoint_url: line 4: the URL holds a user name or password",
     ),
     "VAULT_ADDR with a password": (
         ["fetch", "--dry-run"], {"VAULT_ADDR": f"http://u:{LEAK}@127.0.0.1:9", "VAULT_TOKEN": "t"},

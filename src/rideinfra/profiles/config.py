@@ -60,28 +60,29 @@ PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _endpoint_url(url: str) -> str:
-    # The messages never quote the URL: it may hold a password.
+    # The messages never quote the URL (it may hold a password); the reader prefixes the
+    # key it came from (source.endpoint_url, source.address).
     try:
         parts = urlsplit(url)
     except ValueError:  # "Invalid IPv6 URL"
         raise Invalid(
-            "endpoint_url has a host in [ ] that is not closed; write an IPv6 address "
+            "the URL has a host in [ ] that is not closed; write an IPv6 address "
             "like http://[::1]:4566"
         ) from None
     if parts.scheme not in ("http", "https"):
-        raise Invalid("endpoint_url must start with http:// or https://")
+        raise Invalid("the URL must start with http:// or https://")
     if "@" in parts.netloc:
         raise Invalid(
-            "endpoint_url holds a user name or password (user:password@ before the host), "
+            "the URL holds a user name or password (user:password@ before the host), "
             "which is refused: the store authenticates by signature or token, and the URL is "
             "printed in logs; remove it"
         )
     try:
         parts.port  # noqa: B018 - parsing the port is the check
     except ValueError:
-        raise Invalid("endpoint_url has a port that is not a number from 0 to 65535") from None
+        raise Invalid("the URL has a port that is not a number from 0 to 65535") from None
     if not parts.hostname:
-        raise Invalid("endpoint_url names no host; write it like http://127.0.0.1:4566")
+        raise Invalid("the URL names no host; write it like http://127.0.0.1:4566")
     return url
 
 
