@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Protocol, runtime_checkable
 
 from rideinfra.errors import FetchErrors, SecretNotFound, SourceError
-from rideinfra.secrets.model import Secret
+from rideinfra.secrets.model import ParseOptions, Secret
 
 __all__ = ["BaseSource", "FetchResult", "SecretSource", "unique_names"]
 
@@ -83,11 +83,127 @@ def unique_names(names: Iterable[str]) -> tuple[str, ...]:
 
     Raises:
         TypeError: `names` is a single string (a classic slip: it would
-            iterate characters).
+            iterate characters), is not iterable, or holds a name that is not a str.
     """
     if isinstance(names, str):
         raise TypeError("fetch_many takes an iterable of names, not one string; use fetch(name)")
-    return tuple(dict.fromkeys(names))
+    try:
+        listed = tuple(names)
+    except TypeError:
+        raise TypeError(
+            f"fetch_many(names) takes an iterable of secret names (str), not {_kind(names)}"
+        ) from None
+    for index, name in enumerate(listed):
+        if not isinstance(name, str):
+            raise TypeError(
+                f"fetch_many(names): names[{index}] is {_kind(name)}; a secret name is a str"
+            )
+    return tuple(dict.fromkeys(listed))
+
+
+def _check_name(name: object) -> str:
+    """`name` itself, when it is a str: what every source's `fetch(name)` asks first.
+
+    Raises:
+        TypeError: `name` is not a str (None, a number, a list of names).
+    """
+    if not isinstance(name, str):
+        hint = "; use fetch_many(names) for several" if _iterable(name) else ""
+        raise TypeError(f"fetch(name): a secret name is a str, not {_kind(name)}{hint}")
+    return name
+
+
+def _check_type(
+    value: object, kinds: type | tuple[type, ...], argument: str, expected: str
+) -> None:
+    """Refuse a constructor argument of the wrong type, naming it and what it takes.
+
+    The message names the argument's type, never its value (which may be a
+    credential). A bool is not taken for a number unless `kinds` lists bool.
+
+    Raises:
+        TypeError: `value` is not an instance of `kinds`.
+    """
+    listed = kinds if isinstance(kinds, tuple) else (kinds,)
+    if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in listed):
+        return
+    raise TypeError(f"{argument} must be {expected}, not {_kind(value)}")
+
+
+def _check_number(
+    value: object, argument: str, *, minimum: float, inclusive: bool = True, integer: bool = False
+) -> None:
+    """Refuse a numeric argument that is not a number (or an int), or out of range, or NaN.
+
+    Raises:
+        TypeError: not an int (`integer`) or a real number; a bool is neither.
+        ValueError: below `minimum` (or equal to it, unless `inclusive`), or NaN.
+    """
+    expected = "an int" if integer else "a number"
+    _check_type(value, int if integer else (int, float), argument, expected)
+    assert isinstance(value, int | float)  # noqa: S101 - narrowed by _check_type
+    if value != value or value < minimum or (value == minimum and not inclusive):  # noqa: PLR0124 - NaN
+        bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
+        raise ValueError(f"{argument} must be {bound}, not {value!r}")
+
+
+def _check_source(value: object, argument: str) -> None:
+    """Refuse what is not a source (no `fetch` and `fetch_many`).
+
+    Raises:
+        TypeError: naming the argument and what was given.
+    """
+    if not isinstance(value, SecretSource):
+        raise TypeError(
+            f"{argument} must be a secret source (an object with fetch and fetch_many, "
+            f"e.g. FileSource(...)), not {_kind(value)}"
+        )
+
+
+def _check_parse_options(
+    options: object, per_secret: object = None, *, argument: str = "options"
+) -> None:
+    """Refuse `options` (or `parse`) and `per_secret` that are not ParseOptions.
+
+    Raises:
+        TypeError: naming the argument (a field name given bare is the usual slip).
+    """
+    _check_type(
+        options, ParseOptions, argument, "a ParseOptions, e.g. ParseOptions(plain_field='F')"
+    )
+    if per_secret is None:
+        return
+    _check_type(per_secret, Mapping, "per_secret", "a mapping of secret name -> ParseOptions")
+    assert isinstance(per_secret, Mapping)  # noqa: S101 - narrowed above
+    for secret, how in per_secret.items():
+        _check_type(secret, str, "per_secret's keys", "secret names (str)")
+        _check_type(how, ParseOptions, f"per_secret[{secret!r}]", "a ParseOptions")
+
+
+def _leaves_its_root(name: str, *, hidden: bool = False) -> bool:
+    """True when `name`, read as a `/`-separated path under a root, could leave it or
+    name something else: absolute, an empty, `.` or `..` part, a backslash or a NUL
+    (and, with `hidden`, a part starting with `.`). DirectorySource and VaultSource
+    share this rule; each names the refused secret in its own words."""
+    return (
+        name.startswith("/")
+        or "\\" in name
+        or "\x00" in name
+        or any(
+            part in ("", ".", "..") or (hidden and part.startswith(".")) for part in name.split("/")
+        )
+    )
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
+
+
+def _iterable(value: object) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes)
 
 
 class BaseSource(ABC):
@@ -110,7 +226,9 @@ class BaseSource(ABC):
 
         Raises:
             SourceError: the secret could not be read (SecretNotFound when absent).
+            TypeError: `name` is not a str.
         """
+        _check_name(name)
         result = self.fetch_many((name,))
         if name in result:
             return result[name]
@@ -132,6 +250,7 @@ class BaseSource(ABC):
         """`fetch` for asyncio code (see `afetch_many()`)."""
         import asyncio
 
+        _check_name(name)
         return await asyncio.to_thread(self.fetch, name)
 
     @abstractmethod

@@ -17,6 +17,7 @@ Failures are named by their `code`, and never hold the token:
 | no connection, or no answer in time | SourceError | `VaultUnreachable` |
 | 429 past the retries | SourceError | `RateLimited` |
 | other 5xx past the retries | SourceError | `VaultServerError` |
+| a name with an empty, `.` or `..` part, a `\\` or a NUL | SourceError | `InvalidSecretName` |
 
 hvac (the `rideinfra[vault]` extra) is imported only when a client is built.
 """
@@ -32,7 +33,13 @@ from rideinfra.errors import ConfigError, SecretNotFound, SourceError, foreign_t
 from rideinfra.secrets._deadline import Deadline, DeadlinePassed, run_within
 from rideinfra.secrets._log import logger
 from rideinfra.secrets._seedstore import StoreResult, current_fields, refuse_plain
-from rideinfra.secrets.base import BaseSource, FetchResult
+from rideinfra.secrets.base import (
+    BaseSource,
+    FetchResult,
+    _check_number,
+    _check_type,
+    _leaves_its_root,
+)
 from rideinfra.secrets.model import Secret, parse_secret_string
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "DEFAULT_MOUNT", "VaultSource", "VaultStore"]
@@ -229,10 +236,17 @@ class VaultSource(BaseSource):
         max_concurrency: requests in flight at once; also the connection pool size.
         deadline: seconds one fetch may take in all.
 
+    A name that is absolute or has an empty, `.` or `..` part, a backslash or
+    a NUL is refused without a request (SourceError, code `InvalidSecretName`):
+    requests would resolve `..` in the URL and read outside the mount.
+
     Raises:
-        ConfigError: no address, an address that is not http(s), or no
-            credentials for the chosen auth.
-        ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
+        ConfigError: no address, an address that is not http(s), no
+            credentials for the chosen auth, or a mount with `..`.
+        TypeError: an argument of the wrong type, named (e.g. `max_concurrency="4"`).
+        ValueError: `auth` is neither `token` nor `approle`, `max_concurrency`
+            is below 1, `deadline` or `timeout` is not positive, `retries` is
+            negative, or a pinned version is below 1.
     """
 
     def __init__(
@@ -255,6 +269,23 @@ class VaultSource(BaseSource):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         deadline: float | None = None,
     ) -> None:
+        _check_arguments(
+            address=address,
+            mount=mount,
+            namespace=namespace,
+            auth=auth,
+            token=token,
+            role_id=role_id,
+            secret_id=secret_id,
+            approle_mount=approle_mount,
+            ca_cert=ca_cert,
+            versions=versions,
+            environ=environ,
+            timeout=timeout,
+            retries=retries,
+            max_concurrency=max_concurrency,
+            deadline=deadline,
+        )
         env = os.environ if environ is None else environ
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -279,6 +310,11 @@ class VaultSource(BaseSource):
                 "and VAULT_SECRET_ID"
             )
         self._mount = mount.strip("/") or DEFAULT_MOUNT
+        if _leaves_its_root(self._mount):
+            raise ConfigError(
+                f"the Vault mount {mount!r} is not a path: use '/'-separated parts, none "
+                "empty, '.' or '..', without a backslash (e.g. secret, or team/kv)"
+            )
         self._versions = dict(versions or {})
         self._max_concurrency = max_concurrency
         self._client = _Client(
@@ -335,6 +371,17 @@ class VaultSource(BaseSource):
 
     def _read(self, name: str, deadline: Deadline) -> Secret | SourceError:
         deadline.check()
+        if _leaves_its_root(name):
+            # requests removes `..` and `.` segments from the URL (`../../other/data/x`
+            # reads mount `other`), and Vault answers `a//b` or `/a` as `a/b`: such a
+            # name is refused before any request, as DirectorySource refuses it.
+            return SourceError(
+                f"secret name {name!r} cannot be read from mount {self._mount!r}: a name "
+                "must be '/'-separated parts, none empty, '.' or '..', without a backslash "
+                "or NUL, and not absolute (it could read outside the mount)",
+                secret=name,
+                code="InvalidSecretName",
+            )
         version = self._versions.get(name)
         what = f"reading {self._mount}/{name}" + (f" version {version}" if version else "")
         try:
@@ -372,6 +419,61 @@ class VaultSource(BaseSource):
             )
         except SourceError as exc:
             return exc
+
+
+def _check_arguments(
+    *,
+    address: object,
+    mount: object,
+    namespace: object,
+    auth: object,
+    token: object,
+    role_id: object,
+    secret_id: object,
+    approle_mount: object,
+    ca_cert: object,
+    versions: object,
+    environ: object,
+    timeout: object,
+    retries: object,
+    max_concurrency: object,
+    deadline: object,
+) -> None:
+    """VaultSource's arguments by type (never printing one: a token may be among them).
+
+    Raises:
+        TypeError: an argument of the wrong type, named.
+        ValueError: `auth` is not `token` or `approle`, a pinned version is below
+            1, `timeout` is not positive or `retries` is negative.
+    """
+    optional = (str, type(None))
+    for label, value in (
+        ("address", address),
+        ("namespace", namespace),
+        ("token", token),
+        ("role_id", role_id),
+        ("secret_id", secret_id),
+        ("ca_cert", ca_cert),
+    ):
+        _check_type(value, optional, label, "a str or None")
+    _check_type(mount, str, "mount", "a str (the KV v2 mount, e.g. 'secret')")
+    _check_type(approle_mount, str, "approle_mount", "a str (e.g. 'approle')")
+    if auth not in ("token", "approle"):
+        _check_type(auth, str, "auth", "'token' or 'approle'")
+        raise ValueError(f"auth must be 'token' or 'approle', not {auth!r}")
+    if environ is not None:
+        _check_type(environ, Mapping, "environ", "a mapping of variable -> value, or None")
+    if versions is not None:
+        _check_type(versions, Mapping, "versions", "a mapping of secret name -> version (int)")
+        assert isinstance(versions, Mapping)  # noqa: S101 - narrowed above
+        for name, version in versions.items():
+            _check_type(name, str, "versions' keys", "secret names (str)")
+            _check_number(version, f"versions[{name!r}]", minimum=1, integer=True)
+    _check_number(timeout, "timeout", minimum=0, inclusive=False)
+    _check_number(retries, "retries", minimum=0, integer=True)
+    _check_number(max_concurrency, "max_concurrency", minimum=1, integer=True)
+    if deadline is not None:
+        _check_number(deadline, "deadline", minimum=0, inclusive=False)
 
 
 def _check_address(url: str, setting: str) -> None:
