@@ -831,6 +831,11 @@ def helm_values(
 # --- a small deterministic YAML writer -------------------------------------
 
 _PLAIN_KEY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# The words a YAML 1.1 reader (kubectl's sigs.k8s.io/yaml, PyYAML) or YAML 1.2's core
+# schema reads as a bool or null in some spelling (`y`, `ON`, `NULL`...). A plain
+# letters-and-digits key resolves to nothing else (numbers, timestamps, `<<` and
+# `.inf` start otherwise), so any other such key is a string under every reader.
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
 
 def _scalar(value: Any) -> str:
@@ -845,7 +850,9 @@ def _scalar(value: Any) -> str:
 
 
 def _key(key: str) -> str:
-    return key if _PLAIN_KEY.fullmatch(key) else yaml_quote(key)
+    """A mapping key: bare only where no YAML reader could take it for anything but itself."""
+    plain = _PLAIN_KEY.fullmatch(key) and key.lower() not in _YAML_WORDS
+    return key if plain else yaml_quote(key)
 
 
 def _block(value: Any, indent: int) -> str:
