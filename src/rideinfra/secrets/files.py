@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from rideinfra.errors import ConfigError, SecretFormatError, SecretNotFound, SourceError
-from rideinfra.secrets.base import BaseSource, FetchResult
+from rideinfra.secrets.base import (
+    BaseSource,
+    FetchResult,
+    _check_number,
+    _check_parse_options,
+    _check_type,
+    _leaves_its_root,
+)
 from rideinfra.secrets.envfile import parse_env_file
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
@@ -116,6 +123,11 @@ class FileSource(BaseSource):
     ) -> None:
         from pathlib import Path
 
+        _check_path(path)
+        _check_type(name, (str, type(None)), "name", "a str (the dotenv secret's name) or None")
+        _check_type(format, (str, type(None)), "format", "'json', 'yaml', 'dotenv' or None")
+        _check_parse_options(options, per_secret)
+        _check_number(max_bytes, "max_bytes", minimum=0, integer=True)
         self._path = Path(os.path.abspath(path))
         self._format: FileFormat = format or _format_for(self._path, name)
         if self._format not in ("json", "yaml", "dotenv"):
@@ -202,6 +214,11 @@ class FileSource(BaseSource):
     def __repr__(self) -> str:
         extra = f", name={self._name!r}" if self._format == "dotenv" else ""
         return f"FileSource({str(self._path)!r}, format={self._format!r}{extra})"
+
+
+def _check_path(path: object) -> None:
+    """Refuse a path that is not a str or os.PathLike (None, bytes, a number)."""
+    _check_type(path, (str, os.PathLike), "path", "a str or os.PathLike (a pathlib.Path)")
 
 
 def _format_for(path: Path, name: str | None) -> FileFormat:
@@ -389,6 +406,50 @@ class _SwappedError(Exception):
     """A file listed a moment ago is gone: Kubernetes swapped `..data` mid-read."""
 
 
+def _bad_link(name: str, field: str, path: str) -> SourceError:
+    """The error for a field file that is a link to nothing, or to what is not a file.
+
+    Not a swap in progress: the fields of a `..data` layout are read inside the
+    pinned version directory, and a version removed mid-read fails the read
+    itself (retried), not this test. So it is reported at once, by field.
+
+    Raises:
+        _SwappedError: the link changed since the listing (it is a file now, or gone).
+    """
+    import errno
+    import stat
+
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return SourceError(
+                f"secret {name!r} field {field!r}: cannot read {path} ({exc.strerror})",
+                secret=name,
+                code="PermissionDenied" if isinstance(exc, PermissionError) else "IOError",
+            )
+        mode = None
+    if mode is not None and stat.S_ISREG(mode):
+        raise _SwappedError  # a file again since the listing: read it again
+    try:
+        target = os.readlink(path)
+    except OSError:
+        raise _SwappedError from None  # the link itself went since the listing
+    if mode is None:
+        return SourceError(
+            f"secret {name!r} field {field!r}: {path} is a symlink to {target}, which does "
+            "not exist (a dangling link); fix the link or remove the field file",
+            secret=name,
+            code="DanglingLink",
+        )
+    return SourceError(
+        f"secret {name!r} field {field!r}: {path} is a symlink to {target}, which is not "
+        "a regular file (a device, fifo or socket); point it at a file or remove it",
+        secret=name,
+        code="NotARegularFile",
+    )
+
+
 #: How often a secret is re-read when its files change under the reader.
 _READ_ATTEMPTS = 3
 
@@ -443,6 +504,9 @@ class DirectorySource(BaseSource):
     ) -> None:
         from pathlib import Path
 
+        _check_path(path)
+        _check_type(flat_secret, (str, type(None)), "flat_secret", "a secret name (str) or None")
+        _check_parse_options(options, per_secret)
         self._root = Path(os.path.abspath(path))
         self._flat = flat_secret
         self._strip = strip_trailing_newline
@@ -534,20 +598,14 @@ class DirectorySource(BaseSource):
         return "file" if stat.S_ISREG(mode) else "other"
 
     def _parts(self, name: str) -> list[str]:
-        parts = name.split("/")
-        if (
-            name.startswith("/")
-            or "\\" in name
-            or "\x00" in name
-            or any(part in ("", ".", "..") or part.startswith(".") for part in parts)
-        ):
+        if _leaves_its_root(name, hidden=True):
             raise SourceError(
                 f"secret name {name!r} cannot be read from {self._root}: a name must be "
                 "'/'-separated parts, none empty, '.'-prefixed or '..', and not absolute",
                 secret=name,
                 code="InvalidSecretName",
             )
-        return parts
+        return name.split("/")
 
     def _fields(self, name: str, directory: Path) -> dict[str, str]:
         # Pin one version: resolve the links once, then read only under the result.
@@ -584,7 +642,7 @@ class DirectorySource(BaseSource):
                 continue  # a nested secret's directory
             if not is_file:
                 if entry.is_symlink():
-                    raise _SwappedError  # dangling: its target was swapped away
+                    raise _bad_link(name, entry.name, entry.path)
                 continue  # sockets, fifos: not fields
             fields[entry.name] = self._read(name, Path(entry.path), entry.name)
         return fields
