@@ -23,7 +23,15 @@ from types import TracebackType
 
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
 from rideinfra.secrets._log import logger
-from rideinfra.secrets.base import BaseSource, FetchResult, SecretSource, unique_names
+from rideinfra.secrets.base import (
+    BaseSource,
+    FetchResult,
+    SecretSource,
+    _check_name,
+    _check_source,
+    _check_type,
+    unique_names,
+)
 from rideinfra.secrets.compose import _as_result, _per_name_error
 from rideinfra.secrets.model import Secret
 
@@ -123,6 +131,8 @@ class CachedSource(BaseSource):
     Raises:
         ValueError: a duration is negative or NaN, `retry_interval` is not
             positive, or `refresh_ahead` is not below `ttl`.
+        TypeError: `source` is not a source, a duration is not a number, or
+            `clock` / `stale_on` is not callable.
     """
 
     def __init__(
@@ -136,15 +146,25 @@ class CachedSource(BaseSource):
         stale_on: Callable[[SourceError], bool] = is_outage,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        _check_source(source, "source")
         for label, value in (
             ("ttl", ttl),
             ("refresh_ahead", refresh_ahead),
             ("stale_ttl", stale_ttl),
         ):
+            _check_type(value, (int, float), label, "a number of seconds")
             if math.isnan(value) or value < 0:
                 raise ValueError(f"{label} must be >= 0 seconds, not {value!r}")
+        _check_type(retry_interval, (int, float), "retry_interval", "a number of seconds")
         if math.isnan(retry_interval) or retry_interval <= 0:
             raise ValueError(f"retry_interval must be > 0 seconds, not {retry_interval!r}")
+        for label, function in (("stale_on", stale_on), ("clock", clock)):
+            if not callable(function):
+                what = "seconds" if label == "clock" else "an outage"
+                raise TypeError(
+                    f"{label} must be a function (a callable returning {what}), "
+                    f"not {'None' if function is None else type(function).__name__}"
+                )
         if refresh_ahead and refresh_ahead >= ttl:
             raise ValueError(
                 f"refresh_ahead ({refresh_ahead!r}) must be below ttl ({ttl!r}): "
@@ -189,9 +209,14 @@ class CachedSource(BaseSource):
         Raises:
             SourceError: the secret could not be read (SecretNotFound when absent).
         """
-        entry = self._entries.get(name)
+        try:  # free when nothing is raised: a hit stays a lookup, a clock call, a comparison
+            entry = self._entries.get(name)
+        except TypeError:  # an unhashable name (a list)
+            _check_name(name)
+            raise
         if entry is not None and self._clock() < entry[0]:
             return entry[1]
+        _check_name(name)  # on the miss path only: a hit has a str name by construction
         result = self._fetch_many((name,))
         if name in result:
             return result[name]
@@ -221,6 +246,7 @@ class CachedSource(BaseSource):
 
     async def afetch(self, name: str) -> Secret:
         """`fetch` for asyncio code: a hit is served on the event loop, a miss in a thread."""
+        _check_name(name)
         entry = self._entries.get(name)
         if entry is not None and self._clock() < entry[0]:
             return entry[1]

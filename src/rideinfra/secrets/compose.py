@@ -9,7 +9,13 @@ from collections.abc import Mapping
 
 from rideinfra.errors import FetchErrors, SecretFormatError, SecretNotFound, SourceError
 from rideinfra.secrets._log import logger
-from rideinfra.secrets.base import BaseSource, FetchResult, SecretSource
+from rideinfra.secrets.base import (
+    BaseSource,
+    FetchResult,
+    SecretSource,
+    _check_source,
+    _check_type,
+)
 from rideinfra.secrets.model import Secret, SecretValue
 
 __all__ = ["DEFAULT_OVERRIDE_PREFIX", "ChainSource", "OverrideSource"]
@@ -34,11 +40,20 @@ class ChainSource(BaseSource):
 
     Raises:
         ValueError: no sources were given.
+        TypeError: an argument is not a source (a list of sources: unpack it,
+            `ChainSource(*sources)`).
     """
 
     def __init__(self, *sources: SecretSource) -> None:
         if not sources:
             raise ValueError("ChainSource needs at least one source")
+        for index, source in enumerate(sources):
+            if isinstance(source, list | tuple):
+                raise TypeError(
+                    f"ChainSource takes its sources as separate arguments, ChainSource(a, b), "
+                    f"not one {type(source).__name__}; unpack it: ChainSource(*sources)"
+                )
+            _check_source(source, f"ChainSource's argument {index + 1}")
         flat: list[SecretSource] = []
         for source in sources:
             flat.extend(source.sources if isinstance(source, ChainSource) else (source,))
@@ -128,6 +143,9 @@ class OverrideSource(BaseSource):
         source: the source to override.
         environ: the variables (pass `os.environ` from an entrypoint).
         prefix: the variable prefix.
+
+    Raises:
+        TypeError: `source` is not a source, `environ` not a mapping, `prefix` not a str.
     """
 
     def __init__(
@@ -137,6 +155,9 @@ class OverrideSource(BaseSource):
         *,
         prefix: str = DEFAULT_OVERRIDE_PREFIX,
     ) -> None:
+        _check_source(source, "source")
+        _check_type(environ, Mapping, "environ", "a mapping of variable -> value (os.environ)")
+        _check_type(prefix, str, "prefix", "a str")
         self._source = source
         self._environ = environ
         self._prefix = prefix

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 from rideinfra.errors import SecretFormatError, SecretNotFound, SourceError
-from rideinfra.secrets.base import BaseSource, FetchResult
+from rideinfra.secrets.base import BaseSource, FetchResult, _check_parse_options, _check_type
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
     ParseOptions,
@@ -34,6 +34,29 @@ def env_var_for(name: str, prefix: str = DEFAULT_ENV_PREFIX) -> str:
     return prefix + _NOT_ALNUM.sub("_", name).upper()
 
 
+def _checked_mapping(mapping: object) -> dict[str, dict[str, str]]:
+    """`mapping` as plain dicts, once its shape is checked: secret -> {field: variable}.
+
+    Raises:
+        TypeError: naming the entry that is not a str or a mapping of str.
+    """
+    expected = "a mapping of secret name -> {field: variable name}"
+    _check_type(mapping, Mapping, "mapping", expected)
+    assert isinstance(mapping, Mapping)  # noqa: S101 - narrowed above
+    checked: dict[str, dict[str, str]] = {}
+    for secret, fields in mapping.items():
+        _check_type(secret, str, "mapping's keys", "secret names (str)")
+        where = f"mapping[{secret!r}]"
+        _check_type(
+            fields, Mapping, where, 'a mapping of field -> variable name, e.g. {"F": "VAR"}'
+        )
+        for field, variable in fields.items():
+            _check_type(field, str, f"{where}'s keys", "field names (str)")
+            _check_type(variable, str, f"{where}[{field!r}]", "a variable name (str)")
+        checked[secret] = dict(fields)
+    return checked
+
+
 class EnvSource(BaseSource):
     """Secrets from an environment mapping, by prefix or by an explicit mapping.
 
@@ -58,6 +81,10 @@ class EnvSource(BaseSource):
             exist and the prefix is not used.
         options: how a by-prefix value that is not a JSON object becomes fields.
         per_secret: secret name -> its own `options` (rideinfra.yaml's `plain:`).
+
+    Raises:
+        TypeError: an argument of the wrong type (`environ` not a mapping,
+            `options` not a ParseOptions, a mapping entry not {field: variable}).
     """
 
     def __init__(
@@ -69,13 +96,12 @@ class EnvSource(BaseSource):
         options: ParseOptions = DEFAULT_PARSE,
         per_secret: Mapping[str, ParseOptions] | None = None,
     ) -> None:
+        _check_type(environ, Mapping, "environ", "a mapping of variable -> value (os.environ)")
+        _check_type(prefix, str, "prefix", "a str")
+        _check_parse_options(options, per_secret)
         self._environ = environ
         self._prefix = prefix
-        self._mapping = (
-            None
-            if mapping is None
-            else {secret: dict(fields) for secret, fields in mapping.items()}
-        )
+        self._mapping = None if mapping is None else _checked_mapping(mapping)
         self._options = options
         self._per_secret = dict(per_secret or {})
 
