@@ -47,7 +47,7 @@ from rideinfra.profiles.model import (
     VaultSourceConfig,
 )
 from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
-from rideinfra.render.kubernetes import yaml_quote
+from rideinfra.render.kubernetes import check_secret_key, yaml_quote
 from rideinfra.secrets.base import SecretSource
 from rideinfra.secrets.model import Secret
 from rideinfra.secrets.transforms import Entry, Placeholder, Prefix, parse_template
@@ -609,6 +609,16 @@ def _target_template(env: Env) -> dict[str, str]:
     return {e.name: _composed(e, keys, profile) for e in env.entries if e.origin.composed}
 
 
+def _check_keys(env: Env) -> None:
+    """Refuse an empty Env, or a variable the target Secret cannot hold as a key."""
+    if not env.entries:
+        raise RenderError(f"profile {env.profile or ''!r} has no variables; ESO needs at least one")
+    for entry in env.entries:
+        # Each variable is a key of the target Secret (a secretKey, a template's key, or
+        # an extracted field): the same rule as the k8s-secret format's keys.
+        check_secret_key(entry.name)
+
+
 def external_secret(
     env: Env,
     options: EsoOptions,
@@ -627,13 +637,13 @@ def external_secret(
         secrets: the fetched secrets, for their field names and shapes.
 
     Raises:
-        RenderError: a name is invalid, the Env is empty, or a variable
-            cannot be fetched exactly by ESO (a flattened nested field, or a
-            field name ESO would read as a path); the message names it.
+        RenderError: a name is invalid, the Env is empty, a variable is not a
+            valid Secret key (`check_secret_key`), or a variable cannot be
+            fetched exactly by ESO (a flattened nested field, or a field name
+            ESO would read as a path); the message names it.
     """
     profile = env.profile or ""
-    if not env.entries:
-        raise RenderError(f"profile {profile!r} has no variables; ESO needs at least one")
+    _check_keys(env)
     by_secret: dict[str, list[Entry]] = {}
     for entry in env.entries:
         if not entry.origin.composed:

@@ -21,6 +21,7 @@ from rideinfra.render.base import K8S_LAST_APPLIED_LIMIT, K8S_SECRET_LIMIT, Valu
 
 __all__ = [
     "KubernetesSecret",
+    "check_secret_key",
     "yaml_quote",
 ]
 
@@ -50,6 +51,21 @@ def yaml_quote(text: str) -> str:
     """Return `text` as a YAML double-quoted scalar that reads back exactly."""
     quoted = json.dumps(text, ensure_ascii=False)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def check_secret_key(key: str) -> None:
+    """The one rule for a key of a Secret's data, for every manifest that names one.
+
+    Raises:
+        RenderError: the API server would refuse `key` (characters outside
+            `[-._a-zA-Z0-9]`, empty, or over 253); names the variable.
+    """
+    if not _KEY.fullmatch(key):
+        raise RenderError(
+            f"variable {key!r} is not a valid Kubernetes Secret key "
+            "([-._a-zA-Z0-9], at most 253); rename it",
+            variable=key,
+        )
 
 
 def _frozen_labels(labels: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -127,12 +143,7 @@ class KubernetesSecret(Record):
         total = 0
         data: dict[str, str] = {}
         for key, text in entries(values, fmt=self.name):
-            if not _KEY.fullmatch(key):
-                raise RenderError(
-                    f"variable {key!r} is not a valid Kubernetes Secret key "
-                    "([-._a-zA-Z0-9], at most 253); rename it",
-                    variable=key,
-                )
+            check_secret_key(key)
             if "\0" in text:
                 raise RenderError(
                     f"variable {key} contains a NUL character, which no environment "
