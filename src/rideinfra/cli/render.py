@@ -110,7 +110,8 @@ def _helm(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 _WRITE_FAILED = "a file could not be written to --out"
 K8S_EXIT_CODES: options.ExitCodes = {
     0: "the manifests were printed or written",
-    1: "the store could not be read for field names, or " + _WRITE_FAILED,
+    1: "the store could not be read for field names, a profile cannot be written\n"
+    "exactly as ESO manifests (the message says why),\nor " + _WRITE_FAILED,
 }
 FILES_EXIT_CODES: options.ExitCodes = {
     0: "printed or written",

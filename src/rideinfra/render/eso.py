@@ -105,10 +105,25 @@ def _one_of(name: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 def _template(name: str, value: str) -> None:
+    """A name template: only `{profile}`, and a valid Kubernetes name for every profile.
+
+    `a` stands for the profile: the shortest name, valid anywhere in a name, so a
+    template that fails with it fails with every profile (a bad option, not a bad
+    profile; a profile no template can name is refused when rendering).
+    """
     rest = value.replace("{profile}", "")
     if "{" in rest or "}" in rest:
         raise ConfigError(
             f"{name} {value!r} may use only the placeholder {{profile}}",
+            path=f"eso.{name}",
+        )
+    example = value.replace("{profile}", "a")
+    if not _SUBDOMAIN.fullmatch(example):
+        sample = f" ({example!r} for a profile named 'a')" if "{profile}" in value else ""
+        raise ConfigError(
+            f"{name} {value!r} does not give a valid Kubernetes name{sample}: lowercase "
+            "letters, digits, '-' and '.', starting and ending with a letter or digit "
+            "(RFC 1123 subdomain, at most 253)",
             path=f"eso.{name}",
         )
 
@@ -266,6 +281,7 @@ class EsoOptions(Record):
         _secret_key("access_key_id_key", access_key_id_key)
         _secret_key("secret_access_key_key", secret_access_key_key)
         _optional_label("credentials_namespace", credentials_namespace)
+        _template("credentials_secret", credentials_secret)
         _template("service_account_template", service_account_template)
         self._init(
             api_version=api_version,
@@ -289,15 +305,16 @@ class EsoOptions(Record):
             split=split,
         )
         shared = "{profile}" not in self.store_template
-        if (
-            shared
-            and self.auth == "service-account"
-            and "{profile}" in (self.service_account_template)
-        ):
+        identity = {
+            "service-account": "service_account_template",
+            "secret-ref": "credentials_secret",
+        }
+        setting = identity.get(self.auth)
+        if shared and setting is not None and "{profile}" in getattr(self, setting):
             raise ConfigError(
-                "a shared store (store_template without {profile}) has one identity: give "
-                "service_account_template a fixed name, or put {profile} in store_template",
-                path="eso.service_account_template",
+                f"a shared store (store_template without {{profile}}) has one identity: give "
+                f"{setting} a fixed name, or put {{profile}} in store_template",
+                path=f"eso.{setting}",
             )
         needs_ns = self.auth in ("secret-ref", "service-account")
         if self.store_kind == "ClusterSecretStore" and needs_ns and not self.credentials_namespace:
@@ -718,6 +735,8 @@ def eso_documents(
     Raises:
         RenderError: see `external_secret()`; also no profiles, or two
             profiles mapping to one ExternalSecret or target name.
+        ConfigError: profiles sharing a store would give it different
+            contents (an identity named by `{profile}`, as a Vault role).
     """
     options = options or EsoOptions()
     if not envs:
@@ -728,7 +747,15 @@ def eso_documents(
     for profile, given in envs.items():
         env = given if given.profile is not None else Env(given.entries, profile=profile)
         store = secret_store(options, profile=profile, config=config)
-        stores[store["metadata"]["name"]] = store
+        store_name = store["metadata"]["name"]
+        if stores.setdefault(store_name, store) != store:
+            # One object, two contents: kubectl would keep the last, for every profile.
+            raise ConfigError(
+                f"profiles share the {options.store_kind} {store_name!r} but would give it "
+                f"different identities (profile {profile!r} differs): name the identity "
+                "without {profile}, or put {profile} in store_template",
+                path="eso.store_template",
+            )
         doc = external_secret(env, options, config=config, secrets=secrets)
         name = doc["metadata"]["name"]
         target = doc["spec"]["target"]["name"]
