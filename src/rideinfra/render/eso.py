@@ -145,11 +145,65 @@ def _secret_key(name: str, value: str) -> None:
         )
 
 
+# Go's time.ParseDuration: nanoseconds per unit, and the bound (int64 nanoseconds).
+_GO_UNITS = {
+    "ns": 1,
+    "us": 1000,
+    "µs": 1000,
+    "ms": 1000**2,
+    "s": 1000**3,
+    "m": 60 * 1000**3,
+    "h": 3600 * 1000**3,
+}
+_GO_PART = re.compile(r"([0-9]+)(?:\.([0-9]+))?(ns|us|µs|ms|s|m|h)")
+_GO_MAX = 2**63 - 1
+
+
+def _go_nanoseconds(value: str) -> int | None:
+    """What Go's time.ParseDuration gives for a `_DURATION` text; None where it fails.
+
+    Its arithmetic, step by step: the integer part of each term must not
+    overflow once multiplied by its unit, a fraction adds the float64
+    truncation Go computes (its digits kept while they fit in int64), and
+    the sum must fit in int64 (at most 2562047h47m16.854775807s).
+    """
+    if value == "0":
+        return 0
+    total = 0
+    for whole, fraction, unit in _GO_PART.findall(value):
+        size = _GO_UNITS[unit]
+        v = int(whole)
+        if v > 2**63 or v > 2**63 // size:
+            return None
+        v *= size
+        f, scale = 0, 1.0
+        for digit in fraction:
+            if f > _GO_MAX // 10 or f * 10 + int(digit) > 2**63:
+                break  # Go stops adding precision here and skips the remaining digits
+            f, scale = f * 10 + int(digit), scale * 10
+        if f > 0:
+            v += int(float(f) * (float(size) / scale))
+            if v > 2**63:
+                return None
+        total += v
+        if total > 2**63:
+            return None
+    return total if total <= _GO_MAX else None
+
+
 def _duration(value: str | None) -> None:
-    if value is not None and not _DURATION.fullmatch(value):
+    if value is None:
+        return
+    if not _DURATION.fullmatch(value):
         raise ConfigError(
             f"refresh_interval {value!r} is not a Go duration such as 1h, 15m or 1h30m "
             "(0 syncs once)",
+            path="eso.refresh_interval",
+        )
+    if _go_nanoseconds(value) is None:
+        raise ConfigError(
+            f"refresh_interval {value!r} is longer than a Go duration can be "
+            "(2562047h47m16.854775807s): ESO could not read it; use at most 2562047h",
             path="eso.refresh_interval",
         )
 
@@ -510,7 +564,18 @@ def _refresh_interval(options: EsoOptions, config: Config | None) -> str:
     if options.refresh_interval is not None:
         return options.refresh_interval
     seconds = config.output.refresh_interval if config is not None else None
-    return go_duration(seconds) if seconds is not None else "1h"
+    if seconds is None:
+        return "1h"
+    duration = go_duration(seconds)
+    if duration == "0s":
+        # Written in whole milliseconds; 0 would tell ESO to sync once and never again.
+        raise ConfigError(
+            f"output.refresh_interval {seconds:g} rounds to 0 milliseconds, and "
+            "refreshInterval 0s tells ESO never to refresh: set it to at least 0.001 "
+            "(1ms), or pass --refresh-interval",
+            path="output.refresh_interval",
+        )
+    return duration
 
 
 def _whole(entry: Entry, config: Config | None) -> bool:
