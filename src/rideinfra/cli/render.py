@@ -97,9 +97,13 @@ def _iam(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _helm(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from rideinfra.render.eso import helm_values
+    from rideinfra.render.eso import check_controller_endpoint, helm_values
 
     del environ
+    # Checked here too so the message names the option the user typed.
+    for flag, url in (("--eso-endpoint", args.eso_endpoint), ("--sts-endpoint", args.sts_endpoint)):
+        if url:
+            check_controller_endpoint(url, flag)
     text = helm_values(
         endpoint=args.eso_endpoint, sts_endpoint=args.sts_endpoint, role_arn=args.role
     )

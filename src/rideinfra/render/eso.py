@@ -32,7 +32,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from rideinfra._record import Record
 from rideinfra.errors import ConfigError, RenderError
@@ -48,6 +47,7 @@ from rideinfra.profiles.model import (
 )
 from rideinfra.profiles.resolve import fetch_secrets, resolve_profile
 from rideinfra.render.kubernetes import check_secret_key, yaml_quote
+from rideinfra.secrets._awsclient import check_endpoint
 from rideinfra.secrets.base import SecretSource
 from rideinfra.secrets.model import Secret
 from rideinfra.secrets.transforms import Entry, Placeholder, Prefix, parse_template
@@ -56,6 +56,7 @@ __all__ = [
     "DEFAULT_REGION",
     "SINGLE_FILE",
     "EsoOptions",
+    "check_controller_endpoint",
     "dump_yaml",
     "eso_documents",
     "eso_from_source",
@@ -887,11 +888,22 @@ def eso_from_source(
     return render_eso(config, envs, options, secrets=fetched)
 
 
-def _url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in "\n\r"):
-        raise ConfigError(f"{name} {value!r} must be an http:// or https:// URL")
-    return value
+def check_controller_endpoint(url: str, setting: str) -> str:
+    """`url` if it is an endpoint the ESO controller can use, by rideinfra's one endpoint rule.
+
+    Args:
+        url: the endpoint.
+        setting: where it came from, for the message (`endpoint`, `--eso-endpoint`).
+
+    Raises:
+        ConfigError: see `helm_values()`; names the setting, never the URL.
+    """
+    fix = (
+        f"set {setting} to the URL the controller reaches, such as "
+        "http://localstack.localstack:4566, or leave it out for real AWS"
+    )
+    check_endpoint(url, setting, fix)
+    return url
 
 
 def helm_values(
@@ -911,13 +923,25 @@ def helm_values(
             annotation), for `auth="controller"`.
 
     Raises:
-        ConfigError: an endpoint is not an http(s) URL.
+        ConfigError: an endpoint is not an http(s) URL with a host and a
+            numeric port, or holds a user name, spaces or control characters
+            (`check_endpoint`'s rule).
     """
     env = []
     if endpoint:
-        env.append({"name": "AWS_SECRETSMANAGER_ENDPOINT", "value": _url("endpoint", endpoint)})
+        env.append(
+            {
+                "name": "AWS_SECRETSMANAGER_ENDPOINT",
+                "value": check_controller_endpoint(endpoint, "endpoint"),
+            }
+        )
     if sts_endpoint:
-        env.append({"name": "AWS_STS_ENDPOINT", "value": _url("sts_endpoint", sts_endpoint)})
+        env.append(
+            {
+                "name": "AWS_STS_ENDPOINT",
+                "value": check_controller_endpoint(sts_endpoint, "sts_endpoint"),
+            }
+        )
     values: dict[str, Any] = {"extraEnv": env}
     if role_arn:
         values["serviceAccount"] = {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
