@@ -34,7 +34,7 @@ from rideinfra.errors import (
 from rideinfra.secrets._awsclient import AwsClient, RetryMode, chunks, log_retries
 from rideinfra.secrets._deadline import Deadline
 from rideinfra.secrets._seedstore import StoreResult, current_fields, refuse_plain
-from rideinfra.secrets.base import BaseSource, FetchResult
+from rideinfra.secrets.base import BaseSource, FetchResult, _check_parse_options, _check_type
 from rideinfra.secrets.model import (
     DEFAULT_PARSE,
     ParseOptions,
@@ -127,6 +127,7 @@ class ParameterStoreSource(BaseSource):
         ConfigError: the endpoint, the region or the credential variables are
             malformed (and, at the first fetch, the profile; see above).
         ValueError: `max_concurrency` is below 1 or `deadline` is not positive.
+        TypeError: `prefix`, `parse` or `plain_fields` is of the wrong type.
     """
 
     def __init__(
@@ -147,6 +148,13 @@ class ParameterStoreSource(BaseSource):
         plain_fields: Mapping[str, str] | None = None,
         deadline: float | None = None,
     ) -> None:
+        _check_type(prefix, str, "prefix", "a str (e.g. '/')")
+        _check_parse_options(parse, argument="parse")
+        if plain_fields is not None:
+            _check_type(plain_fields, Mapping, "plain_fields", "a mapping of secret -> field")
+            for secret, field in plain_fields.items():
+                _check_type(secret, str, "plain_fields' keys", "secret names (str)")
+                _check_type(field, str, f"plain_fields[{secret!r}]", "a field name (str)")
         self._client: AwsClient[SSMClient] = AwsClient(
             client,
             service=SERVICE,
@@ -190,9 +198,13 @@ class ParameterStoreSource(BaseSource):
 
     def _fetch_many(self, names: tuple[str, ...]) -> FetchResult:
         deadline = self._client.new_deadline()
-        plain = [n for n in names if not n.endswith("/")]
+        plain = [n for n in names if not n.endswith("/") and ":" not in n]
         work: list[tuple[str, ...]] = list(chunks(plain, BATCH_LIMIT))
         work += [("/", n) for n in names if n.endswith("/")]  # a path read: ("/", name)
+        # A selector (`name:3`, `name:label`; `:` is in no parameter name) is asked
+        # alone: GetParameters answers it under the bare name, so two selectors of one
+        # parameter (or one beside the bare name) in one request cannot be told apart.
+        work += [(":", n) for n in names if ":" in n and not n.endswith("/")]
         parts = self._client.within(
             lambda item: self._read(item, deadline),
             work,
@@ -211,7 +223,46 @@ class ParameterStoreSource(BaseSource):
         deadline.check()
         if item[0] == "/":
             return self._by_path(item[1], deadline)
+        if item[0] == ":":
+            return self._selected(item[1])
         return self._batch(item)
+
+    def _selected(self, name: str) -> _Part:
+        """A name with a version or label selector: a GetParameters of that name alone.
+
+        The answer names the parameter without its selector (AWS adds `Selector`,
+        moto does not), so it is matched to the one name asked.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        parameter = self.parameter_name(name)
+        try:
+            response = self._client.call(
+                "GetParameters", {"Names": [parameter], "WithDecryption": True}
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise self._client.store_error(exc, "GetParameters") from exc
+        log_retries(response, "GetParameters")
+        if response.get("InvalidParameters"):
+            return {}, {name: self._not_found(name)}
+        bare = parameter.rpartition(":")[0]
+        items = [
+            item
+            for item in response.get("Parameters", [])
+            if str(item.get("Name", "")).lstrip("/") == bare.lstrip("/")
+        ]
+        if len(items) != 1:
+            return {}, {
+                name: SourceError(
+                    f"secret {name!r}: {_LABEL} answered GetParameters of {parameter!r} with "
+                    f"{len(items)} matching parameters, not one; check endpoint_url",
+                    secret=name,
+                )
+            }
+        try:
+            return {name: self._to_secret(name, items[0])}, {}
+        except SourceError as exc:
+            return {}, {name: exc}
 
     def _batch(self, names: tuple[str, ...]) -> _Part:
         from botocore.exceptions import BotoCoreError, ClientError
