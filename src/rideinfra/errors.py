@@ -17,12 +17,14 @@ say what to do. They never contain a secret value: callers build them from
 names only, and no constructor here accepts a value. Text from outside
 (a server's message, an HTTP body, a URL, a library's exception) enters a
 message only through `foreign_text`. Names we print (a field name from
-the store can hold any character) go through `printable`.
+the store can hold any character) go through `printable`, or `shown_name`
+where a name stands in a list or before a `:` (it also quotes a name that
+would read as two, or as part of the text around it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
     "ConfigError",
@@ -38,6 +40,8 @@ __all__ = [
     "WriteError",
     "foreign_text",
     "printable",
+    "shown_name",
+    "shown_names",
 ]
 
 
@@ -108,10 +112,10 @@ def _summary(errors: Mapping[str, SourceError]) -> str:
             others += f" and {more} more"
         return (
             f"{len(names)} secrets could not be fetched, all for the same reason: "
-            f"{errors[names[0]]}; the same for {others}"
+            f"{printable(errors[names[0]])}; the same for {others}"
         )
     lines = [f"{len(errors)} secret(s) could not be fetched:"]
-    lines += [f"  {name}: {errors[name]}" for name in names]
+    lines += [f"  {shown_name(name)}: {printable(errors[name])}" for name in names]
     return "\n".join(lines)
 
 
@@ -130,7 +134,8 @@ class KeyCollision(TransformError):
         self.profile = profile
         where = f" in profile {profile!r}" if profile else ""
         super().__init__(
-            f"variable {variable}{where} comes from both {first} and {second} with different "
+            f"variable {shown_name(variable)}{where} comes from both {printable(first)} and "
+            f"{printable(second)} with different "
             "values; rename one of them (rename/qualify/prefix transform) or drop it"
         )
 
@@ -205,6 +210,34 @@ def printable(text: object, escape: Callable[[str], str] | None = None) -> str:
         return line
     write = escape or _escape
     return "".join(ch if ch.isprintable() else write(ch) for ch in line)
+
+
+#: A name shown as it is: one printable word that cannot read as two names or run
+#: into the text around it (no space, comma, semicolon, quote or backslash).
+_NOT_BARE = frozenset(" ,;'\"\\")
+
+
+def shown_name(name: object) -> str:
+    """`name` for a message: as it is when it is one plain word, else quoted by `repr`.
+
+    `app/db`, `USER` and an ARN are shown bare; an empty name, one with a
+    space, comma, semicolon, quote or backslash, or any character
+    `printable` would escape is shown as Python's `repr` writes it
+    (`'B, C'`, `'A\\nFORGED'`), which is printable and tells the name
+    apart from its neighbours in a list and from the text after it.
+
+    Args:
+        name: anything; `str()` is applied.
+    """
+    text = str(name)
+    if text and text.isprintable() and _NOT_BARE.isdisjoint(text):
+        return text
+    return repr(text)
+
+
+def shown_names(names: Iterable[object]) -> str:
+    """The names for a message, each by `shown_name`, joined by `, `."""
+    return ", ".join(shown_name(name) for name in names)
 
 
 def _escape(ch: str) -> str:

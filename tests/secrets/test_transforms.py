@@ -423,10 +423,24 @@ _args = st.recursive(
 
 
 def _dumped(name: str, args: Any) -> str:
-    """What PyYAML writes for the line, with no cache in the way."""
+    """What PyYAML writes for the line, with no cache in the way.
+
+    A line that is not printable (a line break, a terminal escape, a bidi
+    override in a name) is written again with every string double-quoted and
+    escaped, so it stays one printable line.
+    """
     text = yaml.safe_dump(
         {name: args}, default_flow_style=True, width=1 << 30, sort_keys=False, allow_unicode=True
     ).strip()
+    if not text.isprintable():
+        text = yaml.safe_dump(
+            {name: args},
+            default_flow_style=True,
+            default_style='"',
+            width=1 << 30,
+            sort_keys=False,
+            allow_unicode=False,
+        ).strip()
     return text[1:-1]
 
 
@@ -440,6 +454,16 @@ class TestConfigLineCache:
         for args in (first, second, first, second):
             expected = "step" if args is None else _dumped("step", args)  # None: no arguments
             assert _core.config_line("step", args) == expected
+
+    @settings(max_examples=300)
+    @given(args=_args.filter(lambda a: a is not None))
+    def test_a_line_is_printable_and_reads_back_as_pyyaml_wrote_it(self, args: Any) -> None:
+        """Whatever the names hold (a line break, ESC, U+2028), the line is one printable
+        line, and YAML reads it as the line PyYAML writes by default."""
+        line = _core.config_line("step", args)
+        assert line.isprintable()
+        plain = yaml.safe_dump({"step": args}, default_flow_style=True, allow_unicode=True)
+        assert yaml.safe_load("{" + line + "}") == yaml.safe_load(plain)
 
     @pytest.mark.parametrize(
         ("one", "other"),

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 import yaml
 
 from rideinfra._record import Record
-from rideinfra.errors import TransformError
+from rideinfra.errors import TransformError, printable, shown_name, shown_names
 from rideinfra.secrets.model import Secret, SecretValue
 
 __all__ = [
@@ -80,11 +80,15 @@ class Origin(Record):
 
     @property
     def ref(self) -> str:
-        """`secret:field` (composed: `template(secret:field, ...)`), for errors and explain."""
+        """`secret:field` (composed: `template(secret:field, ...)`), for errors and explain.
+
+        Escaped by `rideinfra.errors.printable`: a name from the store can hold a
+        line break or a terminal escape.
+        """
         if self.inputs is not None:
             refs = dict.fromkeys(origin.ref for origin in self.inputs)
             return "template(" + ", ".join(refs) + ")"
-        return f"{self.secret}:{self.field}"
+        return printable(f"{self.secret}:{self.field}")
 
     def applied(self, step: str) -> Origin:
         """A copy with one more transform recorded."""
@@ -145,15 +149,26 @@ def config_line(name: str, args: Any = None) -> str:
     if line is None:
         if len(_LINES) >= _LINES_KEPT:  # a long `watch` re-reads its config: keep it bounded
             _LINES.clear()
-        text = yaml.safe_dump(
-            {name: args},
-            default_flow_style=True,
-            width=1 << 30,
-            sort_keys=False,
-            allow_unicode=True,
-        ).strip()
+        text = _flow_yaml({name: args}, plain=True)
+        if not text.isprintable():
+            # A name with a line break or a terminal escape: every string quoted and
+            # escaped, so the line is still one line, and still reads back as YAML.
+            text = _flow_yaml({name: args}, plain=False)
         line = _LINES[key] = text[1:-1]  # drop the outer "{...}" of the one-key mapping
     return line
+
+
+def _flow_yaml(data: object, *, plain: bool) -> str:
+    return str(
+        yaml.safe_dump(
+            data,
+            default_flow_style=True,
+            default_style=None if plain else '"',
+            width=1 << 30,
+            sort_keys=False,
+            allow_unicode=plain,
+        )
+    ).strip()
 
 
 _LINES: dict[tuple[str, object], str] = {}
@@ -199,7 +214,8 @@ def unique(entries: Iterable[Entry], step: str) -> tuple[Entry, ...]:
         first = seen.setdefault(entry.name, entry)
         if first is not entry:
             raise TransformError(
-                f"`{step}` gives variable {entry.name} from both {first.origin.ref} and "
+                f"`{printable(step)}` gives variable {shown_name(entry.name)} from both "
+                f"{first.origin.ref} and "
                 f"{entry.origin.ref}; a field would be lost: rename or drop one of them"
             )
     return out
@@ -212,8 +228,9 @@ def require_present(entries: tuple[Entry, ...], names: Iterable[str], step: str)
     if missing:
         secrets = sorted({entry.origin.secret for entry in entries}) or ["(no secret)"]
         raise TransformError(
-            f"`{step}` names field(s) {', '.join(missing)} but secret {', '.join(secrets)} "
-            f"has only: {', '.join(sorted(have)) or '(none)'}; fix the name in the config"
+            f"`{printable(step)}` names field(s) {shown_names(missing)} but secret "
+            f"{shown_names(secrets)} has only: {shown_names(sorted(have)) or '(none)'}; "
+            "fix the name in the config"
         )
 
 

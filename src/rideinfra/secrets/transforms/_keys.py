@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rideinfra._lazy import LazyPattern
-from rideinfra.errors import TransformError
+from rideinfra.errors import TransformError, shown_name
 from rideinfra.secrets.transforms._core import (
     BaseTransform,
     Entry,
@@ -47,7 +47,7 @@ def _rename_map(value: Mapping[str, str]) -> Mapping[str, str]:
             raise ValueError("rename maps field names to variable names, both strings")
         if not is_env_name(new):
             raise ValueError(
-                f"rename target {new!r} (for {old}) is not a valid variable name: "
+                f"rename target {new!r} (for {shown_name(old)}) is not a valid variable name: "
                 "ASCII letters, digits and _, not starting with a digit"
             )
     return value
@@ -222,7 +222,7 @@ def _sections(value: Mapping[str, str]) -> Mapping[str, str]:
             raise ValueError("airflow sections keys are field names (non-empty strings)")
         if not isinstance(section, str) or _SECTION.fullmatch(section) is None:
             raise ValueError(
-                f"airflow section for {key} must be `section` or `section.option` "
+                f"airflow section for {shown_name(key)} must be `section` or `section.option` "
                 f"(ASCII letters, digits, _), not {section!r}"
             )
     return value

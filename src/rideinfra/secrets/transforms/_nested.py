@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from rideinfra.errors import TransformError
+from rideinfra.errors import TransformError, shown_name
 from rideinfra.secrets.model import SecretValue, json_text, read_json
 from rideinfra.secrets.transforms._core import (
     BaseTransform,
@@ -99,9 +99,9 @@ class Flatten(BaseTransform):
         elif isinstance(data, str):  # a number too: its text as stored
             yield path, SecretValue(str(data))
         elif data is None:
-            where = ".".join(path[1:])
+            where = shown_name(".".join(path[1:])) if path[1:] else "the top"
             raise TransformError(
-                f"`flatten`: {entry.origin.ref} has a null at {where or 'the top'}; "
+                f"`flatten`: {entry.origin.ref} has a null at {where}; "
                 "store a string there or remove the key"
             )
         else:  # boolean, list, empty object
@@ -175,7 +175,8 @@ def unflatten(
         return _nest(pairs)
     except _Conflict as exc:
         raise ValueError(
-            f"variable {exc.name} clashes with another: one name is both a value and a section"
+            f"variable {shown_name(exc.name)} clashes with another: one name is both a value "
+            "and a section"
         ) from None
 
 
@@ -214,7 +215,8 @@ class Unflatten(BaseTransform):
             tree = _nest(pairs)
         except _Conflict as exc:
             raise TransformError(
-                f"`unflatten`: variable {exc.name} is both a value and a section of another"
+                f"`unflatten`: variable {shown_name(exc.name)} is both a value and a section "
+                "of another"
             ) from None
         result = []
         for item in out:

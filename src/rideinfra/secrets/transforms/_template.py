@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from rideinfra._lazy import LazyPattern
 from rideinfra._record import Record
-from rideinfra.errors import TransformError
+from rideinfra.errors import TransformError, printable, shown_name, shown_names
 from rideinfra.secrets.model import SecretValue
 from rideinfra.secrets.transforms._core import (
     BaseTransform,
@@ -142,7 +142,8 @@ def parse_template(text: str) -> tuple[Part, ...]:
                 braced = _BRACED.match(text, i)
                 if braced is not None and braced.group(0).count("|") > 1:
                     raise ValueError(
-                        f"the placeholder `{braced.group(0)}` at character {i + 1} has more "
+                        f"the placeholder `{printable(braced.group(0))}` at character {i + 1} "
+                        "has more "
                         "than one `|`: a placeholder takes one escaper, `{FIELD|escaper}`"
                     )
                 raise ValueError(
@@ -157,7 +158,8 @@ def parse_template(text: str) -> tuple[Part, ...]:
                 close = difflib.get_close_matches(escaper.lower(), list(ESCAPERS), n=1, cutoff=0.5)
                 hint = f"; did you mean `{close[0]}`?" if close else ""
                 raise ValueError(
-                    f"unknown escaper `{escaper}` in `{match.group(0)}` (escapers: "
+                    f"unknown escaper `{printable(escaper)}` in `{printable(match.group(0))}` "
+                    "(escapers: "
                     f"{', '.join(sorted(ESCAPERS))}){hint}"
                 )
             if literal:
@@ -257,17 +259,17 @@ class Template(BaseTransform):
     @staticmethod
     def _missing(scope: str, variable: str, part: Placeholder, have: Mapping[str, Entry]) -> str:
         close = difflib.get_close_matches(part.field, list(have), n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]}?" if close else ""
+        hint = f"; did you mean {shown_name(close[0])}?" if close else ""
         return (
-            f"`template` {variable}: placeholder {part} names no field of {scope} at this "
-            f"step (it has: {', '.join(sorted(have)) or 'nothing'}){hint}"
+            f"`template` {variable}: placeholder {printable(part)} names no field of {scope} "
+            f"at this step (it has: {shown_names(sorted(have)) or 'nothing'}){hint}"
         )
 
     @staticmethod
     def _escaped(scope: str, variable: str, part: Placeholder, entry: Entry) -> str:
         if entry.value.structured:
             raise TransformError(
-                f"`template` {variable}: placeholder {part} of {scope} is a nested JSON "
+                f"`template` {variable}: placeholder {printable(part)} of {scope} is a nested JSON "
                 "object or array; `flatten` it first and name a leaf"
             )
         value = entry.value.reveal()
@@ -277,8 +279,8 @@ class Template(BaseTransform):
             return ESCAPERS[part.escaper](value)
         except Unfit as exc:
             raise TransformError(
-                f"`template` {variable}: placeholder {part} of {scope} cannot be escaped "
-                f"exactly: {exc}"
+                f"`template` {variable}: placeholder {printable(part)} of {scope} cannot be "
+                f"escaped exactly: {exc}"
             ) from None
 
     def __repr__(self) -> str:
