@@ -212,11 +212,50 @@ class TestSecretValue:
         assert secret_value.reveal() == value
 
 
+class TestImmutableValues:
+    def test_secret_value_init_again_is_refused(self) -> None:
+        value = SecretValue("a")
+        with pytest.raises(AttributeError, match="immutable"):
+            value.__init__("b")  # type: ignore[misc]
+        with pytest.raises(AttributeError, match="immutable"):
+            value.__init__("a", structured=True)  # type: ignore[misc]
+        assert value.reveal() == "a"
+        assert value.structured is False
+
+    def test_a_parsed_value_init_again_is_refused(self) -> None:
+        """The fetch path builds values without __init__; a later call is still refused."""
+        value = parse_secret_string("s", '{"A": "a", "N": 1}').fields["A"]
+        number = parse_secret_string("s", '{"A": "a", "N": 1}').fields["N"]
+        for held in (value, number):
+            text = held.reveal()
+            with pytest.raises(AttributeError, match="immutable"):
+                held.__init__("b")  # type: ignore[misc]
+            assert held.reveal() == text
+
+    @given(values, st.booleans())
+    def test_a_built_value_is_what_it_was_given(self, text: str, structured: bool) -> None:
+        value = SecretValue(text, structured=structured)
+        assert value.reveal() == text
+        assert value.structured is structured
+
+    def test_parse_options_init_again_is_refused(self) -> None:
+        options = ParseOptions()
+        with pytest.raises(AttributeError, match="immutable"):
+            options.__init__(plain_field="X")  # type: ignore[misc]
+        assert options == ParseOptions()
+
+    @pytest.mark.parametrize("argument", ["plain_field", "binary_field"])
+    @pytest.mark.parametrize("wrong", [5, b"F", ["F"]])
+    def test_parse_options_field_names_are_str(self, argument: str, wrong: object) -> None:
+        with pytest.raises(TypeError, match=f"{argument} must be a field name"):
+            ParseOptions(**{argument: wrong})  # type: ignore[arg-type]
+
+
 class TestSecret:
     def test_repr_lists_field_names_only(self) -> None:
         """repr shows the name, field names, version and origin, never a value."""
         secret = Secret("app/db", {"USER": SecretValue(SENTINEL)}, version_id="v1", origin="o")
-        assert repr(secret) == "Secret(name='app/db', fields=[USER], version_id='v1', origin='o')"
+        assert repr(secret) == "Secret(name='app/db', fields=['USER'], version_id='v1', origin='o')"
         assert secret.field_names == ("USER",)
 
     def test_is_immutable(self) -> None:
@@ -229,6 +268,49 @@ class TestSecret:
             secret.fields["A"] = SecretValue("3")  # type: ignore[index]
         with pytest.raises(AttributeError, match="immutable"):
             secret.name = "other"  # type: ignore[misc]
+
+    @pytest.mark.parametrize(
+        ("args", "kwargs", "names"),
+        [
+            (("n", {"F": SENTINEL}), {}, ["field 'F'", "SecretValue", "str"]),
+            (("n", {"F": SecretValue("v"), "G": b"SENTINEL"}), {}, ["field 'G'", "bytes"]),
+            ((5, {}), {}, ["name", "int"]),
+            (("n", None), {}, ["fields", "NoneType"]),
+            (("n", [("F", SecretValue("v"))]), {}, ["fields", "list"]),
+            (("n", {1: SecretValue("v")}), {}, ["field names", "int"]),
+            (("n", {}), {"version_id": 3}, ["version_id", "int"]),
+            (("n", {}), {"origin": None}, ["origin", "NoneType"]),
+        ],
+    )
+    def test_wrong_types_are_refused_by_name_never_by_value(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], names: list[str]
+    ) -> None:
+        """A value that is not a SecretValue would show itself in `.fields`: refused,
+        the message naming the argument or field and the type, not the value."""
+        with pytest.raises(TypeError) as info:
+            Secret(*args, **kwargs)
+        for name in names:
+            assert name in str(info.value)
+        assert SENTINEL not in str(info.value)
+
+    def test_a_field_name_in_the_type_error_is_escaped(self) -> None:
+        with pytest.raises(TypeError) as info:
+            Secret("a\nb", {"F\x1b[2J": SENTINEL})  # type: ignore[dict-item]
+        assert str(info.value).isprintable()
+        assert "'a\\nb'" in str(info.value)
+        assert "'F\\x1b[2J'" in str(info.value)
+
+    def test_init_again_is_refused(self) -> None:
+        """A built Secret (a cached one, held by every reader) cannot be re-initialised."""
+        secret = Secret("app/x", {"A": SecretValue("1")}, version_id="v", origin="o")
+        with pytest.raises(AttributeError, match="immutable"):
+            secret.__init__("other", {"B": SecretValue("2")})  # type: ignore[misc]
+        assert secret == Secret("app/x", {"A": SecretValue("1")}, version_id="v", origin="o")
+        fetched = parse_secret_string("app/y", '{"A": "1"}')
+        with pytest.raises(AttributeError, match="immutable"):
+            fetched.__init__("other", {})  # type: ignore[misc]
+        assert fetched.name == "app/y"
+        assert fetched.field_names == ("A",)
 
     def test_equal_secrets_compare_equal(self) -> None:
         """Two secrets with the same name, fields and metadata are equal."""

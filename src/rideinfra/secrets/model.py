@@ -7,7 +7,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, Literal, NoReturn
 
-from rideinfra.errors import SecretFormatError, SerializationRefused
+from rideinfra.errors import SecretFormatError, SerializationRefused, shown_name
 
 # This module is on every path, `import rideinfra.secrets` in a service
 # included, so it imports nothing it can do without: no attrs (~20 ms of
@@ -44,15 +44,30 @@ class SecretValue:
 
     `structured` marks the JSON text of a nested object or array, kept for
     the `flatten` transform; such a value cannot be written as a variable.
+
+    Raises:
+        TypeError: `value` is not a str.
+        AttributeError: `__init__` called again on a built value (it is immutable).
     """
 
     __slots__ = ("_structured", "_value")
+    _structured: bool
+    _value: str
 
-    def __init__(self, value: str, *, structured: bool = False) -> None:
+    # Built in __new__, so __init__ can tell its own call (the arguments __new__
+    # stored, the very objects) from a later one, at no cost of a failed
+    # attribute read: a second __init__ must not change a value held elsewhere.
+    def __new__(cls, value: str, *, structured: bool = False) -> SecretValue:
         if not isinstance(value, str):
             raise TypeError(f"SecretValue wraps a str, not {type(value).__name__}")
+        self = _new(cls)
         self._value = value
         self._structured = structured
+        return self
+
+    def __init__(self, value: str, *, structured: bool = False) -> None:
+        if value is not self._value or structured is not self._structured:
+            raise AttributeError("SecretValue is immutable; make a new one")
 
     def reveal(self) -> str:
         """Return the secret text. Call it only where the value must be written."""
@@ -157,6 +172,27 @@ class Secret(_Frozen):
     version_id: str | None
     origin: str
 
+    # Built in __new__ (checked, `fields` copied), so __init__, which type() then calls
+    # with the very same arguments, can tell that call from a later one without a
+    # failed attribute read: a second __init__ must not change a Secret others hold.
+    def __new__(
+        cls,
+        name: str,
+        fields: Mapping[str, SecretValue],
+        version_id: str | None = None,
+        origin: str = "",
+    ) -> Secret:
+        """Check the arguments' types and take a copy of `fields`.
+
+        Raises:
+            TypeError: an argument has the wrong type, or a field name is not a
+                str or its value not a `SecretValue` (the message names the
+                field and the type, never the value).
+        """
+        secret = _new(cls)
+        _fill_secret(secret, *_checked_secret(name, fields, version_id, origin))
+        return secret
+
     def __init__(
         self,
         name: str,
@@ -164,7 +200,14 @@ class Secret(_Frozen):
         version_id: str | None = None,
         origin: str = "",
     ) -> None:
-        _fill_secret(self, name, dict(fields), version_id, origin)
+        """Nothing to do (`__new__` built it); called again, AttributeError: it is immutable."""
+        if (
+            name is not self.name
+            or version_id is not self.version_id
+            or origin is not self.origin
+            or not _same_fields(fields, self.fields)
+        ):
+            raise AttributeError("Secret is immutable; make a new one")
 
     @classmethod
     def _of(
@@ -202,8 +245,10 @@ class Secret(_Frozen):
         _refuse(self)
 
     def __repr__(self) -> str:
+        # Names only, each quoted by repr: a field name from the store can hold a
+        # comma, a line break or a terminal escape.
         return (
-            f"Secret(name={self.name!r}, fields=[{', '.join(self.fields)}], "
+            f"Secret(name={self.name!r}, fields={list(self.fields)!r}, "
             f"version_id={self.version_id!r}, origin={self.origin!r})"
         )
 
@@ -213,6 +258,51 @@ class Secret(_Frozen):
 _SET_NAME, _SET_FIELDS, _SET_VERSION_ID, _SET_ORIGIN = (
     Secret.__dict__[slot].__set__ for slot in ("name", "fields", "version_id", "origin")
 )
+
+
+def _same_fields(given: object, held: Mapping[str, SecretValue]) -> bool:
+    # True when `held` is the copy __new__ took of `given`: the same values, by identity.
+    try:
+        return len(given) == len(held) and all(  # type: ignore[arg-type]
+            given[field] is value  # type: ignore[index]
+            for field, value in held.items()
+        )
+    except (TypeError, KeyError):
+        return False
+
+
+def _checked_secret(
+    name: object, fields: object, version_id: object, origin: object
+) -> tuple[str, dict[str, SecretValue], str | None, str]:
+    # The public constructor's checks (Secret._of, the fetch path's, trusts its caller).
+    if not isinstance(name, str):
+        raise TypeError(f"Secret name must be a str, not {type(name).__name__}")
+    if type(fields) is not dict and not isinstance(fields, Mapping):
+        raise TypeError(
+            f"Secret {shown_name(name)}: fields must be a mapping of field name -> "
+            f"SecretValue, not {type(fields).__name__}"
+        )
+    copy = dict(fields)
+    for field, value in copy.items():
+        if not isinstance(field, str):
+            raise TypeError(
+                f"Secret {shown_name(name)}: field names must be str, not {type(field).__name__}"
+            )
+        if not isinstance(value, SecretValue):
+            raise TypeError(
+                f"Secret {shown_name(name)} field {field!r} must be a SecretValue, not "
+                f"{type(value).__name__}; wrap the text: SecretValue(text)"
+            )
+    if version_id is not None and not isinstance(version_id, str):
+        raise TypeError(
+            f"Secret {shown_name(name)}: version_id must be a str or None, "
+            f"not {type(version_id).__name__}"
+        )
+    if not isinstance(origin, str):
+        raise TypeError(
+            f"Secret {shown_name(name)}: origin must be a str, not {type(origin).__name__}"
+        )
+    return name, copy, version_id, origin
 
 
 def _fill_secret(
@@ -240,7 +330,9 @@ class ParseOptions(_Frozen):
             (the bytes must be valid UTF-8 text).
 
     Raises:
+        TypeError: `plain_field` or `binary_field` is neither a str nor None.
         ValueError: `binary_encoding` is neither, or `plain_always` without `plain_field`.
+        AttributeError: `__init__` called again on built options (they are immutable).
     """
 
     __slots__ = ("binary_encoding", "binary_field", "plain_always", "plain_field")
@@ -258,6 +350,18 @@ class ParseOptions(_Frozen):
         *,
         plain_always: bool = False,
     ) -> None:
+        try:
+            self.plain_field  # noqa: B018 (set: this is a second __init__)
+        except AttributeError:
+            pass
+        else:
+            raise AttributeError("ParseOptions is immutable; make a new one")
+        for argument, field in (("plain_field", plain_field), ("binary_field", binary_field)):
+            if field is not None and not isinstance(field, str):
+                raise TypeError(
+                    f"ParseOptions {argument} must be a field name (str) or None, "
+                    f"not {type(field).__name__}"
+                )
         if binary_encoding not in ("base64", "utf-8"):
             raise ValueError(
                 f"binary_encoding must be 'base64' or 'utf-8', not {binary_encoding!r}"
@@ -331,14 +435,22 @@ def is_json_object(text: str) -> bool:
 _new = object.__new__
 
 
+def _text_value(text: str, structured: bool = False) -> SecretValue:
+    """`SecretValue(text, structured=...)` for a `text` known to be a str, unchecked."""
+    value = _new(SecretValue)
+    value._value = text
+    value._structured = structured
+    return value
+
+
 def _scalar_text(secret: str, field: str, value: Any) -> SecretValue:
     if isinstance(value, str):
-        return SecretValue(str(value))  # a _JsonNumber too: its text as stored, as a str
+        return _text_value(str(value))  # a _JsonNumber too: its text as stored, as a str
 
     if isinstance(value, bool):
-        return SecretValue("true" if value else "false")  # JSON's, not Python's "True"
+        return _text_value("true" if value else "false")  # JSON's, not Python's "True"
     if isinstance(value, dict | list):
-        return SecretValue(json_text(value), structured=True)
+        return _text_value(json_text(value), structured=True)
     raise SecretFormatError(
         f"secret {secret!r} field {field!r} is null; store a string (or remove the field)",
         secret=secret,
@@ -374,9 +486,7 @@ def parse_secret_string(
         )
     if options.plain_always and options.plain_field is not None:
         # The config declares the shape: the whole string, whatever it looks like.
-        return Secret(
-            name, {options.plain_field: SecretValue(text)}, version_id=version_id, origin=origin
-        )
+        return Secret._of(name, {options.plain_field: _text_value(text)}, version_id, origin)
     try:
         data = _json_of(text)
     except _DuplicateKey as exc:
@@ -403,13 +513,11 @@ def parse_secret_string(
                 fields[key] = _scalar_text(name, key, value)
         return Secret._of(name, fields, version_id, origin)
     if options.plain_field is not None:
-        return Secret(
-            name, {options.plain_field: SecretValue(text)}, version_id=version_id, origin=origin
-        )
+        return Secret._of(name, {options.plain_field: _text_value(text)}, version_id, origin)
     kind = "not valid JSON" if data is _NOT_JSON else f"a JSON {_json_kind(data)}"
     raise SecretFormatError(
         f"secret {name!r} is {kind}, not a JSON object of fields; store "
-        '{"FIELD": "value", ...}, or, ' + _PLAIN_HINT.format(name=name),
+        '{"FIELD": "value", ...}, or, ' + _PLAIN_HINT.format(name=shown_name(name)),
         secret=name,
         code=NOT_JSON_OBJECT,
     )
@@ -432,7 +540,7 @@ def parse_secret_binary(
     if options.binary_field is None:
         raise SecretFormatError(
             f"secret {name!r} is binary (SecretBinary); to use it as one field (binary_field), "
-            + _BINARY_HINT.format(name=name),
+            + _BINARY_HINT.format(name=shown_name(name)),
             secret=name,
             code=NOT_JSON_OBJECT,
         )
@@ -449,9 +557,7 @@ def parse_secret_binary(
         import base64
 
         text = base64.b64encode(data).decode("ascii")
-    return Secret(
-        name, {options.binary_field: SecretValue(text)}, version_id=version_id, origin=origin
-    )
+    return Secret._of(name, {options.binary_field: _text_value(text)}, version_id, origin)
 
 
 _NOT_JSON = object()
