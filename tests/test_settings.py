@@ -8,7 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import given, settings
@@ -500,8 +500,7 @@ class TestValuesNeverEchoed:
             ("items", "ITEMS", "int_parsing"),
             ("db.port", "DB", "int_parsing"),
             ("db", "DB", "extra_forbidden"),
-            ("either", "EITHER", "int_parsing"),
-            ("either", "EITHER", "bool_parsing"),
+            ("either", "EITHER", "int_parsing | bool_parsing"),  # one field, both members
         }
         assert "rest of its location is not shown" in problems[0].message
         shown = str(info.value) + repr(problems) + "".join(traceback.format_exception(info.value))
@@ -516,13 +515,92 @@ class TestValuesNeverEchoed:
         assert info.value.problems == (
             FieldProblem(
                 "airflow",
-                None,
+                "AIRFLOW",
                 "settings_error",
-                'error parsing value for field "airflow" from source "RideinfraSettingsSource"',
+                "the value of variable AIRFLOW is not valid JSON, which this field's type needs "
+                '(error parsing value for field "airflow" from source "RideinfraSettingsSource")',
             ),
         )
         assert info.value.__context__ is None
         assert SENTINEL not in "".join(traceback.format_exception(info.value))
+
+    def test_unparsable_json_names_the_aliased_variable(self) -> None:
+        """`x: Nested = Field(alias="X")` given `{bad`: the variable X, rideinfra's, is named
+        (pydantic-settings' own message names the field x and no variable)."""
+
+        class Nested(BaseModel):
+            a: int = 1
+
+        class Aliased(BaseSettings):
+            x: Nested = Field(alias="X")
+
+        with pytest.raises(SettingsValidationError) as info:
+            settings_from(Aliased, MemorySource({"s": {"X": "{bad" + SENTINEL}}), secrets=["s"])
+        (problem,) = info.value.problems
+        assert (problem.location, problem.variable, problem.type) == ("X", "X", "settings_error")
+        assert "X (variable X): the value of variable X is not valid JSON" in str(info.value)
+        assert "not a rideinfra variable" not in str(info.value)
+        assert SENTINEL not in "".join(traceback.format_exception(info.value))
+
+    def test_unparsable_json_from_the_environment_is_not_rideinfras(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The same failure in an environment variable names no rideinfra variable."""
+        monkeypatch.setenv("AIRFLOW", SENTINEL)
+        with pytest.raises(SettingsValidationError) as info:
+            settings_from(NeedsAirflow, MemorySource({"s": {"OTHER": "1"}}), secrets=["s"])
+        (problem,) = info.value.problems
+        assert (problem.location, problem.variable) == ("airflow", None)
+        assert "EnvSettingsSource" in problem.message
+        assert SENTINEL not in str(info.value)
+
+    def test_a_union_field_counts_once(self) -> None:
+        """`int | Literal["auto"]` failing both members is one field, listed once."""
+
+        class Union(BaseSettings):
+            x: int | Literal["auto"] = Field(alias="X")
+            y: int = 0
+
+        with pytest.raises(SettingsValidationError) as info:
+            settings_from(Union, MemorySource({"s": {"X": SENTINEL, "Y": SENTINEL}}), secrets=["s"])
+        text = str(info.value)
+        assert text.startswith("settings Union: 2 field(s) invalid (values not shown):\n")
+        lines = text.splitlines()[1:]
+        assert len(lines) == 2
+        assert lines[0].startswith("  X (variable X): Input should be a valid integer")
+        assert "Input should be 'auto'" in lines[0]
+        assert lines[0].endswith("[type=int_parsing | literal_error]")
+        assert lines[1].startswith("  y (variable Y): ")
+        assert [p.location for p in info.value.problems] == ["X", "y"]
+        assert SENTINEL not in text + repr(info.value.problems)
+
+    @pytest.mark.parametrize("kind", [TypeError, KeyError, RuntimeError])
+    def test_a_validator_raising_what_pydantic_does_not_wrap(self, kind: type[Exception]) -> None:
+        """pydantic lets a validator's TypeError through, message (and value) and all:
+        re-raised as SettingsValidationError naming the validator, without the message."""
+
+        class Raising(BaseSettings):
+            x: str = Field(alias="X")
+
+            @field_validator("x")
+            @classmethod
+            def check(cls, value: str) -> str:
+                raise kind(f"bad {value}")
+
+        with pytest.raises(SettingsValidationError) as info:
+            settings_from(Raising, MemorySource({"s": {"X": SENTINEL}}), secrets=["s"])
+        error = info.value
+        assert error.__cause__ is None
+        assert error.__context__ is None
+        (problem,) = error.problems
+        assert problem.type == kind.__name__
+        assert "Raising.check (test_settings.py:" in problem.message
+        shown = "".join(traceback.format_exception(error)) + repr(error) + repr(error.problems)
+        assert SENTINEL not in shown
+
+    def test_a_source_error_is_still_the_sources(self) -> None:
+        with pytest.raises(SecretNotFound):
+            settings_from(Small, MemorySource({}), secrets=["absent"])
 
     def test_direct_use_hides_input_in_str_and_repr(self) -> None:
         """Built by pydantic itself, the ValidationError's str/repr/traceback show no value."""

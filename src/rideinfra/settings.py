@@ -36,7 +36,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from rideinfra._record import Record
-from rideinfra.errors import ConfigError, RideinfraError
+from rideinfra.errors import ConfigError, RideinfraError, printable
 from rideinfra.profiles.config import load_config
 from rideinfra.profiles.model import Config, EnvSourceConfig, Profile, SecretRef
 from rideinfra.profiles.resolve import resolve, resolve_profile
@@ -132,19 +132,52 @@ class SettingsValidationError(RideinfraError):
 
     Attributes:
         model: the settings class name.
-        problems: one `FieldProblem` per failing field.
+        problems: one `FieldProblem` per failing field (a field pydantic reports
+            more than once, a union's members or two extra keys, is one problem
+            whose `type` and `message` list each of pydantic's, joined by ` | `
+            and `; `).
     """
 
     def __init__(self, model: str, problems: Sequence[FieldProblem]) -> None:
         self.model = model
-        self.problems = tuple(problems)
+        self.problems = _per_field(problems)
         lines = [f"settings {model}: {len(self.problems)} field(s) invalid (values not shown):"]
         for problem in self.problems:
             where = (
-                f"variable {problem.variable}" if problem.variable else "not a rideinfra variable"
+                f"variable {printable(problem.variable)}"
+                if problem.variable
+                else "not a rideinfra variable"
             )
-            lines.append(f"  {problem.location} ({where}): {problem.message} [type={problem.type}]")
+            lines.append(
+                f"  {printable(problem.location)} ({where}): {printable(problem.message)} "
+                f"[type={printable(problem.type)}]"
+            )
         super().__init__("\n".join(lines))
+
+
+#: Said after a message when pydantic's location went on into the value.
+_INSIDE = (
+    " (inside the field; the rest of its location is not shown: it can hold keys from the value)"
+)
+
+
+def _per_field(problems: Sequence[FieldProblem]) -> tuple[FieldProblem, ...]:
+    # pydantic reports a union field once per member (`int | Literal["auto"]`: two
+    # errors), and a trimmed location can repeat: one problem per field and variable.
+    grouped: dict[tuple[str, str | None], list[FieldProblem]] = {}
+    for problem in problems:
+        grouped.setdefault((problem.location, problem.variable), []).append(problem)
+    out = []
+    for (location, variable), group in grouped.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        inside = any(p.message.endswith(_INSIDE) for p in group)
+        messages = dict.fromkeys(p.message.removesuffix(_INSIDE) for p in group)
+        kinds = dict.fromkeys(p.type for p in group)
+        message = "; ".join(messages) + (_INSIDE if inside else "")
+        out.append(FieldProblem(location, variable, " | ".join(kinds), message))
+    return tuple(out)
 
 
 class RideinfraSettingsSource(EnvSettingsSource):
@@ -333,7 +366,15 @@ def settings_from(
     except ValidationError as exc:
         problems = _problems(model, exc, built[0] if built else None)
     except PydanticSettingsError as exc:
-        problems = [FieldProblem(_field_in(str(exc)), None, "settings_error", str(exc))]
+        problems = [_unparsed(model, str(exc), built[0] if built else None)]
+    except RideinfraError:
+        raise  # ours: names only (a source's, a transform's, a config's error)
+    except Exception as exc:  # noqa: BLE001 - re-raised below, without its message
+        # pydantic wraps a validator's ValueError and AssertionError; anything else
+        # (a TypeError, a KeyError) comes through as raised, its message free to
+        # quote the value. Its type and where it was raised are safe to say.
+        problems = [_uncaught(exc)]
+        del exc
     if problems is not None:
         # Outside the except blocks, so neither __cause__ nor __context__ is set.
         raise SettingsValidationError(model.__name__, problems)
@@ -388,10 +429,7 @@ def _problems(
             message = "invalid (the validator's message is not shown: it may quote the value)"
         path = _field_path(model, loc)
         if len(path) < len(loc):
-            message += (
-                " (inside the field; the rest of its location is not shown: "
-                "it can hold keys from the value)"
-            )
+            message += _INSIDE
         location = ".".join(path) or "<model>"
         variable = None
         if ours is not None:
@@ -454,6 +492,59 @@ def _field_in(message: str) -> str:
     # pydantic-settings says: error parsing value for field "<name>" from source "<source>"
     _, _, rest = message.partition('field "')
     return rest.partition('"')[0] or "<model>"
+
+
+def _source_in(message: str) -> str:
+    _, _, rest = message.partition('from source "')
+    return rest.partition('"')[0]
+
+
+def _unparsed(
+    model: type[BaseModel], message: str, ours: RideinfraSettingsSource | None
+) -> FieldProblem:
+    """pydantic-settings' SettingsError (a complex field's value is not JSON), by field.
+
+    Its message names the field by its Python name and the source. The
+    location is the field as pydantic's own errors name it (its alias, if it
+    has one); when the source is rideinfra's, the variable is the one rideinfra
+    read for the field (`X` for `x: Nested = Field(alias="X")`).
+    """
+    field = _field_in(message)
+    info = model.model_fields.get(field)
+    location = info.alias if info is not None and isinstance(info.alias, str) else field
+    variable = None
+    if ours is not None and _source_in(message) == type(ours).__name__:
+        variable = ours.variable_for((field,))
+    if variable is not None:
+        message = (
+            f"the value of variable {variable} is not valid JSON, which this field's type "
+            f"needs ({message})"
+        )
+    return FieldProblem(location, variable, "settings_error", message)
+
+
+#: Frames of these packages are not where a service's validator raised.
+_LIBRARIES = ("pydantic", "pydantic_core", "pydantic_settings", "rideinfra")
+
+
+def _uncaught(exc: BaseException) -> FieldProblem:
+    """An exception pydantic did not wrap, by its type and the frame that raised it."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.partition(".")[0] not in _LIBRARIES:
+            code = tb.tb_frame.f_code
+            where = f" in {code.co_qualname} ({Path(code.co_filename).name}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    return FieldProblem(
+        "<model>",
+        None,
+        type(exc).__name__,
+        f"{type(exc).__name__} raised{where} while building the model (its message is not "
+        "shown: it may quote the value); a validator should raise ValueError, which pydantic "
+        "reports by field",
+    )
 
 
 def _require_hidden_input(settings_cls: type[BaseSettings]) -> None:
