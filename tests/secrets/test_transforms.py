@@ -422,6 +422,17 @@ _args = st.recursive(
 )
 
 
+def _as_read(data: Any) -> Any:
+    """`data` as a YAML reader can give it back: tuples as lists, NaN as a marker (NaN != NaN)."""
+    if isinstance(data, list | tuple):
+        return [_as_read(item) for item in data]
+    if isinstance(data, dict):
+        return {key: _as_read(value) for key, value in data.items()}
+    if isinstance(data, float) and data != data:  # noqa: PLR0124 - the NaN test
+        return "NaN"
+    return data
+
+
 def _dumped(name: str, args: Any) -> str:
     """What PyYAML writes for the line, with no cache in the way.
 
@@ -457,13 +468,16 @@ class TestConfigLineCache:
 
     @settings(max_examples=300)
     @given(args=_args.filter(lambda a: a is not None))
-    def test_a_line_is_printable_and_reads_back_as_pyyaml_wrote_it(self, args: Any) -> None:
-        """Whatever the names hold (a line break, ESC, U+2028), the line is one printable
-        line, and YAML reads it as the line PyYAML writes by default."""
+    def test_a_line_is_printable_and_reads_back_as_the_arguments(self, args: Any) -> None:
+        """Whatever the names hold (a line break, ESC, U+2028, U+0085), the line is one
+        printable line, and YAML reads the arguments back from it.
+
+        Not "as PyYAML's own line reads": PyYAML writes U+0085 bare, and reads it
+        back as a space.
+        """
         line = _core.config_line("step", args)
         assert line.isprintable()
-        plain = yaml.safe_dump({"step": args}, default_flow_style=True, allow_unicode=True)
-        assert yaml.safe_load("{" + line + "}") == yaml.safe_load(plain)
+        assert _as_read(yaml.safe_load("{" + line + "}")) == _as_read({"step": args})
 
     @pytest.mark.parametrize(
         ("one", "other"),
